@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <taskconductor/brokerconfig.h>
+#include <taskconductor/taskconductor_export.h>
+#include <taskconductor/taskdescriptor.h>
+#include <taskconductor/taskevent.h>
+#include <taskconductor/types.h>
+
+#include <QtCore/qobject.h>
+#include <QtCore/qpointer.h>
+
+#include <functional>
+#include <memory>
+#include <type_traits>
+
+namespace TaskConductor {
+
+class BrokerPrivate;
+
+//! The callable that receives every event of one enqueue, and nothing else.
+using TaskEventHandler = std::function<void(const TaskEvent &event)>;
+
+//! Runs tasks as processes, at most BrokerConfig::maxConcurrentTasks at once, the rest waiting
+//! in a FIFO queue of at most BrokerConfig::maxQueueDepth, and reports what happens.
+//!
+//! Contracts:
+//! - Every enqueue gets exactly one terminal event (TaskEvent::isTerminal()), on every path.
+//! - An enqueue's events go to its own handler only, retries included, and then to the signals.
+//! - Handlers and signals run in the Broker's thread; enqueue() and cancel() may be called from
+//!   any thread and from inside a handler.
+//! - Destroying the Broker stops every task's process group (SIGTERM, then SIGKILL after at most
+//!   killGraceSeconds), reaps it, and delivers `canceled` to the handlers of unfinished tasks;
+//!   signals are not emitted during destruction.
+class TASKCONDUCTOR_EXPORT Broker : public QObject
+{
+    Q_OBJECT
+    Q_PROPERTY(int runningCount READ runningCount NOTIFY countsChanged)
+    Q_PROPERTY(int pendingCount READ pendingCount NOTIFY countsChanged)
+    Q_PROPERTY(int retryWaitingCount READ retryWaitingCount NOTIFY countsChanged)
+    Q_PROPERTY(bool idle READ isIdle NOTIFY countsChanged)
+
+public:
+    explicit Broker(const BrokerConfig &config = BrokerConfig(), QObject *parent = nullptr);
+    ~Broker() override;
+
+    BrokerConfig config() const;
+
+    //! Queues \a task; its events go to \a handler. Returns the new task's id.
+    //! Called in the Broker's thread, a rejection (queue full, empty command) is delivered as one
+    //! terminal internalError before enqueue() returns; a task that fits may start at once.
+    //! From another thread, the task is handed to the Broker's thread and the id returned at once.
+    TaskId enqueue(const TaskDescriptor &task, TaskEventHandler handler = {});
+
+    //! As enqueue(task, handler), with \a handler called in \a context's thread, and not at all
+    //! once \a context is destroyed (as with QObject::connect()).
+    template<typename Functor>
+    TaskId enqueue(const TaskDescriptor &task, const QObject *context, Functor &&handler)
+    {
+        return enqueueWithContext(task, context, TaskEventHandler(std::forward<Functor>(handler)));
+    }
+
+    //! Cancels task \a id. Of a pending task or one waiting to retry: `canceled` before cancel()
+    //! returns. Of a running one: its process group is stopped (SIGTERM, then SIGKILL after the
+    //! grace period) and `canceled` follows. Of an unknown, finished or already stopping task: a
+    //! non-terminal internalError to \a errorHandler (if given), and nothing else.
+    //! Returns whether the task will end as canceled. From another thread: returns true and
+    //! hands the request to the Broker's thread.
+    bool cancel(TaskId id, TaskEventHandler errorHandler = {});
+
+    //! Cancels every pending, waiting and running task.
+    void cancelAll();
+
+    //! Tasks whose process is starting, running or stopping.
+    int runningCount() const;
+    //! Tasks waiting in the queue for a slot.
+    int pendingCount() const;
+    //! Tasks waiting for their retry delay (holding no slot).
+    int retryWaitingCount() const;
+    //! No task pending, running or waiting to retry.
+    bool isIdle() const;
+    //! The state of task \a id; Done for finished and unknown ids.
+    TaskState state(TaskId id) const;
+
+Q_SIGNALS:
+    // Every event of every task, after the enqueue's own handler.
+    void eventOccurred(const TaskConductor::TaskEvent &event);
+    void started(TaskConductor::TaskId id, const QStringList &command,
+                 const QString &workingDirectory);
+    void stdoutLine(TaskConductor::TaskId id, const QString &line);
+    void stderrLine(TaskConductor::TaskId id, const QString &line);
+    void finished(TaskConductor::TaskId id, int exitCode, qint64 durationMs);
+    void failed(TaskConductor::TaskId id, int exitCode, qint64 durationMs, const QString &message);
+    void canceled(TaskConductor::TaskId id, qint64 durationMs);
+    void timedOut(TaskConductor::TaskId id, qint64 durationMs);
+    void retrying(TaskConductor::TaskId id, int attempt, int exitCode, qint64 delayMs);
+    void internalError(TaskConductor::TaskId id, const QString &message);
+    //! runningCount, pendingCount or retryWaitingCount changed.
+    void countsChanged();
+    //! The last task ended: nothing is pending, running or waiting to retry.
+    void idle();
+
+private:
+    TaskId enqueueWithContext(const TaskDescriptor &task, const QObject *context,
+                              TaskEventHandler handler);
+
+    std::unique_ptr<BrokerPrivate> d;
+    friend class BrokerPrivate;
+};
+
+} // namespace TaskConductor

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <taskconductor/retrypolicy.h>
+#include <taskconductor/taskconductor_export.h>
+
+#include <QtCore/qhash.h>
+#include <QtCore/qstring.h>
+
+#include <functional>
+#include <memory>
+
+namespace TaskConductor {
+
+class Executor;
+class TaskEvent;
+
+//! How a Broker runs tasks. A value type, read once by the Broker's constructor.
+struct TASKCONDUCTOR_EXPORT BrokerConfig
+{
+    Q_GADGET
+    Q_PROPERTY(QString defaultWorkingDirectory MEMBER defaultWorkingDirectory)
+    Q_PROPERTY(double defaultTimeoutSeconds MEMBER defaultTimeoutSeconds)
+    Q_PROPERTY(QString globalLogPath MEMBER globalLogPath)
+    Q_PROPERTY(qint64 logRotationBytes MEMBER logRotationBytes)
+    Q_PROPERTY(int maxConcurrentTasks MEMBER maxConcurrentTasks)
+    Q_PROPERTY(int maxQueueDepth MEMBER maxQueueDepth)
+    Q_PROPERTY(TaskConductor::RetryPolicy retry MEMBER retry)
+    Q_PROPERTY(double killGraceSeconds MEMBER killGraceSeconds)
+    Q_PROPERTY(int maxLineBytes MEMBER maxLineBytes)
+
+public:
+    //! Working directory of tasks that name none (empty: the host's current directory).
+    QString defaultWorkingDirectory;
+    //! Set for every task, over the host environment; a task's own variables win.
+    QHash<QString, QString> defaultEnvironment;
+    //! Timeout of tasks that set none (0: none).
+    double defaultTimeoutSeconds = 0;
+
+    //! A log file that receives one line per event of every task (empty: none).
+    QString globalLogPath;
+    //! The global log is rotated to "<path>.1" before it would grow past this size (0: never).
+    qint64 logRotationBytes = 0;
+    //! Receives each line written to the global log, as written (without the line break).
+    std::function<void(const QString &line)> logLineHandler;
+    //! Receives every event of every task, after the enqueue's own handler.
+    std::function<void(const TaskEvent &event)> extraLogHandler;
+
+    //! At most this many tasks run at once (at least 1).
+    int maxConcurrentTasks = 4;
+    //! At most this many tasks wait for a slot; an enqueue beyond it is rejected ("queue full").
+    int maxQueueDepth = 10000;
+
+    //! How failed tasks are retried (default: never).
+    RetryPolicy retry;
+    //! After SIGTERM to a task's process group, SIGKILL follows after this many seconds.
+    double killGraceSeconds = 5.0;
+    //! A line longer than this many bytes is delivered in pieces of at most this size.
+    int maxLineBytes = 1024 * 1024;
+
+    //! Uniform random numbers in [0, 1) for retry jitter (empty: QRandomGenerator::global()).
+    std::function<double()> randomSource;
+    //! What launches the processes (empty: LocalExecutor, a QProcess per attempt).
+    std::shared_ptr<Executor> executor;
+};
+
+} // namespace TaskConductor

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <taskconductor/retrypolicy.h>
+#include <taskconductor/taskconductor_export.h>
+
+#include <QtCore/qhash.h>
+#include <QtCore/qshareddata.h>
+#include <QtCore/qstringlist.h>
+
+#include <optional>
+
+namespace TaskConductor {
+
+class TaskDescriptorData;
+
+//! What to run: an argv command (never a shell string), its environment changes, working
+//! directory, timeout, per-task log file and retry policy. An implicitly shared value type:
+//! copies are cheap, so one descriptor can be enqueued many times.
+class TASKCONDUCTOR_EXPORT TaskDescriptor
+{
+    Q_GADGET
+    Q_PROPERTY(QStringList command READ command WRITE setCommand)
+    Q_PROPERTY(QString workingDirectory READ workingDirectory WRITE setWorkingDirectory)
+    Q_PROPERTY(double timeoutSeconds READ timeoutSeconds WRITE setTimeoutSeconds RESET
+                       resetTimeoutSeconds)
+    Q_PROPERTY(QString perTaskLogPath READ perTaskLogPath WRITE setPerTaskLogPath)
+    Q_PROPERTY(QString name READ name WRITE setName)
+
+public:
+    TaskDescriptor();
+    //! A task that runs \a command: command[0] is the program, the rest its arguments.
+    explicit TaskDescriptor(const QStringList &command);
+    TaskDescriptor(const TaskDescriptor &other);
+    TaskDescriptor(TaskDescriptor &&other) noexcept;
+    TaskDescriptor &operator=(const TaskDescriptor &other);
+    TaskDescriptor &operator=(TaskDescriptor &&other) noexcept;
+    ~TaskDescriptor();
+
+    //! argv; an empty command is rejected at enqueue with a terminal internalError.
+    QStringList command() const;
+    void setCommand(const QStringList &command);
+
+    //! Empty: the broker's defaultWorkingDirectory, else the host's current directory.
+    QString workingDirectory() const;
+    void setWorkingDirectory(const QString &directory);
+
+    //! Variables set for this task, over the host environment and the broker's defaults.
+    QHash<QString, QString> environment() const;
+    void setEnvironment(const QHash<QString, QString> &environment);
+    void setEnvironmentVariable(const QString &name, const QString &value);
+    //! Variables removed for this task, even if the host or the broker's defaults set them.
+    QStringList unsetEnvironment() const;
+    void unsetEnvironmentVariable(const QString &name);
+
+    //! Seconds after which the task is stopped and ends with `timeout`; 0 means no timeout.
+    //! Unset (the default, reported as -1): the broker's defaultTimeoutSeconds applies.
+    double timeoutSeconds() const;
+    void setTimeoutSeconds(double seconds);
+    void resetTimeoutSeconds();
+
+    //! A file that receives this task's output and termination (empty: none).
+    QString perTaskLogPath() const;
+    void setPerTaskLogPath(const QString &path);
+
+    //! A label for logs, CLIs and UIs; not used to run anything.
+    QString name() const;
+    void setName(const QString &name);
+
+    //! A retry policy for this task only; unset: the broker's.
+    std::optional<RetryPolicy> retryPolicy() const;
+    void setRetryPolicy(const std::optional<RetryPolicy> &policy);
+
+    friend TASKCONDUCTOR_EXPORT bool operator==(const TaskDescriptor &a, const TaskDescriptor &b);
+    friend bool operator!=(const TaskDescriptor &a, const TaskDescriptor &b) { return !(a == b); }
+
+private:
+    QSharedDataPointer<TaskDescriptorData> d;
+};
+
+} // namespace TaskConductor

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <taskconductor/taskconductor_export.h>
+
+#include <QtCore/qglobal.h>
+#include <QtCore/qobjectdefs.h>
+
+namespace TaskConductor {
+Q_NAMESPACE_EXPORT(TASKCONDUCTOR_EXPORT)
+
+//! Identifies one enqueue for the lifetime of its Broker; never 0, never reused.
+using TaskId = quint64;
+
+//! What a TaskEvent reports. The terminal kinds end an enqueue; exactly one of them is
+//! delivered per enqueue (see TaskEvent::isTerminal()).
+enum class EventKind {
+    Started, //!< a process for one attempt of the task was launched
+    Stdout, //!< one line of standard output (without its line break)
+    Stderr, //!< one line of standard error (without its line break)
+    Finished, //!< terminal: the process exited with code 0
+    Failed, //!< terminal: non-zero exit or crash on the last attempt, or a start failure
+    Canceled, //!< terminal: cancel() ended the task, pending or running
+    Timeout, //!< terminal: the task ran past its timeout and was stopped
+    Retrying, //!< an attempt failed; another one starts after a delay
+    InternalError, //!< terminal when it ends the task (queue full, invalid task); otherwise a
+                   //!< notice
+};
+Q_ENUM_NS(EventKind)
+
+//! Where a task is in its life. A task moves forward only:
+//! Pending -> Running -> (Stopping) -> (RetryWait -> Running ...) -> Done.
+enum class TaskState {
+    Pending, //!< waiting in the queue for a concurrency slot
+    Running, //!< its process is starting or running
+    Stopping, //!< asked to stop (cancel, timeout, shutdown); waiting for the group to die
+    RetryWait, //!< an attempt failed; waiting for the retry delay (holds no slot)
+    Done, //!< its terminal event was delivered
+};
+Q_ENUM_NS(TaskState)
+
+//! The output stream a line came from.
+enum class OutputChannel { Stdout, Stderr };
+Q_ENUM_NS(OutputChannel)
+
+} // namespace TaskConductor

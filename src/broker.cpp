@@ -1,0 +1,475 @@
+// SPDX-License-Identifier: MIT
+#include "broker_p.h"
+#include "taskrun.h"
+
+#include <QtCore/qdir.h>
+#include <QtCore/qelapsedtimer.h>
+#include <QtCore/qrandom.h>
+#include <QtCore/qthread.h>
+
+#include <algorithm>
+#include <exception>
+
+Q_LOGGING_CATEGORY(lcBroker, "taskconductor.broker", QtWarningMsg)
+
+namespace TaskConductor {
+
+/*!
+    \class TaskConductor::Broker
+    The Broker schedules: it owns the pending queue and the concurrency slots, hands a slot to a
+    TaskRun, and routes each event to the enqueue's own handler, then to the signals. What happens
+    inside one task (attempts, timers, line splitting, the stop sequence) is TaskRun's job; how a
+    process is launched is the Executor's.
+
+    Re-entrancy: a handler may call enqueue() or cancel(), so the Broker never holds an iterator
+    or a reference into its containers across publish(), and schedule() runs as a loop that a
+    nested call only asks to go round once more.
+*/
+
+BrokerPrivate::BrokerPrivate(Broker *qq, const BrokerConfig &cfg)
+    : q(qq)
+    , config(cfg)
+    , executor(cfg.executor)
+{
+    if (!executor)
+        executor = std::make_shared<LocalExecutor>();
+    baseEnvironment = QProcessEnvironment::systemEnvironment();
+    for (auto it = config.defaultEnvironment.cbegin(); it != config.defaultEnvironment.cend(); ++it)
+        baseEnvironment.insert(it.key(), it.value());
+    defaultWorkingDirectory = config.defaultWorkingDirectory.isEmpty()
+            ? QDir::currentPath()
+            : config.defaultWorkingDirectory;
+    killGraceMs = int(std::clamp(config.killGraceSeconds, 0.0, 24.0 * 3600) * 1000);
+}
+
+BrokerPrivate::~BrokerPrivate()
+{
+    if (destroyedFlag)
+        *destroyedFlag = true;
+}
+
+void BrokerPrivate::publish(const TaskEventHandler &handler, const TaskEvent &event)
+{
+    bool destroyed = false;
+    bool *const outer = std::exchange(destroyedFlag, &destroyed);
+    // Qt is not exception-safe: a throwing handler must not unwind through the event loop.
+    auto guarded = [&](const auto &call) {
+        try {
+            call();
+        } catch (const std::exception &e) {
+            qCWarning(lcBroker, "task %llu: an event handler threw: %s", event.taskId(), e.what());
+        } catch (...) {
+            qCWarning(lcBroker, "task %llu: an event handler threw", event.taskId());
+        }
+    };
+    if (handler)
+        guarded([&] { handler(event); });
+    if (!destroyed && config.extraLogHandler)
+        guarded([&] { config.extraLogHandler(event); });
+    if (!destroyed && !destroying) {
+        const TaskId id = event.taskId();
+        Q_EMIT q->eventOccurred(event);
+        if (!destroyed) {
+            switch (event.kind()) {
+            case EventKind::Started:
+                Q_EMIT q->started(id, event.command(), event.workingDirectory());
+                break;
+            case EventKind::Stdout:
+                Q_EMIT q->stdoutLine(id, event.line());
+                break;
+            case EventKind::Stderr:
+                Q_EMIT q->stderrLine(id, event.line());
+                break;
+            case EventKind::Finished:
+                Q_EMIT q->finished(id, 0, event.durationMs());
+                break;
+            case EventKind::Failed:
+                Q_EMIT q->failed(id, event.exitCode(), event.durationMs(), event.message());
+                break;
+            case EventKind::Canceled:
+                Q_EMIT q->canceled(id, event.durationMs());
+                break;
+            case EventKind::Timeout:
+                Q_EMIT q->timedOut(id, event.durationMs());
+                break;
+            case EventKind::Retrying:
+                Q_EMIT q->retrying(id, event.attempt(), event.exitCode(), event.delayMs());
+                break;
+            case EventKind::InternalError:
+                Q_EMIT q->internalError(id, event.message());
+                break;
+            }
+        }
+    }
+    if (destroyed) {
+        if (outer)
+            *outer = true;
+        return;
+    }
+    destroyedFlag = outer;
+}
+
+void BrokerPrivate::reject(TaskId id, const TaskEventHandler &handler, const QString &message)
+{
+    publish(handler, TaskEvent::internalError(id, 0, message, true));
+}
+
+void BrokerPrivate::enqueueInThread(TaskId id, TaskDescriptor task, TaskEventHandler handler)
+{
+    if (destroying)
+        return reject(id, handler, QStringLiteral("the broker is shutting down"));
+    if (task.command().isEmpty() || task.command().first().isEmpty())
+        return reject(id, handler, QStringLiteral("invalid task: empty command"));
+    const int free = std::max(1, config.maxConcurrentTasks) - runningCount;
+    if (pendingCount >= std::max(0, config.maxQueueDepth) && !(free > 0 && pendingCount == 0)) {
+        return reject(id, handler,
+                      QStringLiteral("queue full: %1 tasks pending (maxQueueDepth %2)")
+                              .arg(pendingCount.load())
+                              .arg(config.maxQueueDepth));
+    }
+    // Ids come in call order; an enqueue handed over from another thread may arrive late and
+    // is put where its id belongs, so the queue stays sorted for cancel()'s binary search.
+    if (pending.empty() || pending.back().id < id) {
+        pending.push_back({ id, std::move(task), std::move(handler), true });
+    } else {
+        auto at = std::upper_bound(pending.begin(), pending.end(), id,
+                                   [](TaskId v, const PendingTask &p) { return v < p.id; });
+        pending.insert(at, { id, std::move(task), std::move(handler), true });
+    }
+    ++pendingCount;
+    schedule();
+}
+
+BrokerPrivate::PendingTask *BrokerPrivate::findPending(TaskId id)
+{
+    auto it = std::lower_bound(pending.begin(), pending.end(), id,
+                               [](const PendingTask &p, TaskId v) { return p.id < v; });
+    if (it == pending.end() || it->id != id || !it->live)
+        return nullptr;
+    return &*it;
+}
+
+void BrokerPrivate::compactPending()
+{
+    // Dead entries cost memory until they reach the front; drop them when they dominate.
+    if (deadPending < 1024 || deadPending < qsizetype(pending.size()) / 2)
+        return;
+    pending.erase(std::remove_if(pending.begin(), pending.end(),
+                                 [](const PendingTask &p) { return !p.live; }),
+                  pending.end());
+    deadPending = 0;
+}
+
+bool BrokerPrivate::cancelInThread(TaskId id, const TaskEventHandler &errorHandler)
+{
+    if (TaskRun *run = runs.value(id)) {
+        if (run->cancel())
+            return true;
+        publish(errorHandler,
+                TaskEvent::internalError(
+                        id, run->attempt(),
+                        QStringLiteral("cancel: task %1 is already stopping").arg(id), false));
+        return false;
+    }
+    if (PendingTask *entry = findPending(id)) {
+        TaskEventHandler handler = std::move(entry->handler);
+        entry->live = false;
+        entry->task = TaskDescriptor();
+        --pendingCount;
+        ++deadPending;
+        compactPending();
+        countsChanged();
+        publish(handler, TaskEvent::canceled(id, 0, 0));
+        if (isIdleNow())
+            Q_EMIT q->idle();
+        return true;
+    }
+    publish(errorHandler,
+            TaskEvent::internalError(
+                    id, 0, QStringLiteral("cancel: no pending or running task %1").arg(id), false));
+    return false;
+}
+
+void BrokerPrivate::cancelAllInThread()
+{
+    // Pending first, so that nothing starts in a slot that a canceled task frees.
+    while (!pending.empty()) {
+        const TaskId id = pending.front().id;
+        if (pending.front().live)
+            cancelInThread(id, {});
+        if (!pending.empty() && pending.front().id == id)
+            pending.pop_front();
+    }
+    deadPending = 0;
+    const QList<TaskId> ids = runs.keys();
+    for (TaskId id : ids) {
+        if (TaskRun *run = runs.value(id))
+            run->cancel();
+    }
+}
+
+void BrokerPrivate::schedule()
+{
+    if (scheduling) {
+        scheduleAgain = true;
+        return;
+    }
+    scheduling = true;
+    do {
+        scheduleAgain = false;
+        const int slots = std::max(1, config.maxConcurrentTasks);
+        while (runningCount < slots && !destroying) {
+            TaskRun *run = nullptr;
+            if (!readyRetries.empty()) {
+                run = readyRetries.front();
+                readyRetries.pop_front();
+            } else {
+                while (!pending.empty() && !pending.front().live) {
+                    pending.pop_front();
+                    --deadPending;
+                }
+                if (pending.empty())
+                    break;
+                PendingTask next = std::move(pending.front());
+                pending.pop_front();
+                --pendingCount;
+                run = new TaskRun(this, next.id, std::move(next.task), std::move(next.handler));
+                runs.insert(next.id, run);
+            }
+            run->launch(); // may end synchronously (start failure) and re-enter schedule()
+        }
+    } while (scheduleAgain);
+    scheduling = false;
+    countsChanged();
+}
+
+static bool holdsSlot(TaskState state)
+{
+    return state == TaskState::Running || state == TaskState::Stopping;
+}
+
+void BrokerPrivate::runStateChanged(TaskState from, TaskState to)
+{
+    runningCount += int(holdsSlot(to)) - int(holdsSlot(from));
+    retryWaitingCount += int(to == TaskState::RetryWait) - int(from == TaskState::RetryWait);
+}
+
+void BrokerPrivate::runWantsSlot(TaskRun *run)
+{
+    readyRetries.push_back(run);
+    schedule();
+}
+
+void BrokerPrivate::runEnded(TaskRun *run)
+{
+    if (!runs.remove(run->id()))
+        return;
+    // A run canceled while its retry waited for a slot must not be launched later.
+    readyRetries.erase(std::remove(readyRetries.begin(), readyRetries.end(), run),
+                       readyRetries.end());
+    run->deleteLater(); // we may be inside its process's signal
+    schedule();
+    countsChanged();
+    if (isIdleNow())
+        Q_EMIT q->idle();
+}
+
+bool BrokerPrivate::isIdleNow() const
+{
+    return !destroying && pendingCount == 0 && runningCount == 0 && retryWaitingCount == 0
+            && runs.isEmpty();
+}
+
+void BrokerPrivate::countsChanged()
+{
+    if (!destroying)
+        Q_EMIT q->countsChanged();
+}
+
+LaunchRequest BrokerPrivate::resolveLaunch(const TaskDescriptor &task) const
+{
+    LaunchRequest request;
+    request.command = task.command();
+    request.workingDirectory =
+            task.workingDirectory().isEmpty() ? defaultWorkingDirectory : task.workingDirectory();
+    request.environment = baseEnvironment; // shared until changed
+    const QHash<QString, QString> own = task.environment();
+    for (auto it = own.cbegin(); it != own.cend(); ++it)
+        request.environment.insert(it.key(), it.value());
+    for (const QString &name : task.unsetEnvironment())
+        request.environment.remove(name);
+    return request;
+}
+
+qint64 BrokerPrivate::resolveTimeoutMs(const TaskDescriptor &task) const
+{
+    const double seconds =
+            task.timeoutSeconds() < 0 ? config.defaultTimeoutSeconds : task.timeoutSeconds();
+    if (!(seconds > 0))
+        return 0;
+    return std::max<qint64>(1, qint64(std::min(seconds, 1e9) * 1000));
+}
+
+RetryPolicy BrokerPrivate::resolveRetry(const TaskDescriptor &task) const
+{
+    return task.retryPolicy().value_or(config.retry);
+}
+
+double BrokerPrivate::nextRandom() const
+{
+    if (config.randomSource)
+        return config.randomSource();
+    return QRandomGenerator::global()->generateDouble();
+}
+
+std::unique_ptr<TaskProcess> BrokerPrivate::createProcess(TaskProcessObserver *observer)
+{
+    return executor->createProcess(observer);
+}
+
+TaskState BrokerPrivate::stateOf(TaskId id) const
+{
+    if (const TaskRun *run = runs.value(id))
+        return run->state();
+    auto it = std::lower_bound(pending.begin(), pending.end(), id,
+                               [](const PendingTask &p, TaskId v) { return p.id < v; });
+    if (it != pending.end() && it->id == id && it->live)
+        return TaskState::Pending;
+    return TaskState::Done;
+}
+
+void BrokerPrivate::shutdown()
+{
+    destroying = true;
+    const bool insideHandler = destroyedFlag != nullptr;
+    // Every process group gets SIGTERM at once, then they share one grace period.
+    const QList<TaskRun *> launched = runs.values();
+    for (TaskRun *run : launched) {
+        run->detach();
+        run->beginShutdown();
+    }
+    QElapsedTimer grace;
+    grace.start();
+    for (TaskRun *run : launched)
+        run->finishShutdown(int(std::max<qint64>(0, killGraceMs - grace.elapsed())));
+
+    // Handlers still get their one terminal event; signals are not emitted any more.
+    for (TaskRun *run : launched) {
+        publish(run->handler(), TaskEvent::canceled(run->id(), run->attempt(), run->elapsedMs()));
+        if (insideHandler) {
+            run->setParent(nullptr);
+            run->deleteLater(); // the run may be on the stack below us
+        } else {
+            delete run;
+        }
+    }
+    runs.clear();
+    readyRetries.clear();
+    while (!pending.empty()) {
+        PendingTask entry = std::move(pending.front());
+        pending.pop_front();
+        if (entry.live)
+            publish(entry.handler, TaskEvent::canceled(entry.id, 0, 0));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+Broker::Broker(const BrokerConfig &config, QObject *parent)
+    : QObject(parent)
+    , d(std::make_unique<BrokerPrivate>(this, config))
+{
+    qRegisterMetaType<TaskEvent>();
+    qRegisterMetaType<TaskId>("TaskConductor::TaskId");
+}
+
+Broker::~Broker()
+{
+    d->shutdown();
+}
+
+BrokerConfig Broker::config() const
+{
+    return d->config;
+}
+
+TaskId Broker::enqueue(const TaskDescriptor &task, TaskEventHandler handler)
+{
+    const TaskId id = d->nextId.fetch_add(1, std::memory_order_relaxed);
+    if (QThread::currentThread() == thread()) {
+        d->enqueueInThread(id, task, std::move(handler));
+    } else {
+        QMetaObject::invokeMethod(
+                this,
+                [this, id, task, handler = std::move(handler)]() mutable {
+                    d->enqueueInThread(id, std::move(task), std::move(handler));
+                },
+                Qt::QueuedConnection);
+    }
+    return id;
+}
+
+TaskId Broker::enqueueWithContext(const TaskDescriptor &task, const QObject *context,
+                                  TaskEventHandler handler)
+{
+    QPointer<QObject> guard(const_cast<QObject *>(context));
+    return enqueue(task, [guard, handler = std::move(handler)](const TaskEvent &event) {
+        QObject *receiver = guard.data();
+        if (!receiver)
+            return;
+        if (receiver->thread() == QThread::currentThread())
+            handler(event);
+        else
+            QMetaObject::invokeMethod(
+                    receiver, [handler, event] { handler(event); }, Qt::QueuedConnection);
+    });
+}
+
+bool Broker::cancel(TaskId id, TaskEventHandler errorHandler)
+{
+    if (QThread::currentThread() == thread())
+        return d->cancelInThread(id, errorHandler);
+    QMetaObject::invokeMethod(
+            this,
+            [this, id, errorHandler = std::move(errorHandler)] {
+                d->cancelInThread(id, errorHandler);
+            },
+            Qt::QueuedConnection);
+    return true;
+}
+
+void Broker::cancelAll()
+{
+    if (QThread::currentThread() == thread())
+        d->cancelAllInThread();
+    else
+        QMetaObject::invokeMethod(
+                this, [this] { d->cancelAllInThread(); }, Qt::QueuedConnection);
+}
+
+int Broker::runningCount() const
+{
+    return d->runningCount;
+}
+
+int Broker::pendingCount() const
+{
+    return d->pendingCount;
+}
+
+int Broker::retryWaitingCount() const
+{
+    return d->retryWaitingCount;
+}
+
+bool Broker::isIdle() const
+{
+    return d->pendingCount == 0 && d->runningCount == 0 && d->retryWaitingCount == 0;
+}
+
+TaskState Broker::state(TaskId id) const
+{
+    return d->stateOf(id);
+}
+
+} // namespace TaskConductor

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <taskconductor/broker.h>
+#include <taskconductor/executor.h>
+
+#include <QtCore/qhash.h>
+#include <QtCore/qloggingcategory.h>
+#include <QtCore/qprocess.h>
+
+#include <atomic>
+#include <deque>
+
+Q_DECLARE_LOGGING_CATEGORY(lcBroker)
+
+namespace TaskConductor {
+
+class TaskRun;
+
+class BrokerPrivate
+{
+public:
+    BrokerPrivate(Broker *q, const BrokerConfig &config);
+    ~BrokerPrivate();
+
+    // Entry points, in the Broker's thread.
+    void enqueueInThread(TaskId id, TaskDescriptor task, TaskEventHandler handler);
+    bool cancelInThread(TaskId id, const TaskEventHandler &errorHandler);
+    void cancelAllInThread();
+
+    // Called by TaskRun.
+    LaunchRequest resolveLaunch(const TaskDescriptor &task) const;
+    qint64 resolveTimeoutMs(const TaskDescriptor &task) const;
+    RetryPolicy resolveRetry(const TaskDescriptor &task) const;
+    double nextRandom() const;
+    std::unique_ptr<TaskProcess> createProcess(TaskProcessObserver *observer);
+    void publish(const TaskEventHandler &handler, const TaskEvent &event);
+    void runStateChanged(TaskState from, TaskState to); // keeps the counts
+    void runWantsSlot(TaskRun *run); // retry delay elapsed
+    void runEnded(TaskRun *run); // terminal event delivered: forget it, reschedule
+    void schedule();
+
+    void shutdown();
+    TaskState stateOf(TaskId id) const;
+
+    struct PendingTask
+    {
+        TaskId id;
+        TaskDescriptor task;
+        TaskEventHandler handler;
+        bool live;
+    };
+
+    Broker *const q;
+    const BrokerConfig config;
+    std::shared_ptr<Executor> executor;
+    QProcessEnvironment baseEnvironment;
+    QString defaultWorkingDirectory;
+    int killGraceMs = 0;
+
+    std::atomic<TaskId> nextId { 1 };
+    // FIFO by id; cancel() marks entries dead (binary search), the front skips them.
+    std::deque<PendingTask> pending;
+    qsizetype deadPending = 0;
+    QHash<TaskId, TaskRun *> runs; // launched and not done
+    std::deque<TaskRun *> readyRetries; // retry delay elapsed, waiting for a slot
+
+    // Mirrors for the const getters, readable from any thread.
+    std::atomic<int> pendingCount { 0 };
+    std::atomic<int> runningCount { 0 };
+    std::atomic<int> retryWaitingCount { 0 };
+
+    bool scheduling = false;
+    bool scheduleAgain = false;
+    bool destroying = false;
+    bool *destroyedFlag = nullptr; // set while a handler runs, so publish() sees a delete
+
+private:
+    bool isIdleNow() const;
+    PendingTask *findPending(TaskId id);
+    void compactPending();
+    void countsChanged();
+    void reject(TaskId id, const TaskEventHandler &handler, const QString &message);
+};
+
+} // namespace TaskConductor

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: MIT
+#include <taskconductor/executor.h>
+
+#include <QtCore/qprocess.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <sys/types.h>
+#include <unistd.h>
+
+namespace TaskConductor {
+
+TaskProcess::~TaskProcess() = default;
+Executor::~Executor() = default;
+
+namespace {
+
+// One attempt in a QProcess whose child leads its own process group (pgid == pid), so a signal
+// to -pid reaches everything the task spawned that did not leave the group.
+class LocalProcess final : public TaskProcess
+{
+public:
+    explicit LocalProcess(TaskProcessObserver *observer)
+        : m_observer(observer)
+    { }
+
+    ~LocalProcess() override
+    {
+        if (m_process.state() != QProcess::NotRunning)
+            reap(0);
+    }
+
+    void start(const LaunchRequest &request) override
+    {
+        m_process.setProgram(request.command.first());
+        m_process.setArguments(request.command.mid(1));
+        m_process.setWorkingDirectory(request.workingDirectory);
+        m_process.setProcessEnvironment(request.environment);
+        m_process.setStandardInputFile(QProcess::nullDevice());
+        // Runs in the child between fork and exec: async-signal-safe calls only.
+        m_process.setChildProcessModifier([] { ::setpgid(0, 0); });
+
+        QObject::connect(&m_process, &QProcess::started, &m_process, [this] {
+            m_pid = m_process.processId();
+            if (m_observer)
+                m_observer->processStarted();
+        });
+        QObject::connect(&m_process, &QProcess::readyReadStandardOutput, &m_process,
+                         [this] { forward(OutputChannel::Stdout); });
+        QObject::connect(&m_process, &QProcess::readyReadStandardError, &m_process,
+                         [this] { forward(OutputChannel::Stderr); });
+        QObject::connect(&m_process, &QProcess::finished, &m_process,
+                         [this](int exitCode, QProcess::ExitStatus status) {
+                             onFinished(exitCode, status);
+                         });
+        QObject::connect(
+                &m_process, &QProcess::errorOccurred, &m_process,
+                [this](QProcess::ProcessError error) {
+                    if (error == QProcess::FailedToStart)
+                        end({ ProcessEnd::Kind::FailedToStart, -1, m_process.errorString() });
+                });
+        m_process.start(QIODevice::ReadOnly);
+        // Both sides set the group, so a signal sent right after start() cannot miss it.
+        const qint64 pid = m_process.processId();
+        if (pid > 0) {
+            m_pid = pid;
+            ::setpgid(pid_t(pid), pid_t(pid));
+        }
+    }
+
+    void terminate() override { signalGroup(SIGTERM); }
+    void kill() override { signalGroup(SIGKILL); }
+
+    void reap(int graceMsecs) override
+    {
+        m_observer = nullptr; // a dying process reports nothing more
+        if (graceMsecs > 0 && m_process.state() != QProcess::NotRunning)
+            m_process.waitForFinished(graceMsecs);
+        signalGroup(SIGKILL); // also whatever the task left in its group
+        if (m_process.state() != QProcess::NotRunning)
+            m_process.waitForFinished(5000); // SIGKILL cannot be ignored: this is short
+    }
+
+    qint64 processId() const override { return m_pid; }
+
+private:
+    void signalGroup(int sig)
+    {
+        if (m_pid <= 0)
+            return;
+        if (::kill(-pid_t(m_pid), sig) != 0 && errno == ESRCH
+            && m_process.state() != QProcess::NotRunning)
+            ::kill(pid_t(m_pid), sig); // not yet a group leader: at least the child itself
+    }
+
+    void forward(OutputChannel channel)
+    {
+        const QByteArray chunk = channel == OutputChannel::Stdout
+                ? m_process.readAllStandardOutput()
+                : m_process.readAllStandardError();
+        if (m_observer && !chunk.isEmpty())
+            m_observer->processOutput(channel, chunk);
+    }
+
+    void onFinished(int exitCode, QProcess::ExitStatus status)
+    {
+        // Drain before announcing: what is still buffered belongs to this attempt.
+        forward(OutputChannel::Stdout);
+        forward(OutputChannel::Stderr);
+        // The main process is gone; whatever it left in its group goes with it.
+        signalGroup(SIGKILL);
+        if (status == QProcess::CrashExit) {
+            const int sig = exitCode;
+            end({ ProcessEnd::Kind::Crashed, sig,
+                  QStringLiteral("crashed with signal %1 (%2)")
+                          .arg(sig)
+                          .arg(QString::fromLocal8Bit(::strsignal(sig))) });
+        } else {
+            end({ ProcessEnd::Kind::Exited, exitCode, QString() });
+        }
+    }
+
+    void end(const ProcessEnd &how)
+    {
+        if (m_ended)
+            return;
+        m_ended = true;
+        if (TaskProcessObserver *observer = std::exchange(m_observer, nullptr))
+            observer->processEnded(how);
+    }
+
+    QProcess m_process;
+    TaskProcessObserver *m_observer;
+    qint64 m_pid = 0;
+    bool m_ended = false;
+};
+
+} // namespace
+
+std::unique_ptr<TaskProcess> LocalExecutor::createProcess(TaskProcessObserver *observer)
+{
+    return std::make_unique<LocalProcess>(observer);
+}
+
+} // namespace TaskConductor

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: MIT
+#include <taskconductor/taskevent.h>
+
+#include <QtCore/qjsonarray.h>
+#include <QtCore/qjsonobject.h>
+
+namespace TaskConductor {
+
+TaskEvent TaskEvent::started(TaskId id, int attempt, const QStringList &command,
+                             const QString &workingDirectory)
+{
+    TaskEvent e(EventKind::Started, id, attempt);
+    e.m_command = command;
+    e.m_workingDirectory = workingDirectory;
+    return e;
+}
+
+TaskEvent TaskEvent::output(TaskId id, int attempt, OutputChannel channel, const QString &line)
+{
+    TaskEvent e(channel == OutputChannel::Stdout ? EventKind::Stdout : EventKind::Stderr, id,
+                attempt);
+    e.m_text = line;
+    return e;
+}
+
+TaskEvent TaskEvent::finished(TaskId id, int attempt, qint64 durationMs)
+{
+    TaskEvent e(EventKind::Finished, id, attempt);
+    e.m_terminal = true;
+    e.m_durationMs = durationMs;
+    return e;
+}
+
+TaskEvent TaskEvent::failed(TaskId id, int attempt, int exitCode, qint64 durationMs,
+                            const QString &message)
+{
+    TaskEvent e(EventKind::Failed, id, attempt);
+    e.m_terminal = true;
+    e.m_exitCode = exitCode;
+    e.m_durationMs = durationMs;
+    e.m_text = message;
+    return e;
+}
+
+TaskEvent TaskEvent::canceled(TaskId id, int attempt, qint64 durationMs)
+{
+    TaskEvent e(EventKind::Canceled, id, attempt);
+    e.m_terminal = true;
+    e.m_durationMs = durationMs;
+    return e;
+}
+
+TaskEvent TaskEvent::timeout(TaskId id, int attempt, qint64 durationMs)
+{
+    TaskEvent e(EventKind::Timeout, id, attempt);
+    e.m_terminal = true;
+    e.m_durationMs = durationMs;
+    return e;
+}
+
+TaskEvent TaskEvent::retrying(TaskId id, int attempt, int exitCode, qint64 delayMs)
+{
+    TaskEvent e(EventKind::Retrying, id, attempt);
+    e.m_exitCode = exitCode;
+    e.m_delayMs = delayMs;
+    return e;
+}
+
+TaskEvent TaskEvent::internalError(TaskId id, int attempt, const QString &message, bool terminal)
+{
+    TaskEvent e(EventKind::InternalError, id, attempt);
+    e.m_terminal = terminal;
+    e.m_text = message;
+    return e;
+}
+
+QString TaskEvent::kindName(EventKind kind)
+{
+    switch (kind) {
+    case EventKind::Started:
+        return QStringLiteral("started");
+    case EventKind::Stdout:
+        return QStringLiteral("stdout");
+    case EventKind::Stderr:
+        return QStringLiteral("stderr");
+    case EventKind::Finished:
+        return QStringLiteral("finished");
+    case EventKind::Failed:
+        return QStringLiteral("failed");
+    case EventKind::Canceled:
+        return QStringLiteral("canceled");
+    case EventKind::Timeout:
+        return QStringLiteral("timeout");
+    case EventKind::Retrying:
+        return QStringLiteral("retrying");
+    case EventKind::InternalError:
+        return QStringLiteral("internalError");
+    }
+    return QString();
+}
+
+QString TaskEvent::description() const
+{
+    switch (m_kind) {
+    case EventKind::Started:
+        return QStringLiteral("started %1 in %2 (attempt %3)")
+                .arg(m_command.join(QLatin1Char(' ')), m_workingDirectory)
+                .arg(m_attempt);
+    case EventKind::Stdout:
+    case EventKind::Stderr:
+        return m_text;
+    case EventKind::Finished:
+        return QStringLiteral("finished (exit 0) in %1 ms").arg(m_durationMs);
+    case EventKind::Failed:
+        if (m_text.isEmpty())
+            return QStringLiteral("failed (exit %1) in %2 ms").arg(m_exitCode).arg(m_durationMs);
+        return QStringLiteral("failed (exit %1) in %2 ms: %3")
+                .arg(m_exitCode)
+                .arg(m_durationMs)
+                .arg(m_text);
+    case EventKind::Canceled:
+        return QStringLiteral("canceled after %1 ms").arg(m_durationMs);
+    case EventKind::Timeout:
+        return QStringLiteral("timed out after %1 ms").arg(m_durationMs);
+    case EventKind::Retrying:
+        return QStringLiteral("attempt %1 failed (exit %2); retrying in %3 ms")
+                .arg(m_attempt)
+                .arg(m_exitCode)
+                .arg(m_delayMs);
+    case EventKind::InternalError:
+        return QStringLiteral("internal error: %1").arg(m_text);
+    }
+    return QString();
+}
+
+QJsonObject TaskEvent::toJson() const
+{
+    QJsonObject o;
+    o.insert(QStringLiteral("event"), kindName(m_kind));
+    o.insert(QStringLiteral("id"), qint64(m_taskId));
+    o.insert(QStringLiteral("attempt"), m_attempt);
+    switch (m_kind) {
+    case EventKind::Started:
+        o.insert(QStringLiteral("command"), QJsonArray::fromStringList(m_command));
+        o.insert(QStringLiteral("workdir"), m_workingDirectory);
+        break;
+    case EventKind::Stdout:
+    case EventKind::Stderr:
+        o.insert(QStringLiteral("line"), m_text);
+        break;
+    case EventKind::Finished:
+        o.insert(QStringLiteral("exitCode"), 0);
+        o.insert(QStringLiteral("durationMs"), m_durationMs);
+        break;
+    case EventKind::Failed:
+        o.insert(QStringLiteral("exitCode"), m_exitCode);
+        o.insert(QStringLiteral("durationMs"), m_durationMs);
+        if (!m_text.isEmpty())
+            o.insert(QStringLiteral("message"), m_text);
+        break;
+    case EventKind::Canceled:
+    case EventKind::Timeout:
+        o.insert(QStringLiteral("durationMs"), m_durationMs);
+        break;
+    case EventKind::Retrying:
+        o.insert(QStringLiteral("exitCode"), m_exitCode);
+        o.insert(QStringLiteral("delayMs"), m_delayMs);
+        break;
+    case EventKind::InternalError:
+        o.insert(QStringLiteral("message"), m_text);
+        o.insert(QStringLiteral("terminal"), m_terminal);
+        break;
+    }
+    return o;
+}
+
+bool operator==(const TaskEvent &a, const TaskEvent &b)
+{
+    return a.m_kind == b.m_kind && a.m_terminal == b.m_terminal && a.m_taskId == b.m_taskId
+            && a.m_attempt == b.m_attempt && a.m_exitCode == b.m_exitCode
+            && a.m_durationMs == b.m_durationMs && a.m_delayMs == b.m_delayMs
+            && a.m_text == b.m_text && a.m_command == b.m_command
+            && a.m_workingDirectory == b.m_workingDirectory;
+}
+
+} // namespace TaskConductor

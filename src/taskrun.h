@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "linesplitter.h"
+
+#include <taskconductor/broker.h>
+#include <taskconductor/executor.h>
+
+#include <QtCore/qelapsedtimer.h>
+#include <QtCore/qobject.h>
+
+#include <memory>
+
+QT_BEGIN_NAMESPACE
+class QTimer;
+QT_END_NAMESPACE
+
+namespace TaskConductor {
+
+class BrokerPrivate;
+
+//! One launched task: owns its current process, its timers (timeout, kill grace, retry delay)
+//! and its line splitters, and turns what the process does into events. The Broker decides when
+//! it may launch; the TaskRun decides what happens to its attempts.
+class TaskRun final : public QObject, private TaskProcessObserver
+{
+public:
+    enum class StopReason { None, Cancel, Timeout };
+
+    TaskRun(BrokerPrivate *broker, TaskId id, TaskDescriptor task, TaskEventHandler handler);
+    ~TaskRun() override;
+
+    TaskId id() const { return m_id; }
+    TaskState state() const { return m_state; }
+    const TaskEventHandler &handler() const { return m_handler; }
+
+    //! Starts the next attempt; the Broker gave it a slot. State: Pending/RetryWait -> Running.
+    void launch();
+    //! cancel(): Running -> Stopping (then `canceled`); RetryWait -> Done with `canceled` now.
+    //! Returns false if the task is already stopping or done.
+    bool cancel();
+    //! The Broker is being destroyed: stop the process group now (SIGTERM), report nothing more.
+    void beginShutdown();
+    //! Blocks at most \a msecs for the process to end after beginShutdown(), then kills it.
+    void finishShutdown(int graceMsecs);
+    //! The Broker is gone (destroyed from inside a handler): report nothing more.
+    void detach();
+    qint64 elapsedMs() const { return m_clock.isValid() ? m_clock.elapsed() : 0; }
+    int attempt() const { return m_attempt; }
+
+private:
+    void processStarted() override;
+    void processOutput(OutputChannel channel, QByteArrayView chunk) override;
+    void processEnded(const ProcessEnd &end) override;
+
+    void setState(TaskState state);
+    bool deliver(const TaskEvent &event); // false: the Broker was destroyed meanwhile
+    void stop(StopReason reason);
+    void onTimeout();
+    void onGraceExpired();
+    void onRetryDue();
+    void flushLines();
+    void emitLine(OutputChannel channel, QByteArrayView line);
+    bool retryAllowed(const ProcessEnd &end) const;
+    void scheduleRetry(int exitCode);
+    void finish(const TaskEvent &terminal);
+    QTimer *makeTimer(void (TaskRun::*slot)());
+
+    BrokerPrivate *m_broker;
+    const TaskId m_id;
+    TaskDescriptor m_task;
+    TaskEventHandler m_handler;
+    LaunchRequest m_request;
+    RetryPolicy m_retry;
+    std::unique_ptr<TaskProcess> m_process;
+    LineSplitter m_stdout;
+    LineSplitter m_stderr;
+    QElapsedTimer m_clock;
+    QTimer *m_timeoutTimer = nullptr;
+    QTimer *m_graceTimer = nullptr;
+    QTimer *m_retryTimer = nullptr;
+    qint64 m_timeoutMs = 0;
+    int m_attempt = 0;
+    TaskState m_state = TaskState::Pending;
+    StopReason m_stopReason = StopReason::None;
+    bool m_shuttingDown = false;
+};
+
+} // namespace TaskConductor

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: MIT
+// The one child program of the test suite. Each mode is a behaviour a task can have; tests pick
+// a mode by argv instead of relying on the host's shell:
+//   lines N [TEXT]         N lines "TEXT i" on stdout (TEXT defaults to "line")
+//   err-lines N [TEXT]     the same on stderr
+//   mixed                  "out 1", "err 1", "out 2", "err 2" alternating, flushed one by one
+//   partial TEXT           TEXT without a newline, then exit 0
+//   slow-lines N MS        N lines, MS milliseconds apart, flushed one by one
+//   bytes HEX              raw bytes (hex encoded) on stdout, then exit 0
+//   exit N                 exit with code N
+//   crash                  die of SIGSEGV
+//   hang                   print "ready", then sleep until killed
+//   ignore-term            ignore SIGTERM, print "ready", then sleep until killed
+//   grandchild exit|hang   fork a grandchild that holds stdout and sleeps; print "grandchild PID";
+//                          then the parent exits 0 or hangs
+//   setsid-grandchild      as "grandchild hang", but the grandchild calls setsid() first
+//   huge-line BYTES        BYTES bytes of 'x' without a newline, then exit 0
+//   env NAME...            for each NAME: "NAME=value" or "NAME unset"
+//   cwd                    the working directory
+//   args ARG...            each argument between '<' and '>', one per line
+//   succeed-on N FILE      count runs in FILE; exit 1 until the Nth run, which exits 0
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace {
+
+[[noreturn]] void sleepForever()
+{
+    for (;;)
+        pause();
+}
+
+void writeAll(int fd, const char *data, size_t size)
+{
+    while (size > 0) {
+        const ssize_t n = write(fd, data, size);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            std::exit(3);
+        }
+        data += n;
+        size -= size_t(n);
+    }
+}
+
+void printLine(int fd, const std::string &line)
+{
+    const std::string s = line + "\n";
+    writeAll(fd, s.data(), s.size());
+}
+
+int usage()
+{
+    std::fprintf(stderr, "usage: tc_helper MODE [ARGS...] (see the source for the modes)\n");
+    return 64;
+}
+
+int hexValue(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage();
+    const std::string mode = argv[1];
+    auto arg = [&](int i, const char *fallback = nullptr) -> std::string {
+        if (i + 2 < argc)
+            return argv[i + 2];
+        if (fallback)
+            return fallback;
+        std::exit(usage());
+    };
+
+    if (mode == "lines" || mode == "err-lines") {
+        const long n = std::atol(arg(0).c_str());
+        const std::string text = arg(1, "line");
+        const int fd = mode == "lines" ? 1 : 2;
+        std::string buffer;
+        for (long i = 1; i <= n; ++i) {
+            buffer += text + " " + std::to_string(i) + "\n";
+            if (buffer.size() > 65536) {
+                writeAll(fd, buffer.data(), buffer.size());
+                buffer.clear();
+            }
+        }
+        writeAll(fd, buffer.data(), buffer.size());
+        return 0;
+    }
+    if (mode == "mixed") {
+        printLine(1, "out 1");
+        printLine(2, "err 1");
+        printLine(1, "out 2");
+        printLine(2, "err 2");
+        return 0;
+    }
+    if (mode == "partial") {
+        const std::string text = arg(0);
+        writeAll(1, text.data(), text.size());
+        return 0;
+    }
+    if (mode == "slow-lines") {
+        const long n = std::atol(arg(0).c_str());
+        const long ms = std::atol(arg(1).c_str());
+        for (long i = 1; i <= n; ++i) {
+            printLine(1, "slow " + std::to_string(i));
+            if (i < n)
+                usleep(useconds_t(ms * 1000));
+        }
+        return 0;
+    }
+    if (mode == "bytes") {
+        const std::string hex = arg(0);
+        std::string raw;
+        for (size_t i = 0; i + 1 < hex.size(); i += 2)
+            raw += char(hexValue(hex[i]) * 16 + hexValue(hex[i + 1]));
+        writeAll(1, raw.data(), raw.size());
+        return 0;
+    }
+    if (mode == "exit")
+        return std::atoi(arg(0).c_str());
+    if (mode == "crash") {
+        std::signal(SIGSEGV, SIG_DFL);
+        std::raise(SIGSEGV);
+        return 99;
+    }
+    if (mode == "hang") {
+        printLine(1, "ready");
+        sleepForever();
+    }
+    if (mode == "ignore-term") {
+        std::signal(SIGTERM, SIG_IGN);
+        printLine(1, "ready");
+        sleepForever();
+    }
+    if (mode == "grandchild" || mode == "setsid-grandchild") {
+        const bool parentHangs = mode == "setsid-grandchild" || arg(0, "exit") == "hang";
+        const pid_t pid = fork();
+        if (pid < 0)
+            return 2;
+        if (pid == 0) {
+            if (mode == "setsid-grandchild")
+                setsid();
+            sleepForever(); // keeps the inherited stdout open
+        }
+        printLine(1, "grandchild " + std::to_string(pid));
+        if (parentHangs)
+            sleepForever();
+        return 0;
+    }
+    if (mode == "huge-line") {
+        long long remaining = std::atoll(arg(0).c_str());
+        std::string block(1 << 16, 'x');
+        while (remaining > 0) {
+            const size_t n = size_t(std::min<long long>(remaining, (long long)block.size()));
+            writeAll(1, block.data(), n);
+            remaining -= (long long)n;
+        }
+        return 0;
+    }
+    if (mode == "env") {
+        for (int i = 2; i < argc; ++i) {
+            const char *value = std::getenv(argv[i]);
+            printLine(1,
+                      value ? std::string(argv[i]) + "=" + value : std::string(argv[i]) + " unset");
+        }
+        return 0;
+    }
+    if (mode == "cwd") {
+        char buffer[4096];
+        if (!getcwd(buffer, sizeof buffer))
+            return 2;
+        printLine(1, buffer);
+        return 0;
+    }
+    if (mode == "args") {
+        for (int i = 2; i < argc; ++i)
+            printLine(1, std::string("<") + argv[i] + ">");
+        return 0;
+    }
+    if (mode == "succeed-on") {
+        const long n = std::atol(arg(0).c_str());
+        const std::string file = arg(1);
+        long runs = 0;
+        if (FILE *f = std::fopen(file.c_str(), "r")) {
+            if (std::fscanf(f, "%ld", &runs) != 1)
+                runs = 0;
+            std::fclose(f);
+        }
+        ++runs;
+        if (FILE *f = std::fopen(file.c_str(), "w")) {
+            std::fprintf(f, "%ld\n", runs);
+            std::fclose(f);
+        }
+        printLine(1, "run " + std::to_string(runs));
+        return runs >= n ? 0 : 1;
+    }
+    return usage();
+}

@@ -1,0 +1,717 @@
+// SPDX-License-Identifier: MIT
+#include "testsupport.h"
+
+#include <taskconductor/broker.h>
+
+#include <QtCore/qelapsedtimer.h>
+#include <QtCore/qtemporarydir.h>
+#include <QtCore/qthread.h>
+#include <QtTest/qsignalspy.h>
+#include <QtTest/qtest.h>
+
+#include <memory>
+
+using namespace TaskConductor;
+using namespace TestSupport;
+
+namespace {
+constexpr int Wait = 10000; // generous upper bound; QTRY returns as soon as the condition holds
+}
+
+class tst_Broker : public QObject
+{
+    Q_OBJECT
+
+private:
+    QByteArray m_marker;
+
+    BrokerConfig config() const
+    {
+        BrokerConfig c;
+        c.maxConcurrentTasks = 4;
+        c.killGraceSeconds = 0.3;
+        const int eq = m_marker.indexOf('=');
+        c.defaultEnvironment.insert(QString::fromLatin1(m_marker.left(eq)),
+                                    QString::fromLatin1(m_marker.mid(eq + 1)));
+        return c;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        m_marker = "TC_TEST_MARKER=tst_broker-"
+                + QByteArray::number(QCoreApplication::applicationPid());
+        QVERIFY(QFile::exists(helper()));
+    }
+
+    // After every test: nothing the test started is left running.
+    void cleanup() { QTRY_COMPARE_WITH_TIMEOUT(processesWithMarker(m_marker), QList<int>(), Wait); }
+
+    void finishedWithOutput()
+    {
+        Broker broker(config());
+        QSignalSpy idle(&broker, &Broker::idle);
+        Recorder r;
+        const TaskId id = broker.enqueue(helperTask({ "lines", "3" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        QCOMPARE(r.kinds(id),
+                 (QList<EventKind> { EventKind::Started, EventKind::Stdout, EventKind::Stdout,
+                                     EventKind::Stdout, EventKind::Finished }));
+        QCOMPARE(r.lines(id), (QStringList { "line 1", "line 2", "line 3" }));
+        const TaskEvent started = r.of(id).first();
+        QCOMPARE(started.command(), (QStringList { helper(), "lines", "3" }));
+        QCOMPARE(started.workingDirectory(), QDir::currentPath());
+        QCOMPARE(started.attempt(), 1);
+        QTRY_COMPARE_WITH_TIMEOUT(idle.count(), 1, Wait);
+        QVERIFY(broker.isIdle());
+    }
+
+    void signalsMirrorHandlerEvents()
+    {
+        Broker broker(config());
+        QSignalSpy all(&broker, &Broker::eventOccurred);
+        QSignalSpy out(&broker, &Broker::stdoutLine);
+        QSignalSpy err(&broker, &Broker::stderrLine);
+        QSignalSpy done(&broker, &Broker::finished);
+        QSignalSpy started(&broker, &Broker::started);
+        Recorder r;
+        const TaskId id = broker.enqueue(helperTask({ "mixed" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        QCOMPARE(all.count(), r.events.count());
+        QCOMPARE(started.count(), 1);
+        QCOMPARE(out.count(), 2);
+        QCOMPARE(err.count(), 2);
+        QCOMPARE(done.count(), 1);
+        QCOMPARE(done.first().at(0).value<TaskId>(), id);
+        QCOMPARE(r.lines(id, EventKind::Stderr), (QStringList { "err 1", "err 2" }));
+    }
+
+    void environmentMerge()
+    {
+        qputenv("TC_HOST_ONLY", "host");
+        qputenv("TC_HOST_DEFAULT", "host");
+        qputenv("TC_HOST_UNSET", "host");
+        BrokerConfig c = config();
+        c.defaultEnvironment.insert("TC_HOST_DEFAULT", "default");
+        c.defaultEnvironment.insert("TC_DEFAULT_TASK", "default");
+        Broker broker(c);
+        TaskDescriptor task = helperTask({ "env", "TC_HOST_ONLY", "TC_HOST_DEFAULT",
+                                           "TC_DEFAULT_TASK", "TC_TASK", "TC_HOST_UNSET" });
+        task.setEnvironmentVariable("TC_DEFAULT_TASK", "task");
+        task.setEnvironmentVariable("TC_TASK", "task");
+        task.unsetEnvironmentVariable("TC_HOST_UNSET");
+        Recorder r;
+        const TaskId id = broker.enqueue(task, r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        QCOMPARE(r.lines(id),
+                 (QStringList { "TC_HOST_ONLY=host", "TC_HOST_DEFAULT=default",
+                                "TC_DEFAULT_TASK=task", "TC_TASK=task", "TC_HOST_UNSET unset" }));
+    }
+
+    void workingDirectory()
+    {
+        QTemporaryDir defaultDir, taskDir;
+        BrokerConfig c = config();
+        c.defaultWorkingDirectory = defaultDir.path();
+        Broker broker(c);
+        Recorder r;
+        const TaskId a = broker.enqueue(helperTask({ "cwd" }), r.handler());
+        TaskDescriptor own = helperTask({ "cwd" });
+        own.setWorkingDirectory(taskDir.path());
+        const TaskId b = broker.enqueue(own, r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(a) && r.ended(b), Wait);
+        QCOMPARE(r.lines(a), QStringList { QDir(defaultDir.path()).canonicalPath() });
+        QCOMPARE(r.lines(b), QStringList { QDir(taskDir.path()).canonicalPath() });
+        QCOMPARE(r.of(b).first().workingDirectory(), taskDir.path());
+    }
+
+    void startFailures_data()
+    {
+        QTest::addColumn<QStringList>("command");
+        QTest::addColumn<QString>("workdir");
+        QTest::addColumn<QString>("reason");
+        QTest::newRow("missing executable") << QStringList { "/nonexistent/tc-no-such-program" }
+                                            << QString() << "No such file or directory";
+        QTest::newRow("missing working directory")
+                << QStringList { helper(), "exit", "0" } << "/nonexistent/tc-no-such-dir"
+                << "working directory '/nonexistent/tc-no-such-dir'";
+        QTest::newRow("permission denied") << QStringList { QFINDTESTDATA("tst_broker.cpp") }
+                                           << QString() << "Permission denied";
+        QTest::newRow("argument list too long")
+                << QStringList { helper(), "args", QString(200 * 1024, 'a') } << QString()
+                << "Argument list too long";
+    }
+
+    void startFailures()
+    {
+        QFETCH(QStringList, command);
+        QFETCH(QString, workdir);
+        QFETCH(QString, reason);
+        Broker broker(config());
+        TaskDescriptor task(command);
+        task.setWorkingDirectory(workdir);
+        Recorder r;
+        const TaskId id = broker.enqueue(task, r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        QCOMPARE(r.kinds(id), QList<EventKind> { EventKind::Failed });
+        QVERIFY2(r.terminal(id).message().contains(reason), qPrintable(r.terminal(id).message()));
+        QCOMPARE(r.terminal(id).exitCode(), -1);
+        QTRY_VERIFY_WITH_TIMEOUT(broker.isIdle(), Wait);
+        // The broker keeps working afterwards.
+        const TaskId next = broker.enqueue(helperTask({ "exit", "0" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(next), Wait);
+        QCOMPARE(r.terminal(next).kind(), EventKind::Finished);
+    }
+
+    void invalidTaskIsRejected()
+    {
+        Broker broker(config());
+        Recorder r;
+        const TaskId id = broker.enqueue(TaskDescriptor(), r.handler());
+        QCOMPARE(r.kinds(id), QList<EventKind> { EventKind::InternalError });
+        QVERIFY(r.terminal(id).isTerminal());
+        QVERIFY(r.terminal(id).message().contains("empty command"));
+    }
+
+    void crashIsFailure()
+    {
+        Broker broker(config());
+        Recorder r;
+        const TaskId id = broker.enqueue(helperTask({ "crash" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        QCOMPARE(r.kinds(id), (QList<EventKind> { EventKind::Started, EventKind::Failed }));
+        QCOMPARE(r.terminal(id).exitCode(), -SIGSEGV);
+        QVERIFY(r.terminal(id).message().contains("crashed with signal 11"));
+    }
+
+    void nonZeroExitIsFailure()
+    {
+        Broker broker(config());
+        Recorder r;
+        const TaskId id = broker.enqueue(helperTask({ "exit", "7" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        QCOMPARE(r.kinds(id), (QList<EventKind> { EventKind::Started, EventKind::Failed }));
+        QCOMPARE(r.terminal(id).exitCode(), 7);
+    }
+
+    void concurrencyCapAndFifo()
+    {
+        BrokerConfig c = config();
+        c.maxConcurrentTasks = 2;
+        Broker broker(c);
+        int live = 0, peak = 0;
+        QList<TaskId> startOrder;
+        connect(&broker, &Broker::eventOccurred, this, [&](const TaskEvent &e) {
+            if (e.kind() == EventKind::Started) {
+                peak = std::max(peak, ++live);
+                startOrder.append(e.taskId());
+            } else if (e.isTerminal()) {
+                --live;
+            }
+            QVERIFY(broker.runningCount() <= 2);
+        });
+        Recorder r;
+        QList<TaskId> ids;
+        for (int i = 0; i < 8; ++i)
+            ids.append(broker.enqueue(helperTask({ "slow-lines", "2", "20" }), r.handler()));
+        QCOMPARE(broker.runningCount(), 2);
+        QCOMPARE(broker.pendingCount(), 6);
+        QTRY_VERIFY_WITH_TIMEOUT(broker.isIdle(), Wait);
+        QCOMPARE(peak, 2);
+        QCOMPARE(startOrder, ids);
+        for (TaskId id : ids)
+            QVERIFY(r.exactlyOnce(id));
+    }
+
+    void queueFullRejectsAtOnce()
+    {
+        BrokerConfig c = config();
+        c.maxConcurrentTasks = 1;
+        c.maxQueueDepth = 2;
+        Broker broker(c);
+        Recorder running, pending, rejected;
+        const TaskId a = broker.enqueue(helperTask({ "hang" }), running.handler());
+        const TaskId b = broker.enqueue(helperTask({ "exit", "0" }), pending.handler());
+        const TaskId p2 = broker.enqueue(helperTask({ "exit", "0" }), pending.handler());
+        QSignalSpy errors(&broker, &Broker::internalError);
+        const TaskId x = broker.enqueue(helperTask({ "exit", "0" }), rejected.handler());
+        // Delivered before enqueue() returned, to that enqueue's handler only.
+        QCOMPARE(rejected.kinds(x), QList<EventKind> { EventKind::InternalError });
+        QVERIFY(rejected.terminal(x).message().contains("queue full"));
+        QCOMPARE(errors.count(), 1);
+        QCOMPARE(broker.pendingCount(), 2);
+        QVERIFY(pending.events.isEmpty());
+        QVERIFY(broker.cancel(a));
+        QTRY_VERIFY_WITH_TIMEOUT(broker.isIdle(), Wait);
+        QCOMPARE(rejected.events.count(), 1); // and nothing else, ever
+        QVERIFY(pending.exactlyOnce(b) && pending.exactlyOnce(p2));
+        QCOMPARE(running.terminal(a).kind(), EventKind::Canceled);
+    }
+
+    void linesStreamWhileChildRuns()
+    {
+        Broker broker(config());
+        Recorder r;
+        const TaskId id = broker.enqueue(helperTask({ "hang" }), r.handler());
+        QTRY_COMPARE_WITH_TIMEOUT(r.lines(id), QStringList { "ready" }, Wait);
+        QCOMPARE(broker.state(id), TaskState::Running); // the child still runs
+        QVERIFY(!r.ended(id));
+        broker.cancel(id);
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+    }
+
+    void lineSplitting_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QStringList>("lines");
+        QTest::newRow("partial last line")
+                << QStringList { "partial", "no newline" } << QStringList { "no newline" };
+        QTest::newRow("crlf") << QStringList { "bytes", "610d0a620d0a" }
+                              << QStringList { "a", "b" };
+        QTest::newRow("empty lines")
+                << QStringList { "bytes", "0a0a630a" } << QStringList { "", "", "c" };
+        QTest::newRow("invalid utf-8") << QStringList { "bytes", "41ff42c30a" }
+                                       << QStringList { QString::fromUtf8("A\xff"
+                                                                          "B\xc3") };
+        QTest::newRow("utf-8") << QStringList { "bytes", "c3a9e282ac0a" }
+                               << QStringList { QString::fromUtf8("\xc3\xa9\xe2\x82\xac") };
+        QTest::newRow("many lines") << QStringList { "lines", "20000" } << QStringList();
+    }
+
+    void lineSplitting()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QStringList, lines);
+        Broker broker(config());
+        Recorder r;
+        const TaskId id = broker.enqueue(helperTask(args), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        QCOMPARE(r.terminal(id).kind(), EventKind::Finished);
+        if (args.first() == "lines") {
+            const QStringList got = r.lines(id);
+            QCOMPARE(got.size(), 20000);
+            for (int i = 0; i < got.size(); ++i)
+                QCOMPARE(got.at(i), QStringLiteral("line %1").arg(i + 1));
+        } else {
+            QCOMPARE(r.lines(id), lines);
+        }
+        QVERIFY(r.exactlyOnce(id));
+    }
+
+    void hugeLineIsDeliveredInBoundedPieces()
+    {
+        BrokerConfig c = config();
+        c.maxLineBytes = 64 * 1024;
+        Broker broker(c);
+        qsizetype total = 0, longest = 0;
+        int pieces = 0;
+        const TaskId id = broker.enqueue(helperTask({ "huge-line", QString::number(20 << 20) }),
+                                         [&](const TaskEvent &e) {
+                                             if (e.kind() == EventKind::Stdout) {
+                                                 total += e.line().size();
+                                                 longest = std::max(longest, e.line().size());
+                                                 ++pieces;
+                                             }
+                                         });
+        QTRY_VERIFY_WITH_TIMEOUT(broker.state(id) == TaskState::Done, Wait);
+        QCOMPARE(total, qsizetype(20 << 20));
+        QCOMPARE(longest, qsizetype(64 * 1024));
+        QCOMPARE(pieces, 320);
+    }
+
+    void cancelPendingIsImmediate()
+    {
+        BrokerConfig c = config();
+        c.maxConcurrentTasks = 1;
+        Broker broker(c);
+        Recorder r;
+        const TaskId a = broker.enqueue(helperTask({ "hang" }), r.handler());
+        const TaskId b = broker.enqueue(helperTask({ "exit", "0" }), r.handler());
+        QCOMPARE(broker.state(b), TaskState::Pending);
+        QVERIFY(broker.cancel(b));
+        QCOMPARE(r.kinds(b), QList<EventKind> { EventKind::Canceled }); // before cancel() returned
+        QCOMPARE(broker.pendingCount(), 0);
+        broker.cancel(a);
+        QTRY_VERIFY_WITH_TIMEOUT(broker.isIdle(), Wait);
+        QCOMPARE(r.kinds(b), QList<EventKind> { EventKind::Canceled });
+        QVERIFY(r.exactlyOnce(a));
+    }
+
+    void cancelRunningStopsTheGroup_data()
+    {
+        QTest::addColumn<QString>("mode");
+        QTest::newRow("obeys SIGTERM") << "hang";
+        QTest::newRow("ignores SIGTERM") << "ignore-term";
+    }
+
+    void cancelRunningStopsTheGroup()
+    {
+        QFETCH(QString, mode);
+        Broker broker(config());
+        Recorder r;
+        const TaskId id = broker.enqueue(helperTask({ mode }), r.handler());
+        QTRY_COMPARE_WITH_TIMEOUT(r.lines(id), QStringList { "ready" }, Wait);
+        QElapsedTimer clock;
+        clock.start();
+        QVERIFY(broker.cancel(id));
+        QCOMPARE(broker.state(id), TaskState::Stopping);
+        // A second cancel while stopping is an error to its own handler, not a second event.
+        Recorder second;
+        QVERIFY(!broker.cancel(id, second.handler()));
+        QCOMPARE(second.kinds(id), QList<EventKind> { EventKind::InternalError });
+        QVERIFY(!second.events.first().isTerminal());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        QCOMPARE(r.kinds(id),
+                 (QList<EventKind> { EventKind::Started, EventKind::Stdout, EventKind::Canceled }));
+        if (mode == "ignore-term")
+            QVERIFY(clock.elapsed() >= 250); // it took SIGKILL after the grace period
+    }
+
+    void cancelUnknownOrFinished()
+    {
+        Broker broker(config());
+        Recorder r, errors;
+        QSignalSpy terminal(&broker, &Broker::canceled);
+        QVERIFY(!broker.cancel(424242, errors.handler()));
+        QCOMPARE(errors.kinds(424242), QList<EventKind> { EventKind::InternalError });
+        QVERIFY(!errors.events.last().isTerminal());
+        const TaskId id = broker.enqueue(helperTask({ "exit", "0" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        QVERIFY(!broker.cancel(id, errors.handler()));
+        QCOMPARE(errors.kinds(id), QList<EventKind> { EventKind::InternalError });
+        QVERIFY(r.exactlyOnce(id));
+        QCOMPARE(terminal.count(), 0);
+    }
+
+    void timeoutStopsOnce()
+    {
+        BrokerConfig c = config();
+        c.retry.count = 2;
+        c.retry.delaySeconds = 0.01;
+        Broker broker(c);
+        Recorder r;
+        TaskDescriptor task = helperTask({ "grandchild", "hang" });
+        task.setTimeoutSeconds(0.3);
+        const TaskId id = broker.enqueue(task, r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        QCOMPARE(r.kinds(id),
+                 (QList<EventKind> { EventKind::Started, EventKind::Stdout, EventKind::Timeout }));
+        QVERIFY(r.terminal(id).durationMs() >= 300);
+        const int grandchild = r.lines(id).first().split(' ').last().toInt();
+        QVERIFY(grandchild > 0);
+        QTRY_VERIFY_WITH_TIMEOUT(!processAlive(grandchild), Wait);
+    }
+
+    void defaultTimeoutAndOptOut()
+    {
+        BrokerConfig c = config();
+        c.defaultTimeoutSeconds = 0.2;
+        Broker broker(c);
+        Recorder r;
+        const TaskId byDefault = broker.enqueue(helperTask({ "hang" }), r.handler());
+        TaskDescriptor none = helperTask({ "slow-lines", "2", "400" });
+        none.setTimeoutSeconds(0);
+        const TaskId optedOut = broker.enqueue(none, r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(byDefault) && r.ended(optedOut), Wait);
+        QCOMPARE(r.terminal(byDefault).kind(), EventKind::Timeout);
+        QCOMPARE(r.terminal(optedOut).kind(), EventKind::Finished);
+    }
+
+    void retryOnTimeoutWhenAsked()
+    {
+        Broker broker(config());
+        Recorder r;
+        TaskDescriptor task = helperTask({ "hang" });
+        task.setTimeoutSeconds(0.1);
+        RetryPolicy policy;
+        policy.count = 1;
+        policy.delaySeconds = 0.01;
+        policy.retryOnTimeout = true;
+        task.setRetryPolicy(policy);
+        const TaskId id = broker.enqueue(task, r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        QCOMPARE(r.kinds(id),
+                 (QList<EventKind> { EventKind::Started, EventKind::Stdout, EventKind::Retrying,
+                                     EventKind::Started, EventKind::Stdout, EventKind::Timeout }));
+        QCOMPARE(r.terminal(id).attempt(), 2);
+    }
+
+    void grandchildHoldingStdoutIsKilled()
+    {
+        Broker broker(config());
+        Recorder r;
+        const TaskId id = broker.enqueue(helperTask({ "grandchild", "exit" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        QCOMPARE(r.terminal(id).kind(), EventKind::Finished);
+        const int grandchild = r.lines(id).first().split(' ').last().toInt();
+        QTRY_VERIFY_WITH_TIMEOUT(!processAlive(grandchild), Wait);
+    }
+
+    void retriesWithBackoff()
+    {
+        BrokerConfig c = config();
+        c.retry.count = 3;
+        c.retry.delaySeconds = 0.02;
+        c.retry.backoffMultiplier = 2;
+        c.retry.maxDelaySeconds = 0.05;
+        c.retry.jitterSeconds = 0.01;
+        c.randomSource = [] { return 1.0; }; // always the upper edge: +jitter
+        Broker broker(c);
+        Recorder r;
+        const TaskId id = broker.enqueue(helperTask({ "exit", "3" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        QList<qint64> delays;
+        QList<int> attempts;
+        for (const TaskEvent &e : r.of(id)) {
+            if (e.kind() == EventKind::Retrying) {
+                delays.append(e.delayMs());
+                attempts.append(e.attempt());
+                QCOMPARE(e.exitCode(), 3);
+            }
+        }
+        QCOMPARE(attempts, (QList<int> { 1, 2, 3 }));
+        QCOMPARE(delays, (QList<qint64> { 30, 50, 60 })); // 20, 40, capped 50; +10 jitter
+        QCOMPARE(r.terminal(id).kind(), EventKind::Failed);
+        QCOMPARE(r.terminal(id).attempt(), 4);
+        QCOMPARE(r.terminal(id).exitCode(), 3);
+    }
+
+    void retryUntilSuccess()
+    {
+        QTemporaryDir dir;
+        BrokerConfig c = config();
+        c.retry.count = 5;
+        c.retry.delaySeconds = 0.01;
+        Broker broker(c);
+        Recorder r;
+        const TaskId id = broker.enqueue(helperTask({ "succeed-on", "3", dir.filePath("count") }),
+                                         r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        QCOMPARE(r.lines(id), (QStringList { "run 1", "run 2", "run 3" }));
+        QCOMPARE(r.terminal(id).kind(), EventKind::Finished);
+        QCOMPARE(r.terminal(id).attempt(), 3);
+    }
+
+    void retryWaitHoldsNoSlot()
+    {
+        BrokerConfig c = config();
+        c.maxConcurrentTasks = 1;
+        c.retry.count = 1;
+        c.retry.delaySeconds = 0.5;
+        Broker broker(c);
+        Recorder r;
+        QList<TaskId> starts;
+        connect(&broker, &Broker::started, this, [&](TaskId id) { starts.append(id); });
+        const TaskId failing = broker.enqueue(helperTask({ "exit", "1" }), r.handler());
+        const TaskId other = broker.enqueue(helperTask({ "exit", "0" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(failing) && r.ended(other), Wait);
+        QCOMPARE(starts, (QList<TaskId> { failing, other, failing }));
+    }
+
+    void cancelDuringRetryWait()
+    {
+        BrokerConfig c = config();
+        c.retry.count = 1;
+        c.retry.delaySeconds = 30;
+        Broker broker(c);
+        Recorder r;
+        const TaskId id = broker.enqueue(helperTask({ "exit", "1" }), r.handler());
+        QTRY_COMPARE_WITH_TIMEOUT(broker.state(id), TaskState::RetryWait, Wait);
+        QCOMPARE(broker.retryWaitingCount(), 1);
+        QCOMPARE(broker.runningCount(), 0);
+        QVERIFY(broker.cancel(id));
+        QCOMPARE(r.kinds(id),
+                 (QList<EventKind> { EventKind::Started, EventKind::Retrying,
+                                     EventKind::Canceled }));
+        QVERIFY(broker.isIdle());
+    }
+
+    void clientsAreIsolated()
+    {
+        BrokerConfig c = config();
+        c.maxConcurrentTasks = 3;
+        c.retry.count = 2;
+        c.retry.delaySeconds = 0.01;
+        c.retry.jitterSeconds = 0.01;
+        Broker broker(c);
+        Recorder alice, bob;
+        QList<TaskId> aliceIds, bobIds;
+        for (int i = 0; i < 6; ++i) {
+            aliceIds.append(broker.enqueue(helperTask({ "lines", "2", "alice" }), alice.handler()));
+            bobIds.append(broker.enqueue(
+                    helperTask({ i % 2 ? "exit" : "lines", i % 2 ? "4" : "2", "bob" }),
+                    bob.handler()));
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(broker.isIdle(), Wait);
+        for (const TaskEvent &e : alice.events) {
+            QVERIFY(aliceIds.contains(e.taskId()));
+            if (e.kind() == EventKind::Stdout)
+                QVERIFY(e.line().startsWith("alice"));
+        }
+        for (const TaskEvent &e : bob.events) {
+            QVERIFY(bobIds.contains(e.taskId()));
+            if (e.kind() == EventKind::Stdout)
+                QVERIFY(e.line().startsWith("bob"));
+        }
+        for (TaskId id : aliceIds)
+            QVERIFY(alice.exactlyOnce(id));
+        for (int i = 0; i < bobIds.size(); ++i) {
+            QVERIFY(bob.exactlyOnce(bobIds[i]));
+            QCOMPARE(bob.kinds(bobIds[i]).count(EventKind::Retrying), i % 2 ? 2 : 0);
+        }
+    }
+
+    void handlerMayEnqueueAndCancel()
+    {
+        BrokerConfig c = config();
+        c.maxConcurrentTasks = 1;
+        c.maxQueueDepth = 0; // the follow-up only fits because the finished task freed its slot
+        Broker broker(c);
+        Recorder r;
+        TaskId followUp = 0;
+        TaskId self = 0;
+        self = broker.enqueue(helperTask({ "hang" }), [&](const TaskEvent &e) {
+            r.events.append(e);
+            if (e.kind() == EventKind::Stdout)
+                broker.cancel(self); // cancel myself from my own callback
+            if (e.kind() == EventKind::Canceled)
+                followUp = broker.enqueue(helperTask({ "lines", "1" }), r.handler());
+        });
+        QTRY_VERIFY_WITH_TIMEOUT(followUp != 0 && r.ended(followUp), Wait);
+        QCOMPARE(r.terminal(self).kind(), EventKind::Canceled);
+        QCOMPARE(r.terminal(followUp).kind(), EventKind::Finished);
+        QVERIFY(r.exactlyOnce(self));
+    }
+
+    void handlerMayEnqueueOnRejection()
+    {
+        BrokerConfig c = config();
+        c.maxConcurrentTasks = 1;
+        c.maxQueueDepth = 0;
+        Broker broker(c);
+        Recorder r;
+        const TaskId blocker = broker.enqueue(helperTask({ "hang" }), r.handler());
+        int rejections = 0;
+        TaskEventHandler retryLater;
+        retryLater = [&](const TaskEvent &e) {
+            r.events.append(e);
+            if (e.kind() == EventKind::InternalError && ++rejections < 3)
+                broker.enqueue(helperTask({ "exit", "0" }), retryLater); // re-entrant rejection
+        };
+        broker.enqueue(helperTask({ "exit", "0" }), retryLater);
+        QCOMPARE(rejections, 3);
+        broker.cancel(blocker);
+        QTRY_VERIFY_WITH_TIMEOUT(broker.isIdle(), Wait);
+    }
+
+    void handlerThatThrowsDoesNotBreakTheBroker()
+    {
+        Broker broker(config());
+        Recorder r;
+        const TaskId id = broker.enqueue(helperTask({ "lines", "2" }), [&](const TaskEvent &e) {
+            r.events.append(e);
+            throw std::runtime_error("handler bug");
+        });
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        QVERIFY(r.exactlyOnce(id));
+        QCOMPARE(r.lines(id).size(), 2);
+    }
+
+    void enqueueAndCancelFromOtherThreads()
+    {
+        BrokerConfig c = config();
+        c.maxConcurrentTasks = 2;
+        Broker broker(c);
+        QList<TaskEvent> events;
+        bool wrongThread = false;
+        auto handler = [&](const TaskEvent &e) {
+            wrongThread |= QThread::currentThread() != broker.thread();
+            events.append(e);
+        };
+        QList<TaskId> ids;
+        TaskId toCancel = 0;
+        std::unique_ptr<QThread> worker(QThread::create([&] {
+            for (int i = 0; i < 20; ++i)
+                ids.append(broker.enqueue(helperTask({ "exit", "0" }), handler));
+            toCancel = broker.enqueue(helperTask({ "hang" }), handler);
+            broker.cancel(toCancel);
+        }));
+        worker->start();
+        QVERIFY(worker->wait(Wait));
+        auto terminalCount = [&] {
+            int n = 0;
+            for (const auto &e : events)
+                n += e.isTerminal();
+            return n;
+        };
+        QTRY_COMPARE_WITH_TIMEOUT(terminalCount(), 21, Wait);
+        QVERIFY(!wrongThread);
+        QTRY_VERIFY_WITH_TIMEOUT(broker.isIdle(), Wait);
+        for (const auto &e : events)
+            if (e.taskId() == toCancel)
+                QVERIFY(e.kind() == EventKind::Canceled || e.kind() == EventKind::Started);
+    }
+
+    void contextReceiverGuardsHandler()
+    {
+        Broker broker(config());
+        auto receiver = std::make_unique<QObject>();
+        int calls = 0;
+        const TaskId id = broker.enqueue(helperTask({ "slow-lines", "2", "200" }), receiver.get(),
+                                         [&](const TaskEvent &) { ++calls; });
+        QTRY_VERIFY_WITH_TIMEOUT(calls >= 1, Wait); // started
+        receiver.reset();
+        const int before = calls;
+        QTRY_VERIFY_WITH_TIMEOUT(broker.state(id) == TaskState::Done, Wait);
+        QCOMPARE(calls, before);
+    }
+
+    void destructionStopsEverything()
+    {
+        BrokerConfig c = config();
+        c.maxConcurrentTasks = 3;
+        c.killGraceSeconds = 0.3;
+        c.retry.count = 1;
+        c.retry.delaySeconds = 60;
+        auto broker = std::make_unique<Broker>(c);
+        Recorder r;
+        QList<TaskId> ids;
+        ids << broker->enqueue(helperTask({ "hang" }), r.handler())
+            << broker->enqueue(helperTask({ "ignore-term" }), r.handler())
+            << broker->enqueue(helperTask({ "grandchild", "hang" }), r.handler())
+            << broker->enqueue(helperTask({ "exit", "0" }), r.handler()); // pending
+        QTRY_VERIFY_WITH_TIMEOUT(r.lines(ids[0]).size() == 1 && r.lines(ids[1]).size() == 1
+                                         && r.lines(ids[2]).size() == 1,
+                                 Wait);
+        QElapsedTimer clock;
+        clock.start();
+        broker.reset();
+        QVERIFY2(clock.elapsed() < 300 + 500, qPrintable(QString::number(clock.elapsed())));
+        for (TaskId id : ids) {
+            QVERIFY(r.exactlyOnce(id));
+            QCOMPARE(r.terminal(id).kind(), EventKind::Canceled);
+        }
+        QCOMPARE(processesWithMarker(m_marker), QList<int>()); // no wait: already gone
+    }
+
+    void destroyingBrokerFromHandler()
+    {
+        auto *broker = new Broker(config());
+        Recorder r;
+        const TaskId other = broker->enqueue(helperTask({ "hang" }), r.handler());
+        const TaskId id = broker->enqueue(helperTask({ "lines", "5" }), [&](const TaskEvent &e) {
+            r.events.append(e);
+            if (e.kind() == EventKind::Stdout && broker) {
+                delete broker;
+                broker = nullptr;
+            }
+        });
+        QTRY_VERIFY_WITH_TIMEOUT(broker == nullptr, Wait);
+        QVERIFY(r.exactlyOnce(id));
+        QVERIFY(r.exactlyOnce(other));
+        QCOMPARE(r.terminal(id).kind(), EventKind::Canceled);
+    }
+};
+
+QTEST_GUILESS_MAIN(tst_Broker)
+#include "tst_broker.moc"

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: MIT
+// The value types: RetryPolicy's delay arithmetic, TaskDescriptor, TaskEvent's text and JSON.
+#include <taskconductor/retrypolicy.h>
+#include <taskconductor/taskdescriptor.h>
+#include <taskconductor/taskevent.h>
+
+#include <QtCore/qjsonarray.h>
+#include <QtCore/qjsonobject.h>
+#include <QtCore/qmetaobject.h>
+#include <QtTest/qtest.h>
+
+using namespace TaskConductor;
+using namespace std::chrono_literals;
+
+class tst_Values : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void retryDelay_data()
+    {
+        QTest::addColumn<double>("delay");
+        QTest::addColumn<double>("multiplier");
+        QTest::addColumn<double>("maxDelay");
+        QTest::addColumn<double>("jitter");
+        QTest::addColumn<int>("attempt");
+        QTest::addColumn<double>("random");
+        QTest::addColumn<qint64>("expectedMs");
+        QTest::newRow("first") << 1.0 << 2.0 << 0.0 << 0.0 << 1 << 0.5 << qint64(1000);
+        QTest::newRow("backoff") << 1.0 << 2.0 << 0.0 << 0.0 << 3 << 0.5 << qint64(4000);
+        QTest::newRow("capped") << 1.0 << 2.0 << 3.0 << 0.0 << 3 << 0.5 << qint64(3000);
+        QTest::newRow("jitter low edge") << 1.0 << 1.0 << 0.0 << 0.3 << 1 << 0.0 << qint64(700);
+        QTest::newRow("jitter high edge") << 1.0 << 1.0 << 0.0 << 0.3 << 1 << 1.0 << qint64(1300);
+        QTest::newRow("jitter middle") << 1.0 << 1.0 << 0.0 << 0.3 << 1 << 0.5 << qint64(1000);
+        QTest::newRow("never negative") << 0.1 << 1.0 << 0.0 << 1.0 << 1 << 0.0 << qint64(0);
+        QTest::newRow("jitter after cap") << 1.0 << 10.0 << 2.0 << 0.5 << 4 << 1.0 << qint64(2500);
+        QTest::newRow("overflow is capped")
+                << 1.0 << 10.0 << 60.0 << 0.0 << 5000 << 0.5 << qint64(60000);
+        QTest::newRow("zero delay") << 0.0 << 10.0 << 0.0 << 0.0 << 5000 << 0.5 << qint64(0);
+    }
+
+    void retryDelay()
+    {
+        QFETCH(double, delay);
+        QFETCH(double, multiplier);
+        QFETCH(double, maxDelay);
+        QFETCH(double, jitter);
+        QFETCH(int, attempt);
+        QFETCH(double, random);
+        QFETCH(qint64, expectedMs);
+        RetryPolicy p;
+        p.delaySeconds = delay;
+        p.backoffMultiplier = multiplier;
+        p.maxDelaySeconds = maxDelay;
+        p.jitterSeconds = jitter;
+        QCOMPARE(p.delayAfter(attempt, random).count(), expectedMs);
+    }
+
+    void jitterIsUniformAroundTheDelay()
+    {
+        RetryPolicy p;
+        p.delaySeconds = 1.0;
+        p.jitterSeconds = 0.5;
+        qint64 low = 1 << 30, high = 0;
+        for (int i = 0; i <= 100; ++i) {
+            const qint64 ms = p.delayAfter(1, i / 100.0).count();
+            low = std::min(low, ms);
+            high = std::max(high, ms);
+        }
+        QCOMPARE(low, 500);
+        QCOMPARE(high, 1500);
+    }
+
+    void descriptorIsAValue()
+    {
+        TaskDescriptor a({ "/bin/echo", "hi" });
+        TaskDescriptor b = a;
+        QCOMPARE(a, b);
+        b.setEnvironmentVariable("X", "1");
+        QVERIFY(a != b);
+        QVERIFY(a.environment().isEmpty());
+        QCOMPARE(a.timeoutSeconds(), -1.0);
+        a.setTimeoutSeconds(0);
+        QCOMPARE(a.timeoutSeconds(), 0.0);
+        a.resetTimeoutSeconds();
+        QCOMPARE(a.timeoutSeconds(), -1.0);
+        b.unsetEnvironmentVariable("X");
+        QVERIFY(b.environment().isEmpty());
+        QCOMPARE(b.unsetEnvironment(), QStringList { "X" });
+        b.setEnvironmentVariable("X", "2");
+        QVERIFY(b.unsetEnvironment().isEmpty());
+        QVERIFY(!a.retryPolicy());
+        RetryPolicy p;
+        p.count = 2;
+        a.setRetryPolicy(p);
+        QCOMPARE(a.retryPolicy()->count, 2);
+    }
+
+    void eventDescriptions_data()
+    {
+        QTest::addColumn<TaskEvent>("event");
+        QTest::addColumn<QString>("description");
+        QTest::newRow("started") << TaskEvent::started(1, 1, { "/bin/echo", "hi" }, "/tmp")
+                                 << "started /bin/echo hi in /tmp (attempt 1)";
+        QTest::newRow("stdout") << TaskEvent::output(1, 1, OutputChannel::Stdout, "hello")
+                                << "hello";
+        QTest::newRow("finished") << TaskEvent::finished(1, 1, 12) << "finished (exit 0) in 12 ms";
+        QTest::newRow("failed") << TaskEvent::failed(1, 2, 3, 40) << "failed (exit 3) in 40 ms";
+        QTest::newRow("failed with message")
+                << TaskEvent::failed(1, 1, -1, 0, "failed to start 'x': nope")
+                << "failed (exit -1) in 0 ms: failed to start 'x': nope";
+        QTest::newRow("canceled") << TaskEvent::canceled(1, 1, 5) << "canceled after 5 ms";
+        QTest::newRow("timeout") << TaskEvent::timeout(1, 1, 300) << "timed out after 300 ms";
+        QTest::newRow("retrying") << TaskEvent::retrying(1, 1, 3, 250)
+                                  << "attempt 1 failed (exit 3); retrying in 250 ms";
+        QTest::newRow("internal error") << TaskEvent::internalError(1, 0, "queue full", true)
+                                        << "internal error: queue full";
+    }
+
+    void eventDescriptions()
+    {
+        QFETCH(TaskEvent, event);
+        QFETCH(QString, description);
+        QCOMPARE(event.description(), description);
+    }
+
+    void terminalKinds()
+    {
+        QVERIFY(TaskEvent::finished(1, 1, 0).isTerminal());
+        QVERIFY(TaskEvent::failed(1, 1, 1, 0).isTerminal());
+        QVERIFY(TaskEvent::canceled(1, 1, 0).isTerminal());
+        QVERIFY(TaskEvent::timeout(1, 1, 0).isTerminal());
+        QVERIFY(TaskEvent::internalError(1, 0, "x", true).isTerminal());
+        QVERIFY(!TaskEvent::internalError(1, 0, "x", false).isTerminal());
+        QVERIFY(!TaskEvent::started(1, 1, {}, {}).isTerminal());
+        QVERIFY(!TaskEvent::retrying(1, 1, 1, 0).isTerminal());
+        QVERIFY(!TaskEvent::output(1, 1, OutputChannel::Stderr, "x").isTerminal());
+    }
+
+    void eventJson()
+    {
+        const QJsonObject started = TaskEvent::started(7, 1, { "a", "b c" }, "/w").toJson();
+        QCOMPARE(started.value("event").toString(), "started");
+        QCOMPARE(started.value("id").toInteger(), 7);
+        QCOMPARE(started.value("command").toArray(), QJsonArray({ "a", "b c" }));
+        QCOMPARE(started.value("workdir").toString(), "/w");
+        const QJsonObject line = TaskEvent::output(7, 2, OutputChannel::Stderr, "x\ty").toJson();
+        QCOMPARE(line.value("event").toString(), "stderr");
+        QCOMPARE(line.value("line").toString(), "x\ty");
+        QCOMPARE(line.value("attempt").toInt(), 2);
+        const QJsonObject retry = TaskEvent::retrying(7, 1, 3, 250).toJson();
+        QCOMPARE(retry.value("delayMs").toInteger(), 250);
+        QCOMPARE(retry.value("exitCode").toInt(), 3);
+        const QJsonObject failed = TaskEvent::failed(7, 1, -11, 9, "crashed").toJson();
+        QCOMPARE(failed.value("durationMs").toInteger(), 9);
+        QCOMPARE(failed.value("message").toString(), "crashed");
+        QVERIFY(!TaskEvent::finished(7, 1, 1).toJson().contains("message"));
+    }
+
+    void enumsPrintByName()
+    {
+        const QMetaEnum kinds = QMetaEnum::fromType<EventKind>();
+        QCOMPARE(kinds.valueToKey(int(EventKind::Retrying)), "Retrying");
+        QCOMPARE(QMetaEnum::fromType<TaskState>().valueToKey(int(TaskState::RetryWait)),
+                 "RetryWait");
+    }
+};
+
+QTEST_APPLESS_MAIN(tst_Values)
+#include "tst_values.moc"
