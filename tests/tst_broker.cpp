@@ -199,26 +199,31 @@ private Q_SLOTS:
         BrokerConfig c = config();
         c.maxConcurrentTasks = 2;
         Broker broker(c);
+        QList<TaskId> ids;
         int live = 0, peak = 0;
-        QList<TaskId> startOrder;
+        bool fifo = true;
         connect(&broker, &Broker::eventOccurred, this, [&](const TaskEvent &e) {
-            if (e.kind() == EventKind::Started) {
+            if (e.kind() == EventKind::Started)
                 peak = std::max(peak, ++live);
-                startOrder.append(e.taskId());
-            } else if (e.isTerminal()) {
+            else if (e.isTerminal())
                 --live;
+            // FIFO: the tasks that have left the queue are always a prefix of the enqueues.
+            bool seenPending = false;
+            for (TaskId id : ids) {
+                const bool isPending = broker.state(id) == TaskState::Pending;
+                fifo &= !(seenPending && !isPending);
+                seenPending |= isPending;
             }
             QVERIFY(broker.runningCount() <= 2);
         });
         Recorder r;
-        QList<TaskId> ids;
         for (int i = 0; i < 8; ++i)
             ids.append(broker.enqueue(helperTask({ "slow-lines", "2", "20" }), r.handler()));
         QCOMPARE(broker.runningCount(), 2);
         QCOMPARE(broker.pendingCount(), 6);
         QTRY_VERIFY_WITH_TIMEOUT(broker.isIdle(), Wait);
         QCOMPARE(peak, 2);
-        QCOMPARE(startOrder, ids);
+        QVERIFY(fifo);
         for (TaskId id : ids)
             QVERIFY(r.exactlyOnce(id));
     }
@@ -608,6 +613,8 @@ private Q_SLOTS:
     {
         Broker broker(config());
         Recorder r;
+        for (int i = 0; i < 4; ++i) // started, two lines, finished
+            QTest::ignoreMessage(QtWarningMsg, "task 1: an event handler threw: handler bug");
         const TaskId id = broker.enqueue(helperTask({ "lines", "2" }), [&](const TaskEvent &e) {
             r.events.append(e);
             throw std::runtime_error("handler bug");
