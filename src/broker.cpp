@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "broker_p.h"
+#include "fdbudget.h"
+#include "processmarker.h"
 #include "taskrun.h"
 
 #include <QtCore/qdir.h>
@@ -26,10 +28,17 @@ namespace TaskConductor {
     nested call only asks to go round once more.
 */
 
+static quint64 nextBrokerSerial()
+{
+    static std::atomic<quint64> serial { 1 };
+    return serial.fetch_add(1, std::memory_order_relaxed);
+}
+
 BrokerPrivate::BrokerPrivate(Broker *qq, const BrokerConfig &cfg)
     : q(qq)
     , config(cfg)
     , executor(cfg.executor)
+    , serial(nextBrokerSerial())
 {
     if (!executor)
         executor = std::make_shared<LocalExecutor>();
@@ -40,6 +49,16 @@ BrokerPrivate::BrokerPrivate(Broker *qq, const BrokerConfig &cfg)
             ? QDir::currentPath()
             : config.defaultWorkingDirectory;
     killGraceMs = int(std::clamp(config.killGraceSeconds, 0.0, 24.0 * 3600) * 1000);
+    if (config.childSubreaper && !ProcessMarker::becomeChildSubreaper())
+        qCWarning(lcBroker, "could not make the host a child subreaper");
+    const int fit = runningTasksThatFitFdLimit();
+    if (fit >= 0 && fit < std::max(1, config.maxConcurrentTasks)) {
+        // Found out late, this shows as start failures ("Too many open files") under load.
+        qCWarning(lcBroker,
+                  "maxConcurrentTasks %d does not fit the file descriptor limit: "
+                  "RLIMIT_NOFILE leaves room for about %d running tasks (%d descriptors each)",
+                  config.maxConcurrentTasks, fit, fileDescriptorsPerRunningTask);
+    }
 }
 
 BrokerPrivate::~BrokerPrivate()
@@ -286,7 +305,7 @@ void BrokerPrivate::countsChanged()
         Q_EMIT q->countsChanged();
 }
 
-LaunchRequest BrokerPrivate::resolveLaunch(const TaskDescriptor &task) const
+LaunchRequest BrokerPrivate::resolveLaunch(TaskId id, const TaskDescriptor &task) const
 {
     LaunchRequest request;
     request.command = task.command();
@@ -298,6 +317,9 @@ LaunchRequest BrokerPrivate::resolveLaunch(const TaskDescriptor &task) const
         request.environment.insert(it.key(), it.value());
     for (const QString &name : task.unsetEnvironment())
         request.environment.remove(name);
+    // Last, so that no task can pose as another one (the marker decides what a sweep kills).
+    request.environment.insert(QString::fromLatin1(ProcessMarker::variableName()),
+                               ProcessMarker::forTask(serial, id).value());
     return request;
 }
 
@@ -365,6 +387,8 @@ void BrokerPrivate::shutdown()
     }
     runs.clear();
     readyRetries.clear();
+    // Whatever left its group and outlived its task's sweep (e.g. started during the grace).
+    ProcessMarker::forBroker(serial).killAll();
     while (!pending.empty()) {
         PendingTask entry = std::move(pending.front());
         pending.pop_front();

@@ -29,7 +29,7 @@ public:
     void cancelAllInThread();
 
     // Called by TaskRun.
-    LaunchRequest resolveLaunch(const TaskDescriptor &task) const;
+    LaunchRequest resolveLaunch(TaskId id, const TaskDescriptor &task) const;
     qint64 resolveTimeoutMs(const TaskDescriptor &task) const;
     RetryPolicy resolveRetry(const TaskDescriptor &task) const;
     double nextRandom() const;
@@ -57,6 +57,7 @@ public:
     QProcessEnvironment baseEnvironment;
     QString defaultWorkingDirectory;
     int killGraceMs = 0;
+    const quint64 serial; // tells this broker's children from other brokers' (ProcessMarker)
 
     std::atomic<TaskId> nextId { 1 };
     // FIFO by id; cancel() marks entries dead (binary search), the front skips them.

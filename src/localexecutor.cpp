@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: MIT
+#include "processmarker.h"
+
 #include <taskconductor/executor.h>
 
 #include <QtCore/qprocess.h>
@@ -37,6 +39,7 @@ public:
         m_process.setArguments(request.command.mid(1));
         m_process.setWorkingDirectory(request.workingDirectory);
         m_process.setProcessEnvironment(request.environment);
+        m_marker = ProcessMarker::fromEnvironment(request.environment);
         m_process.setStandardInputFile(QProcess::nullDevice());
         // Runs in the child between fork and exec: async-signal-safe calls only.
         m_process.setChildProcessModifier([] { ::setpgid(0, 0); });
@@ -80,6 +83,7 @@ public:
         signalGroup(SIGKILL); // also whatever the task left in its group
         if (m_process.state() != QProcess::NotRunning)
             m_process.waitForFinished(5000); // SIGKILL cannot be ignored: this is short
+        killEscapees();
     }
 
     qint64 processId() const override { return m_pid; }
@@ -92,6 +96,13 @@ private:
         if (::kill(-pid_t(m_pid), sig) != 0 && errno == ESRCH
             && m_process.state() != QProcess::NotRunning)
             ::kill(pid_t(m_pid), sig); // not yet a group leader: at least the child itself
+    }
+
+    void killEscapees()
+    {
+        if (!m_swept && !m_marker.isEmpty())
+            m_marker.killAll(m_process.state() == QProcess::NotRunning ? 0 : m_pid);
+        m_swept = true;
     }
 
     void forward(OutputChannel channel)
@@ -108,8 +119,10 @@ private:
         // Drain before announcing: what is still buffered belongs to this attempt.
         forward(OutputChannel::Stdout);
         forward(OutputChannel::Stderr);
-        // The main process is gone; whatever it left in its group goes with it.
+        // The main process is gone; whatever it left in its group goes with it, and so does
+        // whatever left the group (setsid) but still carries the task's marker.
         signalGroup(SIGKILL);
+        killEscapees();
         if (status == QProcess::CrashExit) {
             const int sig = exitCode;
             end({ ProcessEnd::Kind::Crashed, sig,
@@ -132,8 +145,10 @@ private:
 
     QProcess m_process;
     TaskProcessObserver *m_observer;
+    ProcessMarker m_marker = ProcessMarker::fromEnvironment({});
     qint64 m_pid = 0;
     bool m_ended = false;
+    bool m_swept = false;
 };
 
 } // namespace

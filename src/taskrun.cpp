@@ -53,7 +53,7 @@ void TaskRun::launch()
 {
     Q_ASSERT(m_state == TaskState::Pending || m_state == TaskState::RetryWait);
     if (m_attempt == 0) {
-        m_request = m_broker->resolveLaunch(m_task);
+        m_request = m_broker->resolveLaunch(m_id, m_task);
         m_timeoutMs = m_broker->resolveTimeoutMs(m_task);
         m_retry = m_broker->resolveRetry(m_task);
         m_clock.start();

@@ -28,6 +28,7 @@ struct TASKCONDUCTOR_EXPORT BrokerConfig
     Q_PROPERTY(TaskConductor::RetryPolicy retry MEMBER retry)
     Q_PROPERTY(double killGraceSeconds MEMBER killGraceSeconds)
     Q_PROPERTY(int maxLineBytes MEMBER maxLineBytes)
+    Q_PROPERTY(bool childSubreaper MEMBER childSubreaper)
 
 public:
     //! Working directory of tasks that name none (empty: the host's current directory).
@@ -57,6 +58,10 @@ public:
     double killGraceSeconds = 5.0;
     //! A line longer than this many bytes is delivered in pieces of at most this size.
     int maxLineBytes = 1024 * 1024;
+    //! Make the host a child subreaper (Linux prctl, process-wide, never undone), so processes
+    //! that escaped a task's group are re-parented to the host and reaped by the broker. Off by
+    //! default: it also adopts orphans of the host's other children (e.g. startDetached()).
+    bool childSubreaper = false;
 
     //! Uniform random numbers in [0, 1) for retry jitter (empty: QRandomGenerator::global()).
     std::function<double()> randomSource;

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: MIT
+#include "fdbudget.h"
+
+#include <dirent.h>
+#include <sys/resource.h>
+
+namespace TaskConductor {
+
+static long openFileDescriptors()
+{
+    DIR *dir = ::opendir("/proc/self/fd");
+    if (!dir)
+        return 0; // not Linux: assume the limit is all ours
+    long count = -1; // the directory stream's own descriptor
+    while (const dirent *entry = ::readdir(dir)) {
+        if (entry->d_name[0] != '.')
+            ++count;
+    }
+    ::closedir(dir);
+    return count < 0 ? 0 : count;
+}
+
+int runningTasksThatFitFdLimit()
+{
+    rlimit limit {};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY)
+        return -1;
+    const long spare = long(limit.rlim_cur) - openFileDescriptors();
+    return spare <= 0 ? 0 : int(spare / fileDescriptorsPerRunningTask);
+}
+
+} // namespace TaskConductor

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <taskconductor/taskconductor_export.h>
+#include <taskconductor/types.h>
+
+#include <QtCore/qbytearray.h>
+#include <QtCore/qlist.h>
+#include <QtCore/qprocess.h>
+
+namespace TaskConductor {
+
+//! The environment entry the Broker gives every child, TASKCONDUCTOR_BROKER=<host pid>:<broker
+//! serial>:<task id>. Descendants inherit it through fork(), exec() and setsid(), so they can be
+//! found by it in /proc after they have left the task's process group. Linux only; elsewhere
+//! find() returns nothing.
+class TASKCONDUCTOR_EXPORT ProcessMarker
+{
+public:
+    //! The marker of task \a id of the broker numbered \a brokerSerial in this process.
+    static ProcessMarker forTask(quint64 brokerSerial, TaskId id);
+    //! Matches every task of the broker numbered \a brokerSerial in this process.
+    static ProcessMarker forBroker(quint64 brokerSerial);
+    //! Matches every task of every broker in this process.
+    static ProcessMarker forHost();
+    //! The task marker found in a child's \a environment; an empty marker if it has none.
+    static ProcessMarker fromEnvironment(const QProcessEnvironment &environment);
+
+    static const char *variableName() { return "TASKCONDUCTOR_BROKER"; }
+    //! The value to put in a child's environment (only for forTask()).
+    QString value() const;
+    bool isEmpty() const { return m_entry.isEmpty(); }
+
+    //! Pids of living processes (zombies excluded) whose environment matches, minus \a except.
+    QList<qint64> find(qint64 except = 0) const;
+    //! SIGKILLs every match (except \a except) and reaps those that are children of this process
+    //! (they are, when it is a child subreaper), waiting at most about 100 ms for them.
+    //! Returns how many it killed.
+    int killAll(qint64 except = 0) const;
+
+    //! Makes this process a child subreaper (prctl), so orphans of its descendants are
+    //! re-parented to it rather than to init. Process-wide. Returns whether it worked.
+    static bool becomeChildSubreaper();
+
+private:
+    ProcessMarker(QByteArray entry, bool exact)
+        : m_entry(std::move(entry))
+        , m_exact(exact)
+    { }
+    bool matches(const QByteArray &environ) const;
+
+    QByteArray m_entry; // "NAME=value" (exact) or a prefix of it
+    bool m_exact = true;
+};
+
+} // namespace TaskConductor
