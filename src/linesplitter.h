@@ -15,7 +15,7 @@ namespace TaskConductor {
 //! - A line ends at '\n'; a '\r' right before it is dropped. Line breaks are not delivered.
 //! - Bytes after the last '\n' are carried to the next feed(); flush() delivers them.
 //! - A line longer than maxLineBytes is delivered in pieces of at most maxLineBytes, cut before
-//!   a UTF-8 lead byte where one is near, so memory stays bounded by maxLineBytes.
+//!   a UTF-8 lead byte where one is near, so memory stays bounded by maxLineBytes (+ 1).
 //! Lines are delivered as views valid only during the callback.
 class TASKCONDUCTOR_EXPORT LineSplitter
 {
@@ -57,7 +57,7 @@ public:
         emitBounded(QByteArrayView(rest), onLine);
     }
 
-    //! Bytes of an unfinished line held back; never more than maxLineBytes.
+    //! Bytes of an unfinished line held back; never more than maxLineBytes + 1 (a final '\r').
     qsizetype carriedBytes() const { return m_carry.size(); }
     qsizetype maxLineBytes() const { return m_maxLineBytes; }
     void reset() { m_carry.clear(); }
@@ -82,14 +82,18 @@ private:
         onLine(line);
     }
 
-    // A carried partial line may not grow past the limit: deliver full pieces now.
+    // A carried partial line may not grow past the limit: deliver full pieces now. A '\r' at
+    // its end may be half of a "\r\n" that the next chunk completes, so it stays with the bytes
+    // before it: else a line of exactly maxLineBytes would gain an empty piece when a chunk
+    // boundary fell between '\r' and '\n' (found by fuzz_linesplitter).
     template<typename LineCallback> void emitOverlong(LineCallback &onLine)
     {
-        if (m_carry.size() <= m_maxLineBytes)
+        const qsizetype heldCarriageReturn = m_carry.endsWith('\r') ? 1 : 0;
+        if (m_carry.size() - heldCarriageReturn <= m_maxLineBytes)
             return;
         qsizetype consumed = 0;
         QByteArrayView rest(m_carry);
-        while (rest.size() > m_maxLineBytes) {
+        while (rest.size() - heldCarriageReturn > m_maxLineBytes) {
             const qsizetype cut = cutPosition(rest, m_maxLineBytes);
             onLine(rest.first(cut));
             rest = rest.sliced(cut);

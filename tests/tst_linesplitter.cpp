@@ -113,6 +113,15 @@ private Q_SLOTS:
         QCOMPARE(QString::fromUtf8(lines.value(0)), QString::fromUtf8("caf\xc3\xa9"));
     }
 
+    // Found by fuzz_linesplitter: a line of exactly maxLineBytes whose "\r\n" is cut between
+    // two chunks gave an extra empty piece.
+    void fullLengthLineWithCrlfAcrossChunks()
+    {
+        QCOMPARE(split({ "abcd\r", "\nef\n" }, 4), (QList<QByteArray> { "abcd", "ef" }));
+        QCOMPARE(split({ "abcdefgh\r", "\n" }, 4), (QList<QByteArray> { "abcd", "efgh" }));
+        QCOMPARE(split({ "abcd\r", "x\n" }, 4), (QList<QByteArray> { "abcd", "\rx" }));
+    }
+
     void cutPositionOnInvalidBytes()
     {
         // Only continuation bytes: no boundary near, cut at the limit.
