@@ -7,6 +7,7 @@
 #include <QtCore/qdir.h>
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qrandom.h>
+#include <QtCore/qset.h>
 #include <QtCore/qthread.h>
 
 #include <algorithm>
@@ -366,7 +367,12 @@ void BrokerPrivate::shutdown()
     const bool insideHandler = destroyedFlag != nullptr;
     // Every process group gets SIGTERM at once, then they share one grace period.
     const QList<TaskRun *> launched = runs.values();
+    QSet<TaskRun *> unfinished; // a run is Done here if we are inside its terminal event
+    QList<qint64> groups;
     for (TaskRun *run : launched) {
+        groups.append(run->processId());
+        if (run->state() != TaskState::Done)
+            unfinished.insert(run);
         run->detach();
         run->beginShutdown();
     }
@@ -377,7 +383,9 @@ void BrokerPrivate::shutdown()
 
     // Handlers still get their one terminal event; signals are not emitted any more.
     for (TaskRun *run : launched) {
-        publish(run->handler(), TaskEvent::canceled(run->id(), run->attempt(), run->elapsedMs()));
+        if (unfinished.contains(run))
+            publish(run->handler(),
+                    TaskEvent::canceled(run->id(), run->attempt(), run->elapsedMs()));
         if (insideHandler) {
             run->setParent(nullptr);
             run->deleteLater(); // the run may be on the stack below us
@@ -388,7 +396,7 @@ void BrokerPrivate::shutdown()
     runs.clear();
     readyRetries.clear();
     // Whatever left its group and outlived its task's sweep (e.g. started during the grace).
-    ProcessMarker::forBroker(serial).killAll();
+    ProcessMarker::forBroker(serial).killAll(0, groups);
     while (!pending.empty()) {
         PendingTask entry = std::move(pending.front());
         pending.pop_front();

@@ -3,7 +3,10 @@
 
 #include <taskconductor/executor.h>
 
+#include <QtCore/qdir.h>
+#include <QtCore/qfileinfo.h>
 #include <QtCore/qprocess.h>
+#include <QtCore/qstandardpaths.h>
 
 #include <cerrno>
 #include <csignal>
@@ -17,6 +20,43 @@ TaskProcess::~TaskProcess() = default;
 Executor::~Executor() = default;
 
 namespace {
+
+QString errnoText(int error)
+{
+    return QString::fromLocal8Bit(::strerror(error));
+}
+
+// Start failures that can be seen before forking, worded as QProcess words them. Qt 6.4 leaks
+// one pipe per exec() that fails in the child, so these never get that far. What cannot be
+// predicted (argument list too long, fork failure) still goes through QProcess.
+QString predictableStartFailure(const LaunchRequest &request)
+{
+    const QByteArray directory = QFile::encodeName(request.workingDirectory);
+    if (::access(directory.constData(), X_OK) != 0)
+        return QStringLiteral("chdir: ") + errnoText(errno);
+    if (!QFileInfo(request.workingDirectory).isDir())
+        return QStringLiteral("chdir: ") + errnoText(ENOTDIR);
+
+    const QString program = request.command.first();
+    QString path;
+    if (program.contains(QLatin1Char('/'))) {
+        path = QDir(request.workingDirectory).absoluteFilePath(program);
+    } else {
+        // Either PATH may find it: QProcess looks in the host's, execvp in the child's.
+        const QString childPath = request.environment.value(QStringLiteral("PATH"));
+        if (!QStandardPaths::findExecutable(program).isEmpty()
+            || !QStandardPaths::findExecutable(program, childPath.split(QLatin1Char(':')))
+                        .isEmpty())
+            return QString();
+        return QStringLiteral("execvp: ") + errnoText(ENOENT);
+    }
+    const QByteArray file = QFile::encodeName(path);
+    if (::access(file.constData(), X_OK) != 0)
+        return QStringLiteral("execvp: ") + errnoText(errno);
+    if (QFileInfo(path).isDir())
+        return QStringLiteral("execvp: ") + errnoText(EACCES);
+    return QString();
+}
 
 // One attempt in a QProcess whose child leads its own process group (pgid == pid), so a signal
 // to -pid reaches everything the task spawned that did not leave the group.
@@ -35,6 +75,8 @@ public:
 
     void start(const LaunchRequest &request) override
     {
+        if (const QString failure = predictableStartFailure(request); !failure.isEmpty())
+            return end({ ProcessEnd::Kind::FailedToStart, -1, failure });
         m_process.setProgram(request.command.first());
         m_process.setArguments(request.command.mid(1));
         m_process.setWorkingDirectory(request.workingDirectory);
@@ -78,12 +120,12 @@ public:
     void reap(int graceMsecs) override
     {
         m_observer = nullptr; // a dying process reports nothing more
+        m_swept = true; // escapees are left to the Broker's one sweep after all its tasks
         if (graceMsecs > 0 && m_process.state() != QProcess::NotRunning)
             m_process.waitForFinished(graceMsecs);
         signalGroup(SIGKILL); // also whatever the task left in its group
         if (m_process.state() != QProcess::NotRunning)
             m_process.waitForFinished(5000); // SIGKILL cannot be ignored: this is short
-        killEscapees();
     }
 
     qint64 processId() const override { return m_pid; }
@@ -101,7 +143,7 @@ private:
     void killEscapees()
     {
         if (!m_swept && !m_marker.isEmpty())
-            m_marker.killAll(m_process.state() == QProcess::NotRunning ? 0 : m_pid);
+            m_marker.killAll(m_process.state() == QProcess::NotRunning ? 0 : m_pid, { m_pid });
         m_swept = true;
     }
 

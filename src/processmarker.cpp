@@ -51,6 +51,7 @@ struct StatLine
 {
     char state = '?';
     qint64 parent = 0;
+    qint64 group = 0;
 };
 
 StatLine readStat(qint64 pid)
@@ -64,8 +65,10 @@ StatLine readStat(qint64 pid)
         return out;
     out.state = s.at(close + 2);
     const QList<QByteArray> rest = s.mid(close + 4).split(' ');
-    if (!rest.isEmpty())
-        out.parent = rest.first().toLongLong();
+    if (rest.size() > 1) {
+        out.parent = rest.at(0).toLongLong();
+        out.group = rest.at(1).toLongLong();
+    }
     return out;
 }
 
@@ -144,16 +147,42 @@ QList<qint64> ProcessMarker::find(qint64 except) const
     return found;
 }
 
-int ProcessMarker::killAll(qint64 except) const
+static bool isChildSubreaper()
+{
+#ifdef Q_OS_LINUX
+    int value = 0;
+    return ::prctl(PR_GET_CHILD_SUBREAPER, &value, 0, 0, 0) == 0 && value != 0;
+#else
+    return false;
+#endif
+}
+
+int ProcessMarker::killAll(qint64 except, const QList<qint64> &groups) const
 {
     const QList<qint64> pids = find(except);
     QList<qint64> ours;
     const qint64 self = ::getpid();
+    const bool subreaper = isChildSubreaper();
     for (qint64 pid : pids) {
-        const bool child = readStat(pid).parent == self;
+        const bool child = subreaper && readStat(pid).parent == self;
         ::kill(pid_t(pid), SIGKILL);
         if (child)
             ours.append(pid);
+    }
+    // Group members that died after their parent were re-parented to us as zombies.
+    if (subreaper && !groups.isEmpty()) {
+        if (DIR *proc = ::opendir("/proc")) {
+            while (const dirent *entry = ::readdir(proc)) {
+                char *end = nullptr;
+                const long long pid = std::strtoll(entry->d_name, &end, 10);
+                if (pid <= 0 || *end != '\0' || pid == except)
+                    continue;
+                const StatLine stat = readStat(pid);
+                if (stat.state == 'Z' && stat.parent == self && groups.contains(stat.group))
+                    ours.append(pid);
+            }
+            ::closedir(proc);
+        }
     }
     // SIGKILL cannot be caught: a re-parented child is a zombie within microseconds, unless it
     // sleeps uninterruptibly; then we leave it rather than block the host.

@@ -33,10 +33,11 @@ public:
 
     //! Pids of living processes (zombies excluded) whose environment matches, minus \a except.
     QList<qint64> find(qint64 except = 0) const;
-    //! SIGKILLs every match (except \a except) and reaps those that are children of this process
-    //! (they are, when it is a child subreaper), waiting at most about 100 ms for them.
-    //! Returns how many it killed.
-    int killAll(qint64 except = 0) const;
+    //! SIGKILLs every match (except \a except). When this process is a child subreaper, also
+    //! reaps the matches re-parented to it, and its zombie children in the process groups
+    //! \a groups (their environment is gone, so only the group tells they were a task's),
+    //! waiting at most about 100 ms for them. Returns how many it killed.
+    int killAll(qint64 except = 0, const QList<qint64> &groups = {}) const;
 
     //! Makes this process a child subreaper (prctl), so orphans of its descendants are
     //! re-parented to it rather than to init. Process-wide. Returns whether it worked.

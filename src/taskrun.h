@@ -47,6 +47,8 @@ public:
     void detach();
     qint64 elapsedMs() const { return m_clock.isValid() ? m_clock.elapsed() : 0; }
     int attempt() const { return m_attempt; }
+    //! The current attempt's process id (its process group), 0 if none.
+    qint64 processId() const { return m_process ? m_process->processId() : 0; }
 
 private:
     void processStarted() override;

@@ -8,7 +8,10 @@
 #include <QtCore/qfile.h>
 #include <QtCore/qlist.h>
 
+#include <QtCore/qcoreapplication.h>
+
 #include <signal.h>
+#include <unistd.h>
 
 namespace TestSupport {
 
@@ -102,6 +105,67 @@ inline QList<int> processesWithMarker(const QByteArray &marker)
         found.append(pid);
     }
     return found;
+}
+
+// Processes carrying the marker that any Broker of this test process puts in its children's
+// environment (TASKCONDUCTOR_BROKER=<our pid>:...), however far they were re-parented.
+inline QList<int> processesOfOurBrokers()
+{
+    const QByteArray prefix =
+            "TASKCONDUCTOR_BROKER=" + QByteArray::number(QCoreApplication::applicationPid()) + ':';
+    QList<int> found;
+    const QStringList entries = QDir(QStringLiteral("/proc")).entryList(QDir::Dirs);
+    for (const QString &entry : entries) {
+        bool ok = false;
+        const int pid = entry.toInt(&ok);
+        if (!ok)
+            continue;
+        QFile environ(QStringLiteral("/proc/%1/environ").arg(pid));
+        if (!environ.open(QIODevice::ReadOnly))
+            continue;
+        const QList<QByteArray> variables = environ.readAll().split('\0');
+        for (const QByteArray &variable : variables) {
+            if (variable.startsWith(prefix)) {
+                found.append(pid);
+                break;
+            }
+        }
+    }
+    return found;
+}
+
+// Children of this test process that died and were not reaped.
+inline QList<int> ourZombies()
+{
+    QList<int> found;
+    const QByteArray self = QByteArray::number(QCoreApplication::applicationPid());
+    const QStringList entries = QDir(QStringLiteral("/proc")).entryList(QDir::Dirs);
+    for (const QString &entry : entries) {
+        QFile stat(QStringLiteral("/proc/%1/stat").arg(entry));
+        if (!stat.open(QIODevice::ReadOnly))
+            continue;
+        const QByteArray s = stat.readAll();
+        const int close = s.lastIndexOf(')');
+        const QList<QByteArray> fields = s.mid(close + 2).split(' ');
+        if (close > 0 && fields.size() > 1 && fields[0] == "Z" && fields[1] == self)
+            found.append(entry.toInt());
+    }
+    return found;
+}
+
+// File descriptors open in this process now.
+inline int openFdCount()
+{
+    return int(QDir(QStringLiteral("/proc/self/fd")).entryList(QDir::Files | QDir::System).size());
+}
+
+// Resident set size of this process, in bytes.
+inline qint64 residentBytes()
+{
+    QFile statm(QStringLiteral("/proc/self/statm"));
+    if (!statm.open(QIODevice::ReadOnly))
+        return 0;
+    return statm.readAll().split(' ').value(1).toLongLong() * ::sysconf(_SC_PAGESIZE);
 }
 
 inline bool processAlive(int pid)

@@ -13,7 +13,8 @@
 //   ignore-term            ignore SIGTERM, print "ready", then sleep until killed
 //   grandchild exit|hang   fork a grandchild that holds stdout and sleeps; print "grandchild PID";
 //                          then the parent exits 0 or hangs
-//   setsid-grandchild      as "grandchild hang", but the grandchild calls setsid() first
+//   setsid-grandchild [exit|hang]  as "grandchild", but the grandchild calls setsid() first,
+//                          leaving the task's process group (the parent hangs unless "exit")
 //   huge-line BYTES        BYTES bytes of 'x' without a newline, then exit 0
 //   env NAME...            for each NAME: "NAME=value" or "NAME unset"
 //   cwd                    the working directory
@@ -150,7 +151,7 @@ int main(int argc, char **argv)
         sleepForever();
     }
     if (mode == "grandchild" || mode == "setsid-grandchild") {
-        const bool parentHangs = mode == "setsid-grandchild" || arg(0, "exit") == "hang";
+        const bool parentHangs = arg(0, mode == "setsid-grandchild" ? "hang" : "exit") == "hang";
         const pid_t pid = fork();
         if (pid < 0)
             return 2;

@@ -1,0 +1,502 @@
+// SPDX-License-Identifier: MIT
+// The fault matrix of the reliability gate: each test is a promise of the README's "Guarantees"
+// section, each row a scenario. Every test ends with the leak check: no process carrying our
+// brokers' marker, no zombie child, and the fd count back to its baseline.
+#include "testsupport.h"
+
+#include <taskconductor/broker.h>
+
+#include <QtCore/qelapsedtimer.h>
+#include <QtCore/qloggingcategory.h>
+#include <QtCore/qrandom.h>
+#include <QtCore/qtemporarydir.h>
+#include <QtCore/qtimer.h>
+#include <QtTest/qtest.h>
+
+#include <memory>
+#include <stdexcept>
+
+using namespace TaskConductor;
+using namespace TestSupport;
+
+namespace {
+constexpr int Wait = 20000; // upper bound only; QTRY returns as soon as the condition holds
+
+// What one enqueue of the chaos test saw, checked against the exactly-once contract.
+struct Trace
+{
+    TaskId id = 0;
+    QList<TaskEvent> events;
+    bool foreignEvent = false; // an event of another enqueue reached this handler
+
+    int terminals() const
+    {
+        int n = 0;
+        for (const TaskEvent &e : events)
+            n += e.isTerminal() ? 1 : 0;
+        return n;
+    }
+    // started < output < terminal, per attempt; the terminal event is the last one.
+    QString orderError() const
+    {
+        int startedAttempt = 0;
+        for (qsizetype i = 0; i < events.size(); ++i) {
+            const TaskEvent &e = events.at(i);
+            if (e.isTerminal() && i != events.size() - 1)
+                return QStringLiteral("event after the terminal one");
+            if (e.kind() == EventKind::Started)
+                startedAttempt = e.attempt();
+            if ((e.kind() == EventKind::Stdout || e.kind() == EventKind::Stderr)
+                && e.attempt() != startedAttempt)
+                return QStringLiteral("output of attempt %1 before its started").arg(e.attempt());
+        }
+        return QString();
+    }
+};
+} // namespace
+
+class tst_FaultMatrix : public QObject
+{
+    Q_OBJECT
+
+private:
+    int m_baselineFds = 0;
+
+    static BrokerConfig fastConfig()
+    {
+        BrokerConfig c;
+        c.maxConcurrentTasks = 64;
+        c.killGraceSeconds = 0.1;
+        return c;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(QFile::exists(helper()));
+        m_baselineFds = openFdCount();
+    }
+
+    // After every test: nothing escaped, nothing left unreaped, no descriptor leaked.
+    void cleanup()
+    {
+        QTRY_COMPARE_WITH_TIMEOUT(processesOfOurBrokers(), QList<int>(), Wait);
+        QTRY_COMPARE_WITH_TIMEOUT(ourZombies(), QList<int>(), Wait);
+        QTRY_COMPARE_WITH_TIMEOUT(openFdCount(), m_baselineFds, 5000);
+    }
+
+    // ---- Exactly once under chaos --------------------------------------------------------
+
+    void exactlyOnceUnderChaos_data()
+    {
+        QTest::addColumn<quint32>("seed");
+        QTest::newRow("seed 1") << 1u;
+        QTest::newRow("seed 2") << 2u;
+        QTest::newRow("seed 3") << 3u;
+    }
+
+    void exactlyOnceUnderChaos()
+    {
+        QFETCH(quint32, seed);
+        QRandomGenerator random(seed);
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        // Handlers that throw are part of the chaos; their warnings are expected noise here.
+        QLoggingCategory::setFilterRules(QStringLiteral("taskconductor.broker.warning=false"));
+        auto restoreLogging = qScopeGuard([] { QLoggingCategory::setFilterRules(QString()); });
+
+        BrokerConfig c = fastConfig();
+        c.maxQueueDepth = 400; // a burst of 500 overflows it: "queue full" is one of the faults
+        c.retry.count = 1;
+        c.retry.delaySeconds = 0.01;
+        c.retry.jitterSeconds = 0.005;
+        auto broker = std::make_unique<Broker>(c);
+        constexpr int Tasks = 500;
+        std::vector<Trace> traces(Tasks);
+
+        for (int i = 0; i < Tasks; ++i) {
+            TaskDescriptor task;
+            switch (random.bounded(14)) {
+            case 0:
+                task = helperTask({ "exit", "0" });
+                break;
+            case 1:
+                task = helperTask({ "lines", "20" });
+                break;
+            case 2:
+                task = helperTask({ "exit", "3" });
+                break; // fails, retried once
+            case 3:
+                task = helperTask({ "crash" });
+                break;
+            case 4:
+                task = helperTask({ "hang" });
+                break; // ends by timeout or cancel
+            case 5:
+                task = helperTask({ "ignore-term" });
+                break; // needs SIGKILL
+            case 6:
+                task = helperTask({ "grandchild", "exit" });
+                break;
+            case 7:
+                task = helperTask({ "setsid-grandchild", "exit" });
+                break;
+            case 8:
+                task = helperTask({ "partial", "no newline" });
+                break;
+            case 9:
+                task = helperTask({ "mixed" });
+                break;
+            case 10:
+                task = TaskDescriptor({ dir.filePath(QStringLiteral("missing")) });
+                break;
+            case 11:
+                task = TaskDescriptor();
+                break; // rejected: empty command
+            case 12:
+                task = helperTask({ "succeed-on", "2", dir.filePath(QString::number(i)) });
+                break;
+            default:
+                task = helperTask({ "slow-lines", "3", "20" });
+                break;
+            }
+            if (random.bounded(3) == 0 || task.command().value(1) == QLatin1String("hang")
+                || task.command().value(1) == QLatin1String("ignore-term"))
+                task.setTimeoutSeconds(0.05 + random.bounded(0.3));
+            const int cancelWhen = int(random.bounded(8)); // 0: at once, 1: when started, 2: later
+            const int throwWhen = int(random.bounded(10)); // 0: on started, 1: on terminal
+            Trace &trace = traces[size_t(i)];
+            Broker *b = broker.get();
+            trace.id = b->enqueue(task, [&trace, b, cancelWhen, throwWhen](const TaskEvent &e) {
+                if (trace.id != 0 && e.taskId() != trace.id)
+                    trace.foreignEvent = true;
+                trace.events.append(e);
+                if (e.kind() == EventKind::Started && cancelWhen == 1 && e.attempt() == 1)
+                    b->cancel(e.taskId());
+                if ((e.kind() == EventKind::Started && throwWhen == 0)
+                    || (e.isTerminal() && throwWhen == 1))
+                    throw std::runtime_error("chaos");
+            });
+            if (cancelWhen == 0)
+                broker->cancel(trace.id);
+            else if (cancelWhen == 2)
+                QTimer::singleShot(int(random.bounded(300)), broker.get(),
+                                   [b, id = trace.id] { b->cancel(id); });
+        }
+
+        auto allEnded = [&] {
+            for (const Trace &t : traces)
+                if (t.terminals() == 0)
+                    return false;
+            return true;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(allEnded(), 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(broker->isIdle(), Wait);
+        QSet<TaskId> ids;
+        for (const Trace &t : traces) {
+            QVERIFY2(!t.foreignEvent, qPrintable(QStringLiteral("task %1").arg(t.id)));
+            QVERIFY2(t.terminals() == 1,
+                     qPrintable(QStringLiteral("task %1: %2 terminal events")
+                                        .arg(t.id)
+                                        .arg(t.terminals())));
+            const QString order = t.orderError();
+            QVERIFY2(order.isEmpty(),
+                     qPrintable(QStringLiteral("task %1: %2").arg(t.id).arg(order)));
+            ids.insert(t.id);
+        }
+        QCOMPARE(ids.size(), Tasks); // ids are never reused
+        broker.reset();
+    }
+
+    // ---- Nothing escapes -----------------------------------------------------------------
+
+    void nothingEscapes_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("ending"); // "exit", "cancel" or "timeout"
+        QTest::addColumn<bool>("subreaper");
+        const QStringList group { "grandchild", "exit" };
+        const QStringList groupHang { "grandchild", "hang" };
+        const QStringList escaped { "setsid-grandchild", "exit" };
+        const QStringList escapedHang { "setsid-grandchild", "hang" };
+        QTest::newRow("grandchild, parent exits") << group << "exit" << false;
+        QTest::newRow("grandchild, canceled") << groupHang << "cancel" << false;
+        QTest::newRow("setsid grandchild, parent exits") << escaped << "exit" << false;
+        QTest::newRow("setsid grandchild, canceled") << escapedHang << "cancel" << false;
+        QTest::newRow("setsid grandchild, timed out") << escapedHang << "timeout" << false;
+        QTest::newRow("setsid grandchild, subreaper") << escaped << "exit" << true;
+        QTest::newRow("setsid grandchild, subreaper, canceled") << escapedHang << "cancel" << true;
+    }
+
+    void nothingEscapes()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QString, ending);
+        QFETCH(bool, subreaper);
+        BrokerConfig c = fastConfig();
+        c.childSubreaper = subreaper;
+        Broker broker(c);
+        Recorder r;
+        TaskDescriptor task = helperTask(args);
+        if (ending == QLatin1String("timeout"))
+            task.setTimeoutSeconds(0.2);
+        const TaskId id = broker.enqueue(task, r.handler());
+        QTRY_COMPARE_WITH_TIMEOUT(r.lines(id).size(), 1, Wait);
+        const int grandchild = r.lines(id).first().split(' ').last().toInt();
+        QVERIFY(grandchild > 0);
+        if (ending == QLatin1String("cancel"))
+            QVERIFY(broker.cancel(id));
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        QVERIFY(r.exactlyOnce(id));
+        // The sweep ran before the terminal event: SIGKILL is sent, at most the kernel's
+        // exit path is left, so a short wait suffices.
+        QTRY_VERIFY_WITH_TIMEOUT(!processAlive(grandchild), 1000);
+        if (subreaper) // re-parented to us and reaped by the broker, not by init
+            QVERIFY(!QFile::exists(QStringLiteral("/proc/%1").arg(grandchild)));
+    }
+
+    void destroyingTheBrokerWith64TasksRunning()
+    {
+        BrokerConfig c = fastConfig();
+        c.killGraceSeconds = 0.3;
+        auto broker = std::make_unique<Broker>(c);
+        Recorder r;
+        QList<TaskId> ids;
+        const QList<QStringList> modes {
+            { "hang" }, { "ignore-term" }, { "grandchild", "hang" }, { "setsid-grandchild", "hang" }
+        };
+        for (int i = 0; i < 64; ++i)
+            ids << broker->enqueue(helperTask(modes.at(i % modes.size())), r.handler());
+        auto allReady = [&] {
+            for (TaskId id : ids)
+                if (r.lines(id).isEmpty())
+                    return false;
+            return true;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(allReady(), Wait);
+        QElapsedTimer clock;
+        clock.start();
+        broker.reset();
+        const qint64 took = clock.elapsed();
+        QVERIFY2(took <= 300 + 500, qPrintable(QStringLiteral("destruction took %1 ms").arg(took)));
+        for (TaskId id : ids) {
+            QVERIFY(r.exactlyOnce(id));
+            QCOMPARE(r.terminal(id).kind(), EventKind::Canceled);
+        }
+        // No wait: destruction has stopped and reaped everything before returning.
+        QCOMPARE(processesOfOurBrokers(), QList<int>());
+        QCOMPARE(ourZombies(), QList<int>());
+        qInfo("destroying the broker with 64 tasks running took %lld ms", took);
+    }
+
+    // ---- Kill latency --------------------------------------------------------------------
+
+    void killLatency_data()
+    {
+        QTest::addColumn<QString>("how");
+        QTest::addColumn<double>("grace");
+        QTest::newRow("cancel, grace 0.2 s") << "cancel" << 0.2;
+        QTest::newRow("cancel, grace 0.5 s") << "cancel" << 0.5;
+        QTest::newRow("timeout, grace 0.2 s") << "timeout" << 0.2;
+        QTest::newRow("timeout, grace 0.5 s") << "timeout" << 0.5;
+    }
+
+    void killLatency()
+    {
+        QFETCH(QString, how);
+        QFETCH(double, grace);
+        BrokerConfig c = fastConfig();
+        c.killGraceSeconds = grace;
+        Broker broker(c);
+        constexpr int TimeoutMs = 300;
+        TaskDescriptor task = helperTask({ "ignore-term" });
+        if (how == QLatin1String("timeout"))
+            task.setTimeoutSeconds(TimeoutMs / 1000.0);
+        QElapsedTimer clock;
+        qint64 endedAt = -1;
+        Recorder r;
+        const TaskId id = broker.enqueue(task, [&](const TaskEvent &e) {
+            if (e.kind() == EventKind::Started)
+                clock.start(); // the timeout counts from the launch, too
+            if (e.isTerminal())
+                endedAt = clock.elapsed();
+            r.events.append(e);
+        });
+        QTRY_COMPARE_WITH_TIMEOUT(r.lines(id).size(), 1, Wait); // SIGTERM is ignored by now
+        qint64 stopAt = TimeoutMs;
+        if (how == QLatin1String("cancel")) {
+            stopAt = clock.elapsed();
+            QVERIFY(broker.cancel(id));
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        const qint64 latency = endedAt - stopAt;
+        QVERIFY2(latency <= qint64(grace * 1000) + 250,
+                 qPrintable(QStringLiteral("ended %1 ms after the stop").arg(latency)));
+        QVERIFY2(latency >= qint64(grace * 1000) - 50, "SIGKILL came before the grace ended");
+        QCOMPARE(r.terminal(id).kind(),
+                 how == QLatin1String("cancel") ? EventKind::Canceled : EventKind::Timeout);
+    }
+
+    // ---- Bounded memory ------------------------------------------------------------------
+
+    void oneGibWithoutNewlineKeepsRssBounded()
+    {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+        QSKIP("the sanitizer's allocator keeps freed memory in quarantine; measured in the "
+              "plain build");
+#endif
+        Broker broker(fastConfig());
+        qint64 pieces = 0;
+        qint64 bytes = 0;
+        bool ended = false;
+        const qint64 before = residentBytes();
+        qint64 peak = before;
+        const TaskId id = broker.enqueue(helperTask({ "huge-line", QString::number(1LL << 30) }),
+                                         [&](const TaskEvent &e) {
+                                             if (e.kind() == EventKind::Stdout) {
+                                                 ++pieces;
+                                                 bytes += e.line().size();
+                                                 if (pieces % 16 == 0)
+                                                     peak = std::max(peak, residentBytes());
+                                             }
+                                             ended = ended || e.isTerminal();
+                                         });
+        Q_UNUSED(id);
+        QTRY_VERIFY_WITH_TIMEOUT(ended, 120000);
+        peak = std::max(peak, residentBytes());
+        QCOMPARE(bytes, 1LL << 30);
+        const qint64 growth = peak - before;
+        qInfo("1 GiB without a newline: %lld pieces, RSS grew by %lld KiB", pieces, growth / 1024);
+        QVERIFY2(growth <= 64LL * 1024 * 1024,
+                 qPrintable(QStringLiteral("RSS grew by %1 MiB").arg(growth >> 20)));
+    }
+
+    // ---- Callbacks -----------------------------------------------------------------------
+
+    void callbacks_data()
+    {
+        QTest::addColumn<QString>("action");
+        QTest::addColumn<int>("onKind"); // EventKind on which the handler acts
+        const int started = int(EventKind::Started);
+        const int stdoutLine = int(EventKind::Stdout);
+        const int finished = int(EventKind::Finished);
+        QTest::newRow("throw on started") << "throw" << started;
+        QTest::newRow("throw on output") << "throw" << stdoutLine;
+        QTest::newRow("throw on terminal") << "throw" << finished;
+        QTest::newRow("enqueue on output") << "enqueue" << stdoutLine;
+        QTest::newRow("enqueue on terminal") << "enqueue" << finished;
+        QTest::newRow("cancel itself on started") << "cancel-self" << started;
+        QTest::newRow("cancel another on output") << "cancel-other" << stdoutLine;
+        QTest::newRow("cancel all on output") << "cancel-all" << stdoutLine;
+        QTest::newRow("delete the broker on started") << "delete" << started;
+        QTest::newRow("delete the broker on output") << "delete" << stdoutLine;
+        QTest::newRow("delete the broker on terminal") << "delete" << finished;
+    }
+
+    void callbacks()
+    {
+        QFETCH(QString, action);
+        QFETCH(int, onKind);
+        QLoggingCategory::setFilterRules(QStringLiteral("taskconductor.broker.warning=false"));
+        auto restoreLogging = qScopeGuard([] { QLoggingCategory::setFilterRules(QString()); });
+        auto *broker = new Broker(fastConfig());
+        Recorder r;
+        QList<TaskId> ids;
+        ids << broker->enqueue(helperTask({ "hang" }), r.handler());
+        bool acted = false;
+        ids << broker->enqueue(helperTask({ "lines", "3" }), [&](const TaskEvent &e) {
+            r.events.append(e);
+            if (acted || int(e.kind()) != onKind || !broker)
+                return;
+            acted = true;
+            if (action == QLatin1String("throw")) {
+                throw std::runtime_error("handler failure");
+            } else if (action == QLatin1String("enqueue")) {
+                ids << broker->enqueue(helperTask({ "exit", "0" }), r.handler());
+            } else if (action == QLatin1String("cancel-self")) {
+                broker->cancel(e.taskId());
+            } else if (action == QLatin1String("cancel-other")) {
+                broker->cancel(ids.first());
+            } else if (action == QLatin1String("cancel-all")) {
+                broker->cancelAll();
+            } else if (action == QLatin1String("delete")) {
+                delete std::exchange(broker, nullptr);
+            }
+        });
+        QTRY_VERIFY_WITH_TIMEOUT(acted, Wait);
+        if (broker) {
+            broker->cancel(ids.first()); // the hanging one, unless already stopping
+            QTRY_VERIFY_WITH_TIMEOUT(broker->isIdle(), Wait);
+        }
+        for (TaskId id : std::as_const(ids))
+            QTRY_VERIFY2_WITH_TIMEOUT(r.exactlyOnce(id), qPrintable(QString::number(id)), Wait);
+        delete broker;
+        for (TaskId id : std::as_const(ids))
+            QVERIFY(r.exactlyOnce(id)); // and nothing more after the broker is gone
+    }
+
+    // ---- Time ----------------------------------------------------------------------------
+
+    void clocksAreMonotonic()
+    {
+        // Timeouts, grace periods and retry delays are QTimers and durations QElapsedTimers:
+        // both run on the monotonic clock, so moving the wall clock changes nothing.
+        // (tests/check_monotonic.cmake keeps wall-clock calls out of src/.)
+        QCOMPARE(QElapsedTimer::clockType(), QElapsedTimer::MonotonicClock);
+    }
+
+    // ---- Security ------------------------------------------------------------------------
+
+    void argumentsReachTheChildByteForByte_data()
+    {
+        QTest::addColumn<QStringList>("arguments");
+        QTest::newRow("shell metacharacters")
+                << QStringList { "$(touch pwned)", "`id`", "; rm -rf ~", "a|b&c>d<e", "*", "~",
+                                 "$HOME",          "!!",   "#comment" };
+        QTest::newRow("quotes") << QStringList { "\"double\"", "'single'", "mixed \"' quotes",
+                                                 "back\\slash\\" };
+        QTest::newRow("empty strings") << QStringList { "", "x", "", "" };
+        QTest::newRow("spaces and tabs") << QStringList { " leading", "trailing ", "in\tside" };
+        QTest::newRow("newlines") << QStringList { "two\nlines", "\n", "cr\r\nlf" };
+        QTest::newRow("unicode") << QStringList { "caf\u00e9", "\u6f22\u5b57", "\U0001F600" };
+        QTest::newRow("looks like options") << QStringList { "--help", "-rf", "--", "-" };
+    }
+
+    void argumentsReachTheChildByteForByte()
+    {
+        QFETCH(QStringList, arguments);
+        Broker broker(fastConfig());
+        Recorder r;
+        const TaskId id =
+                broker.enqueue(helperTask(QStringList { "args" } + arguments), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        QCOMPARE(r.terminal(id).kind(), EventKind::Finished);
+        // "args" prints each argument between '<' and '>' followed by '\n'.
+        QString expected;
+        for (const QString &argument : arguments)
+            expected += QLatin1Char('<') + argument + QLatin1String(">\n");
+        QString seen;
+        for (const QString &line : r.lines(id))
+            seen += line + QLatin1Char('\n');
+        expected.replace(QLatin1String("\r\n"), QLatin1String("\n")); // "\r\n" is a line break
+        QCOMPARE(seen, expected);
+    }
+
+    void taskCannotForgeTheBrokerMarker()
+    {
+        Broker broker(fastConfig());
+        Recorder r;
+        TaskDescriptor task = helperTask({ "env", "TASKCONDUCTOR_BROKER" });
+        task.setEnvironmentVariable(QStringLiteral("TASKCONDUCTOR_BROKER"),
+                                    QStringLiteral("1:1:1"));
+        const TaskId id = broker.enqueue(task, r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        const QString expected =
+                QStringLiteral("TASKCONDUCTOR_BROKER=%1:").arg(QCoreApplication::applicationPid());
+        QVERIFY2(r.lines(id).value(0).startsWith(expected), qPrintable(r.lines(id).value(0)));
+        QVERIFY(r.lines(id).value(0).endsWith(QLatin1Char(':') + QString::number(id)));
+    }
+};
+
+QTEST_GUILESS_MAIN(tst_FaultMatrix)
+#include "tst_faultmatrix.moc"
