@@ -15,6 +15,8 @@ Q_DECLARE_LOGGING_CATEGORY(lcBroker)
 
 namespace TaskConductor {
 
+class LogDispatcher;
+class StoreRecorder;
 class TaskRun;
 
 class BrokerPrivate
@@ -42,6 +44,8 @@ public:
 
     void shutdown();
     TaskState stateOf(TaskId id) const;
+    void reportNotice(const QString &message); // a non-terminal internalError, task id 0
+    void recoverStoredTasks();
 
     struct PendingTask
     {
@@ -57,6 +61,9 @@ public:
     QProcessEnvironment baseEnvironment;
     QString defaultWorkingDirectory;
     int killGraceMs = 0;
+
+    std::unique_ptr<StoreRecorder> recorder;
+    std::unique_ptr<LogDispatcher> logging;
 
     std::atomic<TaskId> nextId { 1 };
     // FIFO by id; cancel() marks entries dead (binary search), the front skips them.

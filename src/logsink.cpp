@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: MIT
+#include <taskconductor/logsink.h>
+
+#include <QtCore/qjsondocument.h>
+#include <QtCore/qjsonobject.h>
+
+namespace TaskConductor {
+
+/*!
+    \class TaskConductor::LogEntry
+    A LogEntry lives for one dispatch only: it refers to the event instead of copying it, and
+    caches each format's line so that the global log, the per-task log, logLineHandler and the
+    host's own sinks share one formatting of the event.
+*/
+
+namespace {
+
+void appendPadded(QString &out, int value, int width)
+{
+    QChar digits[8];
+    for (int i = width - 1; i >= 0; --i) {
+        digits[i] = QChar(u'0' + value % 10);
+        value /= 10;
+    }
+    out.append(digits, width);
+}
+
+// ISO 8601 with milliseconds and the UTC offset, e.g. 2026-03-01T14:05:09.042+01:00. Written by
+// hand because it runs once per event and QDateTime::toString() parses a pattern each time.
+QString isoTimestamp(const QDateTime &timestamp)
+{
+    const QDate date = timestamp.date();
+    const QTime time = timestamp.time();
+    QString out;
+    out.reserve(29);
+    appendPadded(out, date.year(), 4);
+    out.append(u'-');
+    appendPadded(out, date.month(), 2);
+    out.append(u'-');
+    appendPadded(out, date.day(), 2);
+    out.append(u'T');
+    appendPadded(out, time.hour(), 2);
+    out.append(u':');
+    appendPadded(out, time.minute(), 2);
+    out.append(u':');
+    appendPadded(out, time.second(), 2);
+    out.append(u'.');
+    appendPadded(out, time.msec(), 3);
+    int offset = timestamp.offsetFromUtc() / 60;
+    out.append(offset < 0 ? u'-' : u'+');
+    offset = std::abs(offset);
+    appendPadded(out, offset / 60, 2);
+    out.append(u':');
+    appendPadded(out, offset % 60, 2);
+    return out;
+}
+
+bool needsEscape(char16_t c)
+{
+    return c < 0x20 || c == 0x7f || c == u'\\' || c == 0x85 || c == 0x2028 || c == 0x2029;
+}
+
+void appendEscaped(QString &out, QStringView text)
+{
+    for (const QChar ch : text) {
+        const char16_t c = ch.unicode();
+        if (!needsEscape(c)) {
+            out.append(ch);
+            continue;
+        }
+        switch (c) {
+        case u'\n':
+            out.append(u"\\n");
+            break;
+        case u'\r':
+            out.append(u"\\r");
+            break;
+        case u'\t':
+            out.append(u"\\t");
+            break;
+        case 0x1b:
+            out.append(u"\\e");
+            break;
+        case 0:
+            out.append(u"\\0");
+            break;
+        case u'\\':
+            out.append(u"\\\\");
+            break;
+        default:
+            // Other C0 controls, DEL, and the Unicode line breaks (NEL, LS, PS) that some
+            // viewers would show as a new line.
+            out.append(c > 0xff ? QStringLiteral("\\u%1").arg(uint(c), 4, 16, QLatin1Char('0'))
+                                : QStringLiteral("\\x%1").arg(uint(c), 2, 16, QLatin1Char('0')));
+            break;
+        }
+    }
+}
+
+} // namespace
+
+QString escapeControlCharacters(const QString &text)
+{
+    QString out;
+    out.reserve(text.size());
+    appendEscaped(out, text);
+    return out;
+}
+
+QString formatLogLine(const TaskEvent &event, const QDateTime &timestamp, LogFormat format)
+{
+    if (format == LogFormat::JsonLines) {
+        QJsonObject o = event.toJson();
+        o.insert(QStringLiteral("ts"), isoTimestamp(timestamp));
+        if (event.kind() == EventKind::Stdout || event.kind() == EventKind::Stderr)
+            o.insert(QStringLiteral("stream"), TaskEvent::kindName(event.kind()));
+        // Compact JSON escapes every control character, so the object is one physical line.
+        return QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
+    }
+    const QString description = event.description();
+    QString out = isoTimestamp(timestamp);
+    out.reserve(out.size() + description.size() + 32);
+    out.append(u' ');
+    out.append(QString::number(event.taskId()));
+    out.append(u' ');
+    out.append(TaskEvent::kindName(event.kind()));
+    out.append(u' ');
+    appendEscaped(out, description);
+    return out;
+}
+
+LogEntry::LogEntry(const TaskEvent &event, const QDateTime &timestamp,
+                   const QString &perTaskLogPath)
+    : m_event(event)
+    , m_timestamp(timestamp)
+    , m_perTaskLogPath(perTaskLogPath)
+{ }
+
+const QString &LogEntry::line(LogFormat format) const
+{
+    std::optional<QString> &cached = m_lines[format == LogFormat::JsonLines ? 1 : 0];
+    if (!cached)
+        cached = formatLogLine(m_event, m_timestamp, format);
+    return *cached;
+}
+
+const QByteArray &LogEntry::utf8Line(LogFormat format) const
+{
+    std::optional<QByteArray> &cached = m_utf8Lines[format == LogFormat::JsonLines ? 1 : 0];
+    if (!cached) {
+        cached = line(format).toUtf8();
+        cached->append('\n');
+    }
+    return *cached;
+}
+
+LogSink::~LogSink() = default;
+
+void LogSink::setErrorReporter(std::function<void(const QString &)> reporter)
+{
+    m_errorReporter = std::move(reporter);
+}
+
+void LogSink::reportError(const QString &message) const
+{
+    if (m_errorReporter)
+        m_errorReporter(message);
+}
+
+} // namespace TaskConductor
