@@ -46,13 +46,18 @@ bool LogFile::ensureOpen()
     if (m_file.isOpen())
         return true;
     // Unbuffered: our own buffer decides when write(2) happens, so a failure is seen at once.
-    if (!m_file.open(QIODevice::WriteOnly | QIODevice::Append | QIODevice::Unbuffered)) {
+    // Devices (/dev/full, a FIFO) cannot seek, which Append would try.
+    const QFileInfo info(m_path);
+    m_regularFile = !info.exists() || info.isFile();
+    const QIODevice::OpenMode mode = m_regularFile
+            ? QIODevice::WriteOnly | QIODevice::Append | QIODevice::Unbuffered
+            : QIODevice::WriteOnly | QIODevice::Unbuffered;
+    if (!m_file.open(mode)) {
         fail(QStringLiteral("log file '%1' cannot be opened: %2 (lines are dropped until it can)")
                      .arg(m_path, m_file.errorString()));
         return false;
     }
-    m_size = m_file.size(); // the one stat per open; from here on the size is tracked
-    m_regularFile = QFileInfo(m_path).isFile();
+    m_size = m_regularFile ? m_file.size() : 0; // one stat per open; then the size is tracked
     return true;
 }
 
