@@ -49,8 +49,11 @@ BrokerPrivate::BrokerPrivate(Broker *qq, const BrokerConfig &cfg)
     if (recorder->isActive()) {
         // Ids go on after the stored ones, so history and logs never mix two tasks' records.
         nextId = recorder->highestTaskId() + 1;
+        // Read now, resumed at the first event-loop turn (the host connects its signals first):
+        // tasks enqueued meanwhile are recorded too, and must not be taken for unfinished ones.
         QMetaObject::invokeMethod(
-                q, [this] { recoverStoredTasks(); }, Qt::QueuedConnection);
+                q, [this, tasks = recorder->unfinishedTasks()] { recoverStoredTasks(tasks); },
+                Qt::QueuedConnection);
     }
 }
 
@@ -69,9 +72,9 @@ void BrokerPrivate::reportNotice(const QString &message)
             Qt::QueuedConnection);
 }
 
-void BrokerPrivate::recoverStoredTasks()
+void BrokerPrivate::recoverStoredTasks(const QList<StoredTask> &tasks)
 {
-    for (const StoredTask &task : recorder->unfinishedTasks()) {
+    for (const StoredTask &task : tasks) {
         if (task.state != TaskState::Pending
             && config.recoveryPolicy == RecoveryPolicy::MarkFailed) {
             publish({},

@@ -3,6 +3,7 @@
 
 #include <taskconductor/broker.h>
 #include <taskconductor/executor.h>
+#include <taskconductor/taskstore.h>
 
 #include <QtCore/qhash.h>
 #include <QtCore/qloggingcategory.h>
@@ -45,7 +46,7 @@ public:
     void shutdown();
     TaskState stateOf(TaskId id) const;
     void reportNotice(const QString &message); // a non-terminal internalError, task id 0
-    void recoverStoredTasks();
+    void recoverStoredTasks(const QList<StoredTask> &tasks);
 
     struct PendingTask
     {
