@@ -95,7 +95,7 @@ void LogDispatcher::taskAccepted(TaskId id, const TaskDescriptor &task)
 
 void LogDispatcher::dispatch(const TaskEvent &event)
 {
-    const LogEntry entry(event, QDateTime::currentDateTime(),
+    const LogEntry entry(event, logTimestampNow(),
                          m_perTaskLogPaths.value(event.taskId()));
     // A handler called by a sink may destroy the Broker, and this dispatcher with it.
     bool destroyed = false;

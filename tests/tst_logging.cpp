@@ -201,6 +201,37 @@ private Q_SLOTS:
         QCOMPARE(doc.object(), expected);
     }
 
+    // The log's JSON is written by hand for speed; it must say what TaskEvent::toJson() says.
+    void jsonLineAgreesWithToJson_data()
+    {
+        QTest::addColumn<TaskEvent>("event");
+        const QString nasty = QString::fromUtf16(u"q\"b\\s/\n\r\t\x01\x1b\x7f\u2028 ✓");
+        QTest::newRow("started") << TaskEvent::started(1, 1, { "/bin/x", nasty, "" }, nasty);
+        QTest::newRow("stdout") << TaskEvent::output(2, 1, OutputChannel::Stdout, nasty);
+        QTest::newRow("stderr empty") << TaskEvent::output(2, 1, OutputChannel::Stderr, "");
+        QTest::newRow("finished") << TaskEvent::finished(3, 2, 1234567890123);
+        QTest::newRow("failed") << TaskEvent::failed(4, 1, -9, 10, nasty);
+        QTest::newRow("failed, no message") << TaskEvent::failed(4, 1, 2, 10);
+        QTest::newRow("canceled") << TaskEvent::canceled(5, 0, 0);
+        QTest::newRow("timeout") << TaskEvent::timeout(6, 3, 99);
+        QTest::newRow("retrying") << TaskEvent::retrying(7, 2, 1, 500);
+        QTest::newRow("internalError") << TaskEvent::internalError(0, 0, nasty, false);
+        QTest::newRow("rejected") << TaskEvent::internalError(8, 0, "queue full", true);
+    }
+    void jsonLineAgreesWithToJson()
+    {
+        QFETCH(TaskEvent, event);
+        const QString line = formatLogLine(event, fixedTime(-3600), LogFormat::JsonLines);
+        QVERIFY(!line.contains('\n') && !line.contains('\r') && !line.contains(QChar(0x2028)));
+        QJsonParseError error;
+        QJsonObject parsed = QJsonDocument::fromJson(line.toUtf8(), &error).object();
+        QCOMPARE(error.error, QJsonParseError::NoError);
+        QCOMPARE(parsed.take("ts").toString(), QString("2026-03-01T14:05:09.042-01:00"));
+        if (event.kind() == EventKind::Stdout || event.kind() == EventKind::Stderr)
+            QCOMPARE(parsed.take("stream").toString(), TaskEvent::kindName(event.kind()));
+        QCOMPARE(parsed, event.toJson());
+    }
+
     void entryFormatsOncePerFormat()
     {
         const TaskEvent event = TaskEvent::finished(1, 1, 5);

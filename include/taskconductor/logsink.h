@@ -20,6 +20,9 @@ namespace TaskConductor {
 //! The result never contains a line break and has none appended.
 TASKCONDUCTOR_EXPORT QString formatLogLine(const TaskEvent &event, const QDateTime &timestamp,
                                            LogFormat format);
+//! The local time with its UTC offset, for log timestamps. Cheap: the offset is looked up at
+//! most once a second (a DST change shows up within a second), not per event.
+TASKCONDUCTOR_EXPORT QDateTime logTimestampNow();
 //! \a text with every control character escaped as formatLogLine() does for the Text format.
 TASKCONDUCTOR_EXPORT QString escapeControlCharacters(const QString &text);
 
