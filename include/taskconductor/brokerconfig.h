@@ -54,7 +54,8 @@ public:
     LogFormat logFormat = LogFormat::Text;
     //! More sinks, each fed every event once (e.g. a JSON RotatingFileSink, the host's logger).
     QList<std::shared_ptr<LogSink>> logSinks;
-    //! Receives each line written to the global log, as written (without the line break).
+    //! Receives each line written to the global log, as written (without the line break), in
+    //! order; called with the same lines when globalLogPath is empty.
     std::function<void(const QString &line)> logLineHandler;
     //! Receives every event of every task, after the enqueue's own handler.
     std::function<void(const TaskEvent &event)> extraLogHandler;
