@@ -348,6 +348,9 @@ private Q_SLOTS:
                     helperTask({ "bytes", "610a3230323620666f7267656400621b5b33316d0d6f6b0a" }),
                     r.handler());
             broker.enqueue(helperTask({ "exit", "3" }), r.handler());
+            // An argument with a line break shows in the started event's description.
+            broker.enqueue(helperTask({ "args", "x\n2026-01-01T00:00:00.000+00:00 99 finished" }),
+                           r.handler());
             QTRY_VERIFY_WITH_TIMEOUT(idle.count() > 0 && broker.isIdle(), Wait);
         }
         QCOMPARE(events, r.events); // extraLogHandler: every event, as a value, in order
@@ -428,6 +431,7 @@ private Q_SLOTS:
         QTest::addColumn<QString>("kind");
         QTest::newRow("missing directory") << "missing";
         QTest::newRow("unwritable directory") << "readonly";
+        QTest::newRow("parent is a file") << "notdir";
         QTest::newRow("path is a directory") << "directory";
         QTest::newRow("disk full") << "full";
     }
@@ -444,6 +448,10 @@ private Q_SLOTS:
             QDir().mkdir(dir.filePath("ro"));
             QFile::setPermissions(dir.filePath("ro"), QFile::ReadOwner | QFile::ExeOwner);
             path = dir.filePath("ro/global.log");
+        } else if (kind == "notdir") {
+            QFile file(dir.filePath("file"));
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            path = dir.filePath("file/global.log"); // unwritable even for root
         } else if (kind == "directory") {
             path = dir.path();
         } else {
