@@ -63,6 +63,21 @@ BrokerPrivate::~BrokerPrivate()
         *destroyedFlag = true;
 }
 
+DestructionGuard::DestructionGuard(BrokerPrivate *d)
+    : m_d(d)
+    , m_outer(std::exchange(d->destroyedFlag, &m_destroyed))
+{ }
+
+DestructionGuard::~DestructionGuard()
+{
+    if (m_destroyed) {
+        if (m_outer)
+            *m_outer = true;
+    } else {
+        m_d->destroyedFlag = m_outer;
+    }
+}
+
 void BrokerPrivate::reportNotice(const QString &message)
 {
     // Queued: a sink reports from inside publish(); the notice must not overtake that event,
@@ -74,7 +89,10 @@ void BrokerPrivate::reportNotice(const QString &message)
 
 void BrokerPrivate::recoverStoredTasks(const QList<StoredTask> &tasks)
 {
+    DestructionGuard guard(this); // a signal receiver may destroy the Broker meanwhile
     for (const StoredTask &task : tasks) {
+        if (guard.destroyed())
+            return;
         if (task.state != TaskState::Pending
             && config.recoveryPolicy == RecoveryPolicy::MarkFailed) {
             publish({},
@@ -93,8 +111,8 @@ void BrokerPrivate::publish(const TaskEventHandler &handler, const TaskEvent &ev
     // in the store, so that the next Broker on it resumes them.
     if (!destroying)
         recorder->record(event);
-    bool destroyed = false;
-    bool *const outer = std::exchange(destroyedFlag, &destroyed);
+    DestructionGuard guard(this);
+    const bool &destroyed = guard.m_destroyed;
     // Qt is not exception-safe: a throwing handler must not unwind through the event loop.
     auto guarded = [&](const auto &call) {
         try {
@@ -144,12 +162,6 @@ void BrokerPrivate::publish(const TaskEventHandler &handler, const TaskEvent &ev
             }
         }
     }
-    if (destroyed) {
-        if (outer)
-            *outer = true;
-        return;
-    }
-    destroyedFlag = outer;
 }
 
 void BrokerPrivate::reject(TaskId id, const TaskEventHandler &handler, const QString &message)
@@ -224,8 +236,9 @@ bool BrokerPrivate::cancelInThread(TaskId id, const TaskEventHandler &errorHandl
         ++deadPending;
         compactPending();
         countsChanged();
+        DestructionGuard guard(this);
         publish(handler, TaskEvent::canceled(id, 0, 0));
-        if (isIdleNow())
+        if (!guard.destroyed() && isIdleNow())
             Q_EMIT q->idle();
         return true;
     }
@@ -260,6 +273,7 @@ void BrokerPrivate::schedule()
         return;
     }
     scheduling = true;
+    DestructionGuard guard(this); // a launch can end at once and call a handler
     do {
         scheduleAgain = false;
         const int slots = std::max(1, config.maxConcurrentTasks);
@@ -282,6 +296,8 @@ void BrokerPrivate::schedule()
                 runs.insert(next.id, run);
             }
             run->launch(); // may end synchronously (start failure) and re-enter schedule()
+            if (guard.destroyed())
+                return;
         }
     } while (scheduleAgain);
     scheduling = false;
