@@ -46,7 +46,7 @@ void StoreRecorder::taskAccepted(TaskId id, const TaskDescriptor &task)
 {
     if (!m_store)
         return;
-    check(m_store->recordEnqueued(id, task, QDateTime::currentDateTime()), "recording a task");
+    check(m_store->recordEnqueued(id, task, QDateTime::currentDateTimeUtc()), "recording a task");
     if (!m_flushTimer.isActive())
         m_flushTimer.start();
 }
@@ -66,7 +66,7 @@ void StoreRecorder::record(const TaskEvent &event)
     default:
         break;
     }
-    check(m_store->recordEvent(event, QDateTime::currentDateTime()), "recording an event");
+    check(m_store->recordEvent(event, QDateTime::currentDateTimeUtc()), "recording an event");
     // A terminal event is made durable at once: after a crash, a task the store shows as
     // ended is never run again.
     if (event.isTerminal())
