@@ -90,12 +90,16 @@ void LogFile::rotate()
             QFile::rename(from, rotatedLogName(m_path, i + 1));
     }
     if (!QFile::rename(m_path, rotatedLogName(m_path, 1)) && QFile::exists(m_path)) {
-        // Keep appending to the old file rather than lose lines; say so once.
-        if (!m_reported && m_reporter) {
-            m_reported = true;
-            m_reporter(QStringLiteral("log file '%1' cannot be rotated to '%2'")
+        // Keep appending to the old file rather than lose lines; say so once, and try again
+        // only after the next flush, not at every line.
+        m_rotationBlocked = true;
+        if (!m_rotationReported && m_reporter) {
+            m_rotationReported = true;
+            m_reporter(QStringLiteral("log file '%1' cannot be rotated to '%2'; it grows on")
                                .arg(m_path, rotatedLogName(m_path, 1)));
         }
+    } else {
+        m_rotationReported = false;
     }
     ensureOpen();
 }
@@ -105,7 +109,7 @@ void LogFile::append(const QByteArray &line)
     if (m_failing || !ensureOpen())
         return; // dropped: memory stays bounded while the file cannot be written
     const qint64 total = m_size + m_buffer.size();
-    if (m_rotationBytes > 0 && m_regularFile && total > 0
+    if (m_rotationBytes > 0 && m_regularFile && !m_rotationBlocked && total > 0
         && total + line.size() > m_rotationBytes) {
         if (!writeBuffer())
             return;
@@ -120,6 +124,7 @@ void LogFile::append(const QByteArray &line)
 
 void LogFile::flush()
 {
+    m_rotationBlocked = false;
     if (m_failing) {
         m_failing = false; // try again: the next append() reopens
         if (m_file.isOpen())

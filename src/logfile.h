@@ -45,6 +45,8 @@ private:
     bool m_regularFile = true; // only regular files rotate or can be deleted under us
     bool m_failing = false; // lines are dropped until the next flush() reopens the file
     bool m_reported = false; // this failure episode was reported
+    bool m_rotationBlocked = false; // a rename failed: no new attempt before the next flush
+    bool m_rotationReported = false; // the failing rotation was reported
 };
 
 } // namespace TaskConductor

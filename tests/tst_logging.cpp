@@ -297,6 +297,31 @@ private Q_SLOTS:
         }
     }
 
+    void failedRotationKeepsEveryLine()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("tc.log");
+        // A non-empty directory where the backup should go: neither remove() nor rename() works.
+        QVERIFY(QDir().mkpath(rotatedLogName(path, 1) + "/occupied"));
+        QStringList errors;
+        QByteArray expected;
+        {
+            RotatingFileSink sink(path, LogFormat::Text, 500, 1);
+            sink.setErrorReporter([&](const QString &m) { errors.append(m); });
+            for (int i = 0; i < 300; ++i) {
+                const TaskEvent event = TaskEvent::output(1, 1, OutputChannel::Stdout, "abc");
+                const LogEntry entry(event, fixedTime(0), {});
+                expected += entry.utf8Line(LogFormat::Text);
+                sink.write(entry);
+                if (i % 30 == 0)
+                    sink.flush(); // a new attempt after each flush, still failing
+            }
+        }
+        QCOMPARE(readAll(path), expected); // grew past the limit, but lost nothing
+        QCOMPARE(errors.size(), 1);
+        QVERIFY2(errors.first().contains("cannot be rotated"), qPrintable(errors.first()));
+    }
+
     void sinkErrorsAreReportedOnce()
     {
         QStringList errors;
