@@ -413,6 +413,41 @@ private Q_SLOTS:
             QCOMPARE(a->textLines.at(i).constData(), handed.at(i).constData());
     }
 
+    // A log handler may destroy the Broker: the sinks after it are skipped, nothing crashes,
+    // and the other enqueue still gets its one terminal event.
+    void logHandlerMayDestroyTheBroker()
+    {
+        QTemporaryDir dir;
+        Broker *broker = nullptr;
+        QStringList handed;
+        BrokerConfig c = config();
+        c.globalLogPath = dir.filePath("global.log");
+        c.logLineHandler = [&](const QString &line) {
+            handed.append(line);
+            if (line.contains(" finished ") && broker)
+                delete std::exchange(broker, nullptr);
+        };
+        auto after = std::make_shared<CollectingSink>();
+        c.logSinks = { after };
+        Recorder r;
+        broker = new Broker(c);
+        const TaskId quick = broker->enqueue(helperTask({ "lines", "1" }), r.handler());
+        const TaskId slow = broker->enqueue(helperTask({ "hang" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(!broker, Wait);
+        QVERIFY(r.exactlyOnce(quick));
+        QVERIFY(r.exactlyOnce(slow));
+        QCOMPARE(r.terminal(slow).kind(), EventKind::Canceled);
+        // The sink after the deleting handler missed that one event, and still saw the
+        // `canceled` that the destruction gave the other task.
+        QList<EventKind> seen;
+        for (const TaskEvent &e : after->events)
+            seen.append(e.kind());
+        QVERIFY(!seen.contains(EventKind::Finished));
+        QCOMPARE(seen.last(), EventKind::Canceled);
+        QCOMPARE(after->events.last().taskId(), slow);
+        QVERIFY(readAll(c.globalLogPath).contains(" finished ")); // flushed at destruction
+    }
+
     void perTaskLogHasEveryAttempt()
     {
         QTemporaryDir dir;
