@@ -44,8 +44,8 @@ BrokerPrivate::BrokerPrivate(Broker *qq, const BrokerConfig &cfg)
     killGraceMs = int(std::clamp(config.killGraceSeconds, 0.0, 24.0 * 3600) * 1000);
 
     auto report = [this](const QString &message) { reportNotice(message); };
-    logging = std::make_unique<LogDispatcher>(config, report);
-    recorder = std::make_unique<StoreRecorder>(config.store, report);
+    logging = std::make_unique<LogDispatcher>(config, report, q);
+    recorder = std::make_unique<StoreRecorder>(config.store, report, q);
     if (recorder->isActive()) {
         // Ids go on after the stored ones, so history and logs never mix two tasks' records.
         nextId = recorder->highestTaskId() + 1;

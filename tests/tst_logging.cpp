@@ -11,6 +11,7 @@
 #include <QtCore/qjsondocument.h>
 #include <QtCore/qjsonobject.h>
 #include <QtCore/qtemporarydir.h>
+#include <QtCore/qthread.h>
 #include <QtTest/qsignalspy.h>
 #include <QtTest/qtest.h>
 
@@ -446,6 +447,28 @@ private Q_SLOTS:
         QCOMPARE(seen.last(), EventKind::Canceled);
         QCOMPARE(after->events.last().taskId(), slow);
         QVERIFY(readAll(c.globalLogPath).contains(" finished ")); // flushed at destruction
+    }
+
+    // The flush timer follows a Broker moved to another thread.
+    void brokerInAnotherThreadFlushes()
+    {
+        QTemporaryDir dir;
+        BrokerConfig c = config();
+        c.globalLogPath = dir.filePath("global.log");
+        QThread worker;
+        worker.start();
+        auto *broker = new Broker(c);
+        broker->moveToThread(&worker);
+        QSignalSpy idle(broker, &Broker::idle);
+        const TaskId id = broker->enqueue(helperTask({ "hang" })); // handed to the worker
+        QTRY_VERIFY_WITH_TIMEOUT(readAll(c.globalLogPath).contains(" stdout ready"), Wait);
+        broker->cancel(id);
+        QTRY_COMPARE_WITH_TIMEOUT(idle.count(), 1, Wait);
+        QVERIFY(readAll(c.globalLogPath).contains(QByteArray::number(id) + " canceled"));
+        QMetaObject::invokeMethod(
+                broker, [broker] { delete broker; }, Qt::BlockingQueuedConnection);
+        worker.quit();
+        QVERIFY(worker.wait(Wait));
     }
 
     void perTaskLogHasEveryAttempt()
