@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "broker_p.h"
 #include "fdbudget.h"
+#include "logdispatcher.h"
 #include "processmarker.h"
+#include "storerecorder.h"
 #include "taskrun.h"
 
 #include <QtCore/qdir.h>
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qrandom.h>
-#include <QtCore/qset.h>
 #include <QtCore/qthread.h>
 
 #include <algorithm>
@@ -60,6 +61,19 @@ BrokerPrivate::BrokerPrivate(Broker *qq, const BrokerConfig &cfg)
                   "RLIMIT_NOFILE leaves room for about %d running tasks (%d descriptors each)",
                   config.maxConcurrentTasks, fit, fileDescriptorsPerRunningTask);
     }
+
+    auto report = [this](const QString &message) { reportNotice(message); };
+    logging = std::make_unique<LogDispatcher>(config, report, q);
+    recorder = std::make_unique<StoreRecorder>(config.store, report, q);
+    if (recorder->isActive()) {
+        // Ids go on after the stored ones, so history and logs never mix two tasks' records.
+        nextId = recorder->highestTaskId() + 1;
+        // Read now, resumed at the first event-loop turn (the host connects its signals first):
+        // tasks enqueued meanwhile are recorded too, and must not be taken for unfinished ones.
+        QMetaObject::invokeMethod(
+                q, [this, tasks = recorder->unfinishedTasks()] { recoverStoredTasks(tasks); },
+                Qt::QueuedConnection);
+    }
 }
 
 BrokerPrivate::~BrokerPrivate()
@@ -68,10 +82,56 @@ BrokerPrivate::~BrokerPrivate()
         *destroyedFlag = true;
 }
 
+DestructionGuard::DestructionGuard(BrokerPrivate *d)
+    : m_d(d)
+    , m_outer(std::exchange(d->destroyedFlag, &m_destroyed))
+{ }
+
+DestructionGuard::~DestructionGuard()
+{
+    if (m_destroyed) {
+        if (m_outer)
+            *m_outer = true;
+    } else {
+        m_d->destroyedFlag = m_outer;
+    }
+}
+
+void BrokerPrivate::reportNotice(const QString &message)
+{
+    // Queued: a sink reports from inside publish(); the notice must not overtake that event,
+    // and it must never recurse into the sink that is failing.
+    QMetaObject::invokeMethod(
+            q, [this, message] { publish({}, TaskEvent::internalError(0, 0, message, false)); },
+            Qt::QueuedConnection);
+}
+
+void BrokerPrivate::recoverStoredTasks(const QList<StoredTask> &tasks)
+{
+    DestructionGuard guard(this); // a signal receiver may destroy the Broker meanwhile
+    for (const StoredTask &task : tasks) {
+        if (guard.destroyed())
+            return;
+        if (task.state != TaskState::Pending
+            && config.recoveryPolicy == RecoveryPolicy::MarkFailed) {
+            publish({},
+                    TaskEvent::failed(task.id, task.attempts, -1, 0,
+                                      QStringLiteral("interrupted: the host stopped while the "
+                                                     "task ran (recovery policy MarkFailed)")));
+            continue;
+        }
+        enqueueInThread(task.id, task.descriptor, {});
+    }
+}
+
 void BrokerPrivate::publish(const TaskEventHandler &handler, const TaskEvent &event)
 {
-    bool destroyed = false;
-    bool *const outer = std::exchange(destroyedFlag, &destroyed);
+    // Recorded before anyone sees it; tasks canceled by the Broker's destruction stay unfinished
+    // in the store, so that the next Broker on it resumes them.
+    if (!destroying)
+        recorder->record(event);
+    DestructionGuard guard(this);
+    const bool &destroyed = guard.m_destroyed;
     // Qt is not exception-safe: a throwing handler must not unwind through the event loop.
     auto guarded = [&](const auto &call) {
         try {
@@ -84,8 +144,8 @@ void BrokerPrivate::publish(const TaskEventHandler &handler, const TaskEvent &ev
     };
     if (handler)
         guarded([&] { handler(event); });
-    if (!destroyed && config.extraLogHandler)
-        guarded([&] { config.extraLogHandler(event); });
+    if (!destroyed)
+        logging->dispatch(event); // the logs, logLineHandler, extraLogHandler, the host's sinks
     if (!destroyed && !destroying) {
         const TaskId id = event.taskId();
         Q_EMIT q->eventOccurred(event);
@@ -121,12 +181,6 @@ void BrokerPrivate::publish(const TaskEventHandler &handler, const TaskEvent &ev
             }
         }
     }
-    if (destroyed) {
-        if (outer)
-            *outer = true;
-        return;
-    }
-    destroyedFlag = outer;
 }
 
 void BrokerPrivate::reject(TaskId id, const TaskEventHandler &handler, const QString &message)
@@ -147,6 +201,8 @@ void BrokerPrivate::enqueueInThread(TaskId id, TaskDescriptor task, TaskEventHan
                               .arg(pendingCount.load())
                               .arg(config.maxQueueDepth));
     }
+    recorder->taskAccepted(id, task);
+    logging->taskAccepted(id, task);
     // Ids come in call order; an enqueue handed over from another thread may arrive late and
     // is put where its id belongs, so the queue stays sorted for cancel()'s binary search.
     if (pending.empty() || pending.back().id < id) {
@@ -199,8 +255,9 @@ bool BrokerPrivate::cancelInThread(TaskId id, const TaskEventHandler &errorHandl
         ++deadPending;
         compactPending();
         countsChanged();
+        DestructionGuard guard(this);
         publish(handler, TaskEvent::canceled(id, 0, 0));
-        if (isIdleNow())
+        if (!guard.destroyed() && isIdleNow())
             Q_EMIT q->idle();
         return true;
     }
@@ -235,6 +292,7 @@ void BrokerPrivate::schedule()
         return;
     }
     scheduling = true;
+    DestructionGuard guard(this); // a launch can end at once and call a handler
     do {
         scheduleAgain = false;
         const int slots = std::max(1, config.maxConcurrentTasks);
@@ -257,6 +315,8 @@ void BrokerPrivate::schedule()
                 runs.insert(next.id, run);
             }
             run->launch(); // may end synchronously (start failure) and re-enter schedule()
+            if (guard.destroyed())
+                return;
         }
     } while (scheduleAgain);
     scheduling = false;
@@ -367,12 +427,14 @@ void BrokerPrivate::shutdown()
     const bool insideHandler = destroyedFlag != nullptr;
     // Every process group gets SIGTERM at once, then they share one grace period.
     const QList<TaskRun *> launched = runs.values();
-    QSet<TaskRun *> unfinished; // a run is Done here if we are inside its terminal event
+    // A run already Done is being destroyed from its own terminal event's handler or log sink:
+    // it has had its one terminal event.
+    QList<bool> ended;
+    for (TaskRun *run : launched)
+        ended.append(run->state() == TaskState::Done);
     QList<qint64> groups;
     for (TaskRun *run : launched) {
         groups.append(run->processId());
-        if (run->state() != TaskState::Done)
-            unfinished.insert(run);
         run->detach();
         run->beginShutdown();
     }
@@ -382,8 +444,9 @@ void BrokerPrivate::shutdown()
         run->finishShutdown(int(std::max<qint64>(0, killGraceMs - grace.elapsed())));
 
     // Handlers still get their one terminal event; signals are not emitted any more.
-    for (TaskRun *run : launched) {
-        if (unfinished.contains(run))
+    for (qsizetype i = 0; i < launched.size(); ++i) {
+        TaskRun *run = launched.at(i);
+        if (!ended.at(i))
             publish(run->handler(),
                     TaskEvent::canceled(run->id(), run->attempt(), run->elapsedMs()));
         if (insideHandler) {
