@@ -22,7 +22,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 CC=clang CXX=clang++ cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DTASKCONDUCTOR_BUILD_FUZZERS=ON -DTASKCONDUCTOR_BUILD_TESTS=OFF -DTASKCONDUCTOR_BUILD_DEMO=OFF
+    -DTASKCONDUCTOR_BUILD_FUZZERS=ON -DTASKCONDUCTOR_BUILD_TESTS=OFF -DTASKCONDUCTOR_BUILD_DEMO=OFF \
+    "-DCMAKE_CXX_FLAGS=-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer"
 cmake --build "$build_dir" --parallel "$(nproc)"
 
 scratch=$(mktemp -d)
