@@ -28,6 +28,15 @@ ApplicationWindow {
         onRejected: (id, message) => banner.show(message)
     }
 
+    // "Clear done" may remove the task the output pane shows.
+    Connections {
+        target: broker.tasks
+        function onTaskRemoved(id) {
+            if (id === window.selectedTaskId)
+                window.selectedTaskId = 0
+        }
+    }
+
     // Whether the command was accepted; a refused one stays in the field for another try.
     function addCommand(text) {
         const trimmed = text.trim()
@@ -134,6 +143,7 @@ ApplicationWindow {
                 onClicked: broker.cancelAll()
             }
             OutlineButton {
+                objectName: "clearDoneButton"
                 text: qsTr("Clear done")
                 enabled: broker.doneCount + broker.rejectedCount > 0
                 onClicked: broker.tasks.removeDone()

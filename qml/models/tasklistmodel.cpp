@@ -9,6 +9,7 @@
 #include <QtCore/qtimer.h>
 
 #include <algorithm>
+#include <functional>
 
 namespace TaskConductor {
 

@@ -42,6 +42,17 @@ TestCase {
         }
     }
 
+    Component {
+        id: outputRowsComponent
+        Repeater {
+            delegate: Item {
+                required property string line
+                required property string channel
+                required property var lineNumber
+            }
+        }
+    }
+
     function makeBroker(properties) {
         broker = createTemporaryObject(brokerComponent, testCase, properties || {})
         return broker
@@ -242,10 +253,13 @@ TestCase {
                                              { source: b.tasks, taskId: id })
         finished.wait(waitMs)
         tryCompare(output, "count", 3)
-        const lineRole = 0x0100 + 1 // TaskOutputModel.LineRole
-        compare(output.data(output.index(2, 0), lineRole), "line 5")
-        compare(output.data(output.index(0, 0), lineRole + 2), 3, "line numbers count every line")
+        const view = createTemporaryObject(outputRowsComponent, testCase, { model: output })
+        compare(view.count, 3)
+        compare(view.itemAt(2).line, "line 5")
+        compare(view.itemAt(2).channel, "stdout")
+        compare(view.itemAt(0).lineNumber, 3, "line numbers count every line")
         output.taskId = 0
         compare(output.count, 0)
+        compare(view.count, 0)
     }
 }

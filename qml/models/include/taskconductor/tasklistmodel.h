@@ -91,10 +91,13 @@ public:
     //! How many lines task \a id printed so far (the tail holds the last of them).
     qint64 outputLineCount(TaskId id) const;
 
+    //! How long changes wait to be announced together (default 25 ms; 0: at once, per event).
     int updateIntervalMs() const;
     void setUpdateIntervalMs(int ms);
+    //! Output lines kept per task (default 1000; 0: none, lastLine and lineCount still work).
     int outputLineLimit() const;
     void setOutputLineLimit(int lines);
+    //! Done rows kept; beyond it the oldest done rows are removed (default 10000; -1: all).
     int finishedRowLimit() const;
     void setFinishedRowLimit(int rows);
 
