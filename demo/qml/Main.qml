@@ -28,6 +28,15 @@ ApplicationWindow {
         onRejected: (id, message) => banner.show(message)
     }
 
+    // A running task shows its age; one tick a second is enough for that.
+    property double now: Date.now()
+    Timer {
+        interval: 1000
+        repeat: true
+        running: !broker.idle
+        onTriggered: window.now = Date.now()
+    }
+
     // "Clear done" may remove the task the output pane shows.
     Connections {
         target: broker.tasks
@@ -252,6 +261,7 @@ ApplicationWindow {
                     delegate: TaskRow {
                         width: taskList.width
                         selected: taskId === window.selectedTaskId
+                        now: window.now
                         onClicked: window.selectedTaskId = taskId
                         onCancelRequested: broker.cancel(taskId)
                     }

@@ -17,7 +17,10 @@ Rectangle {
     required property string lastLine
     required property string errorString
     required property bool done
+    required property var startedAt
     property bool selected: false
+    // The time now, in ms since the epoch, ticking while tasks run (a running task's age).
+    property double now: 0
 
     signal clicked()
     signal cancelRequested()
@@ -34,9 +37,10 @@ Rectangle {
         return [program].concat(Array.prototype.slice.call(command, 1)).join(" ")
     }
     function durationText() {
-        if (durationMs < 0 || state === "rejected")
+        const ms = done ? durationMs : (startedAt > 0 && now > startedAt ? now - startedAt : -1)
+        if (ms < 0 || state === "rejected")
             return ""
-        return durationMs < 1000 ? durationMs + " ms" : (durationMs / 1000).toFixed(1) + " s"
+        return ms < 1000 ? ms + " ms" : (ms / 1000).toFixed(done ? 1 : 0) + " s"
     }
 
     HoverHandler { id: hover }

@@ -2,6 +2,7 @@
 #include <taskconductor/broker.h>
 #include <taskconductor/tasklistmodel.h>
 
+#include <QtCore/qdatetime.h>
 #include <QtCore/qfileinfo.h>
 #include <QtCore/qhash.h>
 #include <QtCore/qpointer.h>
@@ -62,6 +63,7 @@ struct TaskRow
     QString errorString;
     QList<OutputLine> tail;
     qint64 lineCount = 0;
+    qint64 startedAtMs = 0;
     bool done = false;
 };
 
@@ -254,6 +256,11 @@ void TaskListModel::applyEvent(const TaskEvent &event)
         row.attempt = event.attempt();
         row.errorString.clear();
         roles |= bit(StateRole) | bit(AttemptRole) | bit(ErrorStringRole);
+        if (row.startedAtMs == 0) {
+            // Lets a view show a running task's age without an event per second.
+            row.startedAtMs = QDateTime::currentMSecsSinceEpoch();
+            roles |= bit(StartedAtRole);
+        }
         if (row.command.isEmpty()) {
             row.command = event.command();
             roles |= bit(CommandRole) | bit(NameRole);
@@ -339,6 +346,8 @@ QVariant TaskListModel::data(const QModelIndex &index, int role) const
         return row.lineCount;
     case DoneRole:
         return row.done;
+    case StartedAtRole:
+        return row.startedAtMs;
     default:
         return {};
     }
@@ -353,6 +362,7 @@ QHash<int, QByteArray> TaskListModel::roleNames() const
         { ExitCodeRole, "exitCode" },   { DurationMsRole, "durationMs" },
         { LastLineRole, "lastLine" },   { ErrorStringRole, "errorString" },
         { LineCountRole, "lineCount" }, { DoneRole, "done" },
+        { StartedAtRole, "startedAt" },
     };
 }
 
@@ -400,7 +410,7 @@ void TaskListModel::flush()
                 dirtyRows.append(row);
         }
         QList<int> roles;
-        for (int role = TaskIdRole; role <= DoneRole; ++role) {
+        for (int role = TaskIdRole; role <= StartedAtRole; ++role) {
             if (d->dirtyRoles & bit(role))
                 roles.append(role);
         }

@@ -106,7 +106,9 @@ void TaskOutputModel::setSource(TaskListModel *source)
             connect(source, &QObject::destroyed, this,
                     [this] {
                         d->source = nullptr;
+                        d->connections.clear();
                         d->reload();
+                        Q_EMIT sourceChanged();
                     }),
         };
     }

@@ -244,6 +244,19 @@ TestCase {
         compare(b.pendingCount, 0)
     }
 
+    function test_destroyedWhileTasksRun() {
+        const b = makeBroker()
+        const out = spy(b, "stdoutLine")
+        const output = createTemporaryObject(outputComponent, testCase, { source: b.tasks })
+        output.taskId = b.enqueue(helper(["hang"]))
+        b.enqueue(helper(["hang"]))
+        tryCompare(out, "count", 2, waitMs)
+        broker = null
+        b.destroy() // stops both process groups; cleanup() checks that nothing is left
+        tryCompare(output, "source", null, waitMs) // destroy() is deferred
+        compare(output.count, 0)
+    }
+
     function test_outputModelFollowsATask() {
         const b = makeBroker()
         b.tasks.outputLineLimit = 3

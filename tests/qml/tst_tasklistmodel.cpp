@@ -5,6 +5,7 @@
 #include <taskconductor/tasklistmodel.h>
 #include <taskconductor/taskoutputmodel.h>
 
+#include <QtCore/qdatetime.h>
 #include <QtTest/qabstractitemmodeltester.h>
 #include <QtTest/qsignalspy.h>
 #include <QtTest/qtest.h>
@@ -90,6 +91,8 @@ private Q_SLOTS:
         QCOMPARE(role(model, 0, TaskListModel::LineCountRole).toLongLong(), 3);
         QVERIFY(role(model, 0, TaskListModel::DurationMsRole).toLongLong() >= 0);
         QVERIFY(role(model, 0, TaskListModel::DoneRole).toBool());
+        const qint64 startedAt = role(model, 0, TaskListModel::StartedAtRole).toLongLong();
+        QVERIFY(startedAt > 0 && startedAt <= QDateTime::currentMSecsSinceEpoch());
         QTRY_COMPARE_WITH_TIMEOUT(output.rowCount(), 3, Wait);
         QCOMPARE(role(output, 2, TaskOutputModel::LineRole).toString(), QStringLiteral("line 3"));
         QCOMPARE(role(output, 2, TaskOutputModel::ChannelRole).toString(),

@@ -58,6 +58,7 @@ public:
         ErrorStringRole, //!< QString, why the task failed or was rejected; empty otherwise
         LineCountRole, //!< qint64, output lines received so far (also those dropped from the tail)
         DoneRole, //!< bool, the task received its terminal event
+        StartedAtRole, //!< qint64, ms since the epoch when the first attempt started; 0 before
     };
     Q_ENUM(Role)
 
