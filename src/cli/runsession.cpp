@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: MIT
+#include "runsession.h"
+
+#include "eventprinter.h"
+#include "linereader.h"
+#include "progressbar.h"
+#include "taskfeeder.h"
+#include "taskfileparser.h"
+
+#include <taskconductor/broker.h>
+
+#include <cstdio>
+#include <unistd.h>
+
+namespace TaskConductor {
+
+namespace {
+
+constexpr int MaxReportedErrors = 10;
+
+void printError(const QString &message)
+{
+    std::fflush(stdout);
+    std::fprintf(stderr, "taskconductor: %s\n", qPrintable(message));
+    std::fflush(stderr);
+}
+
+} // namespace
+
+RunSession::RunSession(const RunOptions &options, QObject *parent)
+    : QObject(parent)
+    , m_options(options)
+{ }
+
+RunSession::~RunSession()
+{
+    // The feeder watches the Broker, and the Broker's destruction still calls our handlers.
+    m_feeder.reset();
+    m_broker.reset();
+}
+
+QString RunSession::displayName() const
+{
+    return m_options.taskFile == QLatin1String("-") ? QStringLiteral("<stdin>")
+                                                    : m_options.taskFile;
+}
+
+bool RunSession::validate()
+{
+    if (!m_options.command.isEmpty() || m_options.taskFile == QLatin1String("-"))
+        return true;
+    LineReader reader(m_options.broker.maxLineBytes);
+    if (!reader.open(m_options.taskFile)) {
+        printError(QStringLiteral("%1: cannot open: %2").arg(displayName(), reader.errorString()));
+        return false;
+    }
+    if (!reader.isRegularFile())
+        return true; // a pipe cannot be read twice: validated while running
+    const TaskFileParser parser(m_options.broker.retry);
+    qint64 tasks = 0;
+    int errors = 0;
+    LineReader::Line line;
+    for (;;) {
+        const LineReader::Status status = reader.next(line);
+        if (status == LineReader::Status::End)
+            break;
+        if (status != LineReader::Status::Line) {
+            printError(
+                    QStringLiteral("%1: read error: %2").arg(displayName(), reader.errorString()));
+            return false;
+        }
+        QString problem;
+        if (line.tooLong) {
+            problem = QStringLiteral("line longer than --max-line-bytes (%1)")
+                              .arg(m_options.broker.maxLineBytes);
+        } else {
+            const TaskFileLine parsed = parser.parse(line.bytes, line.number);
+            if (parsed.kind == TaskFileLineKind::Task)
+                ++tasks;
+            problem = parsed.error;
+        }
+        if (!problem.isEmpty() && ++errors <= MaxReportedErrors)
+            printError(
+                    QStringLiteral("%1:%2: %3").arg(displayName()).arg(line.number).arg(problem));
+    }
+    if (errors > MaxReportedErrors)
+        printError(QStringLiteral("%1: %2 more invalid lines")
+                           .arg(displayName())
+                           .arg(errors - MaxReportedErrors));
+    if (errors > 0) {
+        printError(QStringLiteral("%1: invalid task file, nothing was run").arg(displayName()));
+        return false;
+    }
+    m_counts.total = tasks;
+    return true;
+}
+
+void RunSession::start()
+{
+    m_clock.start();
+    m_broker = std::make_unique<Broker>(m_options.broker);
+    connect(m_broker.get(), &Broker::idle, this, &RunSession::maybeFinish);
+
+    const bool showProgress = m_options.progress == ProgressMode::Always
+            || (m_options.progress == ProgressMode::Auto && ::isatty(STDERR_FILENO) == 1);
+    if (showProgress) {
+        m_progress = std::make_unique<ProgressBar>(
+                &m_counts, [this] { return m_broker ? m_broker->runningCount() : 0; });
+    }
+    m_printer = std::make_unique<EventPrinter>(m_options.events, m_progress.get());
+    if (m_signal != 0) // interrupted before anything started
+        return maybeFinish();
+    if (m_progress)
+        m_progress->start();
+
+    if (!m_options.command.isEmpty()) {
+        m_counts.total = 1;
+        TaskFileLine line;
+        line.kind = TaskFileLineKind::Task;
+        line.task = TaskDescriptor(m_options.command);
+        enqueue(line);
+        return maybeFinish();
+    }
+
+    auto reader = std::make_unique<LineReader>(m_options.broker.maxLineBytes);
+    if (!reader->open(m_options.taskFile)) {
+        m_inputError =
+                QStringLiteral("%1: cannot open: %2").arg(displayName(), reader->errorString());
+        return maybeFinish();
+    }
+    const int window = m_options.broker.maxConcurrentTasks + m_options.broker.maxQueueDepth;
+    m_feeder = std::make_unique<TaskFeeder>(*m_broker, std::move(reader),
+                                            TaskFileParser(m_options.broker.retry), window,
+                                            [this](const TaskFileLine &line) { enqueue(line); });
+    connect(m_feeder.get(), &TaskFeeder::invalidLine, this,
+            [this](qint64 lineNumber, const QString &error) {
+                m_inputError = lineNumber > 0
+                        ? QStringLiteral("%1:%2: %3").arg(displayName()).arg(lineNumber).arg(error)
+                        : QStringLiteral("%1: %2").arg(displayName(), error);
+            });
+    connect(m_feeder.get(), &TaskFeeder::done, this, &RunSession::maybeFinish);
+    m_feeder->start();
+    maybeFinish();
+}
+
+void RunSession::enqueue(const TaskFileLine &line)
+{
+    const QString name = line.task.name();
+    m_broker->enqueue(line.task, [this, name](const TaskEvent &event) {
+        m_counts.count(event);
+        m_printer->print(event, name);
+    });
+}
+
+void RunSession::interrupt(int signalNumber)
+{
+    if (m_signal != 0)
+        return; // already stopping; the grace period bounds how long that takes
+    m_signal = signalNumber;
+    if (m_progress)
+        m_progress->hide();
+    printError(QStringLiteral("signal %1: stopping every task").arg(signalNumber));
+    if (m_feeder)
+        m_feeder->stop();
+    if (m_broker) {
+        m_broker->cancelAll();
+        maybeFinish();
+    }
+}
+
+void RunSession::maybeFinish()
+{
+    if (m_finished || !m_broker || !m_broker->isIdle() || (m_feeder && !m_feeder->isDone()))
+        return;
+    m_finished = true;
+    if (m_progress)
+        m_progress->stop();
+    std::fflush(stdout);
+    if (!m_inputError.isEmpty())
+        printError(m_inputError);
+    printError(m_counts.summary(m_clock.elapsed()));
+
+    int status = 0;
+    if (m_signal != 0)
+        status = 130;
+    else if (!m_inputError.isEmpty())
+        status = 2;
+    else if (!m_counts.allFinished())
+        status = 1;
+    Q_EMIT finished(status);
+}
+
+} // namespace TaskConductor

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "runcounts.h"
+#include "runoptions.h"
+
+#include <QtCore/qelapsedtimer.h>
+#include <QtCore/qobject.h>
+
+#include <memory>
+
+namespace TaskConductor {
+
+class Broker;
+class EventPrinter;
+class ProgressBar;
+class TaskFeeder;
+struct TaskFileLine;
+
+//! One `taskconductor run`: validates the input, feeds it to a Broker, prints events, progress
+//! and the summary, and decides the exit status.
+class RunSession : public QObject
+{
+    Q_OBJECT
+
+public:
+    explicit RunSession(const RunOptions &options, QObject *parent = nullptr);
+    ~RunSession() override;
+
+    //! The first pass over a task file: every line valid? Prints the problems and returns false
+    //! if not. Standard input and other streams are validated as they are read instead.
+    bool validate();
+    //! Starts running; finished() follows.
+    void start();
+    //! SIGINT/SIGTERM: reads nothing more, cancels every task (graceful stop), then finishes
+    //! with 130.
+    void interrupt(int signalNumber);
+
+Q_SIGNALS:
+    //! Everything ended; the summary was printed.
+    void finished(int exitStatus);
+
+private:
+    void enqueue(const TaskFileLine &line);
+    void maybeFinish();
+    QString displayName() const;
+
+    RunOptions m_options;
+    RunCounts m_counts;
+    std::unique_ptr<Broker> m_broker;
+    std::unique_ptr<ProgressBar> m_progress;
+    std::unique_ptr<EventPrinter> m_printer;
+    std::unique_ptr<TaskFeeder> m_feeder;
+    QElapsedTimer m_clock;
+    QString m_inputError; //!< an invalid line met while running (streams only)
+    int m_signal = 0;
+    bool m_finished = false;
+};
+
+} // namespace TaskConductor
