@@ -46,8 +46,13 @@ void ProgressBar::hide()
 
 void ProgressBar::stop()
 {
+    if (!m_timer.isActive())
+        return;
     m_timer.stop();
-    hide();
+    draw(); // the final state stays on screen, above the summary
+    std::fputs("\n", stderr);
+    std::fflush(stderr);
+    m_drawn = false;
 }
 
 void ProgressBar::draw()

@@ -24,7 +24,7 @@ public:
     void start();
     //! Erases the bar if it is drawn; the next tick draws it again.
     void hide();
-    //! Erases the bar and stops redrawing.
+    //! Draws the final state, ends its line and stops redrawing.
     void stop();
 
     //! The bar's text, e.g. "[#####     ] 50/100 done, 4 running, 1 failed, 12.5/s, ETA 4 s".

@@ -28,9 +28,9 @@ Each line of TASKFILE is one JSON object:
 "command" (array of strings) is required; blank lines and lines starting with '#' are skipped.
 A task's own timeout, retries and cwd win over the options.
 
-A file is validated completely before anything runs (errors name the line, counted from 1) and
-then read again lazily, as slots free up. Standard input cannot be read twice: it is validated
-as it is read, so tasks before an invalid line may already have run.
+A file is validated completely before anything runs (errors name the line, counted from 1),
+then read again lazily, as slots free up. Standard input cannot be read twice: it is
+validated as it is read, so tasks before an invalid line may already have run.
 
 Exit status: 0 every task finished with exit 0; 1 a task failed, timed out or was canceled;
 2 usage error or invalid task file; 130 stopped by SIGINT or SIGTERM.)";

@@ -9,6 +9,8 @@
 
 #include <taskconductor/broker.h>
 
+#include <QtCore/qabstracteventdispatcher.h>
+
 #include <cstdio>
 #include <unistd.h>
 
@@ -108,6 +110,10 @@ void RunSession::start()
                 &m_counts, [this] { return m_broker ? m_broker->runningCount() : 0; });
     }
     m_printer = std::make_unique<EventPrinter>(m_options.events, m_progress.get());
+    // Events reach a pipe as soon as the loop has nothing else to do: live for `jq` or a log
+    // shipper, yet one write per batch rather than one per line.
+    connect(QAbstractEventDispatcher::instance(), &QAbstractEventDispatcher::aboutToBlock, this,
+            [] { std::fflush(stdout); });
     if (m_signal != 0) // interrupted before anything started
         return maybeFinish();
     if (m_progress)

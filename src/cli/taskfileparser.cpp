@@ -124,8 +124,9 @@ TaskFileLine TaskFileParser::parse(QByteArrayView line, qint64 lineNumber) const
     QJsonParseError parseError;
     const QJsonDocument document = QJsonDocument::fromJson(line.toByteArray(), &parseError);
     if (parseError.error != QJsonParseError::NoError) {
+        // Qt's offset points just past the character that broke the parse: its 1-based column.
         return invalid(QStringLiteral("invalid JSON at column %1: %2")
-                               .arg(parseError.offset + 1)
+                               .arg(qMax(1, parseError.offset))
                                .arg(parseError.errorString()));
     }
     if (!document.isObject())
