@@ -41,7 +41,8 @@ case "$mode" in
 run)
     install_missing
     build
-    "$build_dir/demo/TaskConductorDemo"
+    # The main job: the headless tool on the sample task file shipped in examples/.
+    "$build_dir/src/cli/taskconductor" run --jobs 4 examples/tasks.jsonl
     ;;
 test)
     install_missing
