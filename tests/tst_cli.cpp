@@ -600,6 +600,31 @@ private Q_SLOTS:
         QVERIFY(r.err.contains("0 finished, 0 failed, 0 timed out, 6 canceled"));
     }
 
+    // `taskconductor run ... | head`: when stdout loses its reader the tool stops every task
+    // gracefully (instead of dying of SIGPIPE and orphaning them) and exits 141.
+    void closedStdoutStopsGracefully()
+    {
+        QProcess process;
+        QProcess head; // reads three lines of the tool's stdout, then exits
+        prepare(process);
+        process.setArguments(
+                { "run", "--events", "json", "-j", "2",
+                  writeTasks({ taskLine({ "hang" }), taskLine({ "slow-lines", "200", "20" }) }) });
+        process.setStandardOutputProcess(&head);
+        process.start();
+        head.start(helper(), { "head", "3" });
+        StopOnExit stopper { process };
+        QVERIFY(process.waitForStarted(Wait));
+        QVERIFY(head.waitForFinished(Wait));
+        QCOMPARE(head.readAllStandardOutput().count('\n'), 3);
+        QVERIFY(process.waitForFinished(Wait));
+        QCOMPARE(process.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(process.exitCode(), 141);
+        const QByteArray err = process.readAllStandardError();
+        QVERIFY2(err.contains("standard output was closed"), err.constData());
+        QVERIFY(err.contains("2 canceled"));
+    }
+
     // A 100,000-line file is validated in a streaming pass, then read lazily while tasks run:
     // the tool's peak memory stays far below the file's size.
     void hugeFileInBoundedMemory()

@@ -21,6 +21,9 @@ public:
     //! Prints \a event of the task labelled \a name (empty: labelled by its id).
     void print(const TaskEvent &event, const QString &name);
 
+    //! Prints nothing from now on (stdout has no reader any more).
+    void silence() { m_format = EventFormat::None; }
+
     //! The JSON form: TaskEvent::toJson() plus "name" (null when the task has none).
     static QByteArray toJsonLine(const TaskEvent &event, const QString &name);
 

@@ -11,6 +11,7 @@
 
 #include <QtCore/qabstracteventdispatcher.h>
 
+#include <csignal>
 #include <cstdio>
 #include <unistd.h>
 
@@ -165,7 +166,14 @@ void RunSession::interrupt(int signalNumber)
     m_signal = signalNumber;
     if (m_progress)
         m_progress->hide();
-    printError(QStringLiteral("signal %1: stopping every task").arg(signalNumber));
+    if (signalNumber == SIGPIPE) {
+        // Whoever read stdout is gone (`| head`): stop as for Ctrl-C rather than dying on the
+        // spot, which would orphan every running task's process group.
+        m_printer->silence();
+        printError(QStringLiteral("standard output was closed: stopping every task"));
+    } else {
+        printError(QStringLiteral("signal %1: stopping every task").arg(signalNumber));
+    }
     if (m_feeder)
         m_feeder->stop();
     if (m_broker) {
@@ -187,7 +195,9 @@ void RunSession::maybeFinish()
     printError(m_counts.summary(m_clock.elapsed()));
 
     int status = 0;
-    if (m_signal != 0)
+    if (m_signal == SIGPIPE)
+        status = 128 + SIGPIPE; // what a shell reports for a writer killed by SIGPIPE
+    else if (m_signal != 0)
         status = 130;
     else if (!m_inputError.isEmpty())
         status = 2;

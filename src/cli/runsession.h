@@ -33,7 +33,7 @@ public:
     //! Starts running; finished() follows.
     void start();
     //! SIGINT/SIGTERM: reads nothing more, cancels every task (graceful stop), then finishes
-    //! with 130.
+    //! with 130. SIGPIPE (stdout closed): the same, printing no more events, status 141.
     void interrupt(int signalNumber);
 
 Q_SIGNALS:

@@ -43,6 +43,8 @@ SignalWatcher::SignalWatcher(QObject *parent)
     connect(m_notifier.get(), &QSocketNotifier::activated, this, &SignalWatcher::drain);
     install(SIGINT, onSignal);
     install(SIGTERM, onSignal);
+    // Not SIG_IGN: an ignored SIGPIPE would be inherited by every task through exec().
+    install(SIGPIPE, onSignal);
 }
 
 SignalWatcher::~SignalWatcher()
@@ -51,6 +53,7 @@ SignalWatcher::~SignalWatcher()
         return;
     install(SIGINT, SIG_DFL);
     install(SIGTERM, SIG_DFL);
+    install(SIGPIPE, SIG_DFL);
     m_notifier.reset();
     ::close(g_pipe[0]);
     ::close(g_pipe[1]);

@@ -11,7 +11,7 @@ QT_END_NAMESPACE
 
 namespace TaskConductor {
 
-//! Turns SIGINT and SIGTERM into a Qt signal in the event loop (the self-pipe trick): the
+//! Turns SIGINT, SIGTERM and SIGPIPE into a Qt signal in the event loop (the self-pipe trick): the
 //! signal handler only writes one byte to a pipe; all the work happens in received().
 //! One instance per process.
 class SignalWatcher : public QObject
@@ -26,7 +26,7 @@ public:
     bool isActive() const { return m_notifier != nullptr; }
 
 Q_SIGNALS:
-    //! \a signalNumber (SIGINT or SIGTERM) arrived.
+    //! \a signalNumber (SIGINT, SIGTERM, or SIGPIPE: the reader of stdout went away) arrived.
     void received(int signalNumber);
 
 private:

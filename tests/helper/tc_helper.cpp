@@ -19,6 +19,7 @@
 //   cwd                    the working directory
 //   args ARG...            each argument between '<' and '>', one per line
 //   succeed-on N FILE      count runs in FILE; exit 1 until the Nth run, which exits 0
+//   head N                 copy N lines of stdin to stdout, then exit 0 (a reader that goes away)
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -210,6 +211,17 @@ int main(int argc, char **argv)
         }
         printLine(1, "run " + std::to_string(runs));
         return runs >= n ? 0 : 1;
+    }
+    if (mode == "head") {
+        long remaining = std::atol(arg(0).c_str());
+        int c = 0;
+        while (remaining > 0 && (c = std::getchar()) != EOF) {
+            std::putchar(c);
+            if (c == '\n')
+                --remaining;
+        }
+        std::fflush(stdout);
+        return 0;
     }
     return usage();
 }
