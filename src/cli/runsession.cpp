@@ -169,7 +169,8 @@ void RunSession::interrupt(int signalNumber)
     if (signalNumber == SIGPIPE) {
         // Whoever read stdout is gone (`| head`): stop as for Ctrl-C rather than dying on the
         // spot, which would orphan every running task's process group.
-        m_printer->silence();
+        if (m_printer)
+            m_printer->silence();
         printError(QStringLiteral("standard output was closed: stopping every task"));
     } else {
         printError(QStringLiteral("signal %1: stopping every task").arg(signalNumber));
