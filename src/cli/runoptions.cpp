@@ -33,7 +33,7 @@ then read again lazily, as slots free up. Standard input cannot be read twice: i
 validated as it is read, so tasks before an invalid line may already have run.
 
 Exit status: 0 every task finished with exit 0; 1 a task failed, timed out or was canceled;
-2 usage error or invalid task file; 130 stopped by SIGINT or SIGTERM.)";
+2 usage error or invalid task file; 130 stopped by SIGINT or SIGTERM; 141 stdout was closed.)";
 
 struct NumberOption
 {
