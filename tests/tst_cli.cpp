@@ -553,12 +553,131 @@ private Q_SLOTS:
         QCOMPARE(r.lines(), (QStringList { "xxxx", "xxxx", "xx" }));
     }
 
-    void storeNotAvailable()
+    void logOptions()
     {
-        const Run r =
-                run({ "run", "--store", m_dir.filePath("tasks.db"), "--", helper(), "exit", "0" });
+        const QString log = m_dir.filePath("events.log");
+        const QString taskLog = m_dir.filePath("one.task.log");
+        const QString path = writeTasks(
+                { taskLine({ "lines", "2", "logged" }, { { "name", "one" }, { "log", taskLog } }),
+                  taskLine({ "exit", "0" }) });
+        Run r = run({ "run", "--events", "none", "--log", log, "--log-format", "json", path });
+        QCOMPARE(r.exitCode, 0);
+        QFile file(log);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        QStringList kinds;
+        for (const QByteArray &line : file.readAll().split('\n')) {
+            if (line.isEmpty())
+                continue;
+            const QJsonObject o = QJsonDocument::fromJson(line).object();
+            QVERIFY2(o.contains("ts") && o.contains("id"), line.constData());
+            kinds.append(o.value("event").toString());
+        }
+        QCOMPARE(kinds.count("started"), 2);
+        QCOMPARE(kinds.count("stdout"), 2);
+        QCOMPARE(kinds.count("finished"), 2);
+        QFile perTask(taskLog);
+        QVERIFY(perTask.open(QIODevice::ReadOnly));
+        const QByteArray perTaskText = perTask.readAll();
+        QVERIFY2(perTaskText.contains("logged 1") && perTaskText.contains("logged 2"),
+                 perTaskText.constData());
+
+        // Text format, rotated: the log never grows past the limit; the older lines move to .1
+        const QString rotated = m_dir.filePath("rotated.log");
+        r = run({ "run", "--events", "none", "--log", rotated, "--log-rotate-bytes", "2000", "--",
+                  helper(), "lines", "100" });
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY(QFileInfo(rotated).size() <= 2000);
+        QVERIFY(QFileInfo::exists(rotated + ".1"));
+        QFile text(rotated);
+        QVERIFY(text.open(QIODevice::ReadOnly));
+        QVERIFY(text.readAll().contains(" finished"));
+    }
+
+    void unusableStore()
+    {
+        const Run r = run({ "run", "--store", m_dir.path(), "--", helper(), "exit", "0" });
         QCOMPARE(r.exitCode, 2);
-        QVERIFY(r.err.contains("--store"));
+        QVERIFY2(r.err.contains("--store"), r.err.constData());
+    }
+
+    // With --store, a run that died (SIGKILL, the machine went down) or was stopped (SIGINT) is
+    // resumed by the same command: what had not finished runs again, nothing that finished does,
+    // and the tasks the first run never reached run once.
+    void resumeWithStore_data()
+    {
+        QTest::addColumn<int>("signalNumber");
+        QTest::newRow("SIGKILL") << int(SIGKILL);
+        QTest::newRow("SIGINT") << int(SIGINT);
+    }
+    void resumeWithStore()
+    {
+        QFETCH(int, signalNumber);
+        const QString runs = m_dir.filePath(QStringLiteral("runs-%1").arg(signalNumber));
+        const QString store = m_dir.filePath(QStringLiteral("resume-%1.db").arg(signalNumber));
+        auto record = [&](const QString &tag, int ms) {
+            return taskLine({ "record", runs, tag, QString::number(ms) }, { { "name", tag } });
+        };
+        const QString path =
+                writeTasks({ record("quick1", 0), record("quick2", 0), record("long1", 2000),
+                             record("long2", 2000), record("later1", 0), record("later2", 0) });
+        const QStringList args { "run", "--events", "json", "-j",           "2",   "--queue-depth",
+                                 "1",   "--store",  store,  "--kill-grace", "0.2", path };
+        {
+            QProcess process;
+            prepare(process);
+            process.setArguments(args);
+            process.start();
+            StopOnExit stopper { process };
+            QVERIFY(process.waitForStarted(Wait));
+            QByteArray out;
+            QTRY_VERIFY_WITH_TIMEOUT(
+                    [&] {
+                        out += process.readAllStandardOutput();
+                        return out.contains("\"line\":\"long1\"")
+                                && out.contains("\"line\":\"long2\"");
+                    }(),
+                    Wait);
+            ::kill(pid_t(process.processId()), signalNumber);
+            QVERIFY(process.waitForFinished(Wait));
+            if (signalNumber == SIGKILL) {
+                // The machine went down with the tool: its tasks die too.
+                for (int pid : processesWithMarker(m_marker))
+                    ::kill(pid, SIGKILL);
+            } else {
+                QCOMPARE(process.exitCode(), 130);
+            }
+            QTRY_COMPARE_WITH_TIMEOUT(processesWithMarker(m_marker), QList<int>(), Wait);
+        }
+        const Run second = run(args);
+        QCOMPARE(second.exitCode, 0);
+        QFile file(runs);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QList<QByteArray> tags = file.readAll().split('\n');
+        QCOMPARE(tags.count("quick1"), 1);
+        QCOMPARE(tags.count("quick2"), 1);
+        QCOMPARE(tags.count("long1"), 2);
+        QCOMPARE(tags.count("long2"), 2);
+        QCOMPARE(tags.count("later1"), 1);
+        QCOMPARE(tags.count("later2"), 1);
+        QStringList names;
+        for (const QJsonObject &e : second.eventsOf("finished"))
+            names.append(e.value("name").toString());
+        names.sort();
+        QCOMPARE(names, (QStringList { "later1", "later2", "long1", "long2" }));
+
+        // A third run finds everything done: nothing runs.
+        const Run third = run(args);
+        QCOMPARE(third.exitCode, 0);
+        QVERIFY(third.eventsOf("started").isEmpty());
+        QVERIFY(file.seek(0));
+        QCOMPARE(file.readAll().split('\n').size(), tags.size());
+
+        // The store belongs to its list: another list is refused before anything runs.
+        const Run other = run({ "run", "--store", store,
+                                writeTasks({ record("a", 0), record("b", 0), record("c", 0),
+                                             record("d", 0), record("e", 0), record("f", 0) }) });
+        QCOMPARE(other.exitCode, 2);
+        QVERIFY2(other.err.contains("different task list"), other.err.constData());
     }
 
     // SIGINT or SIGTERM mid-run: running tasks get the graceful stop, pending ones are canceled,

@@ -32,13 +32,6 @@ int main(int argc, char **argv)
     case CommandLineResult::Run:
         break;
     }
-    if (!options.storePath.isEmpty()) {
-        std::fprintf(stderr,
-                     "taskconductor: --store is not available in this build (it needs the "
-                     "SQLite task store)\n");
-        return 2;
-    }
-
     RunSession session(options);
     if (!session.validate())
         return 2;

@@ -263,7 +263,7 @@ CommandLineResult parseRunOptions(const QStringList &arguments, RunOptions &opti
     }
     options.events = EventFormat(eventsIndex);
     options.progress = ProgressMode(progressIndex);
-    options.logFormat = LogFileFormat(logFormatIndex);
+    config.logFormat = logFormatIndex == 1 ? LogFormat::JsonLines : LogFormat::Text;
     if (parser.isSet(store)) {
         options.storePath = parser.value(store);
         if (options.storePath.isEmpty()) {

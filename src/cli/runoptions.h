@@ -9,7 +9,6 @@ namespace TaskConductor {
 
 enum class EventFormat { Text, Json, None };
 enum class ProgressMode { Auto, Always, Never };
-enum class LogFileFormat { Text, Json };
 
 //! Everything `taskconductor run` was asked to do. A value type, filled by parseRunOptions().
 struct RunOptions
@@ -19,7 +18,6 @@ struct RunOptions
     QStringList command; //!< the one task given after "--"
     EventFormat events = EventFormat::Text;
     ProgressMode progress = ProgressMode::Auto;
-    LogFileFormat logFormat = LogFileFormat::Text;
     QString storePath; //!< empty: no store
 };
 

@@ -50,7 +50,29 @@ QString RunSession::displayName() const
 
 bool RunSession::validate()
 {
-    if (!m_options.command.isEmpty() || m_options.taskFile == QLatin1String("-"))
+    if (!m_options.storePath.isEmpty()) {
+        m_resume = std::make_unique<ResumePoint>();
+        QString error;
+        if (!m_resume->open(m_options.storePath, error)) {
+            printError(QStringLiteral("--store %1: %2").arg(m_options.storePath, error));
+            return false;
+        }
+    }
+    if (!m_options.command.isEmpty()) {
+        QString error;
+        if (m_resume
+            && (m_resume->skipCount() > 1
+                || !m_resume->matches(1, TaskDescriptor(m_options.command), error))) {
+            printError(QStringLiteral("--store %1: %2")
+                               .arg(m_options.storePath,
+                                    error.isEmpty() ? QStringLiteral("the store holds a "
+                                                                     "different task list")
+                                                    : error));
+            return false;
+        }
+        return true;
+    }
+    if (m_options.taskFile == QLatin1String("-"))
         return true;
     LineReader reader(m_options.broker.maxLineBytes);
     if (!reader.open(m_options.taskFile)) {
@@ -78,9 +100,13 @@ bool RunSession::validate()
                               .arg(m_options.broker.maxLineBytes);
         } else {
             const TaskFileLine parsed = parser.parse(line.bytes, line.number);
-            if (parsed.kind == TaskFileLineKind::Task)
+            if (parsed.kind == TaskFileLineKind::Task) {
                 ++tasks;
-            problem = parsed.error;
+                if (m_resume)
+                    m_resume->matches(tasks, parsed.task, problem);
+            }
+            if (problem.isEmpty())
+                problem = parsed.error;
         }
         if (!problem.isEmpty() && ++errors <= MaxReportedErrors)
             printError(
@@ -90,6 +116,13 @@ bool RunSession::validate()
         printError(QStringLiteral("%1: %2 more invalid lines")
                            .arg(displayName())
                            .arg(errors - MaxReportedErrors));
+    if (errors == 0 && m_resume && tasks < m_resume->skipCount()) {
+        ++errors;
+        printError(QStringLiteral("%1: the store %2 holds %3 tasks, the list only %4")
+                           .arg(displayName(), m_options.storePath)
+                           .arg(m_resume->skipCount())
+                           .arg(tasks));
+    }
     if (errors > 0) {
         printError(QStringLiteral("%1: invalid task file, nothing was run").arg(displayName()));
         return false;
@@ -101,8 +134,32 @@ bool RunSession::validate()
 void RunSession::start()
 {
     m_clock.start();
+    if (m_resume)
+        m_options.broker.store = m_resume->store();
     m_broker = std::make_unique<Broker>(m_options.broker);
     connect(m_broker.get(), &Broker::idle, this, &RunSession::maybeFinish);
+    // Notices of no task (a log that cannot be written, a store error) would be lost otherwise.
+    connect(m_broker.get(), &Broker::internalError, this,
+            [this](TaskId id, const QString &message) {
+                if (id == 0)
+                    printError(message);
+            });
+    if (m_resume) {
+        const auto &resumed = m_resume->resumed();
+        for (auto it = resumed.cbegin(); it != resumed.cend(); ++it)
+            m_resumedInFlight.insert(it.key());
+        connect(m_broker.get(), &Broker::eventOccurred, this, &RunSession::onResumedEvent);
+        if (!m_options.command.isEmpty())
+            m_counts.total = 1;
+        if (m_counts.total >= 0)
+            m_counts.total += resumed.size() - m_resume->skipCount();
+        if (m_resume->skipCount() > 0)
+            printError(QStringLiteral("--store %1: %2 tasks of the list were accepted by an "
+                                      "earlier run; resuming the %3 that did not end")
+                               .arg(m_options.storePath)
+                               .arg(m_resume->skipCount())
+                               .arg(resumed.size()));
+    }
 
     const bool showProgress = m_options.progress == ProgressMode::Always
             || (m_options.progress == ProgressMode::Auto && ::isatty(STDERR_FILENO) == 1);
@@ -120,13 +177,17 @@ void RunSession::start()
     if (m_progress)
         m_progress->start();
 
+    // Queued: a Broker on a store resumes its unfinished tasks at its first event-loop turn,
+    // and the run is not over before that.
     if (!m_options.command.isEmpty()) {
-        m_counts.total = 1;
+        if (!m_resume)
+            m_counts.total = 1;
         TaskFileLine line;
         line.kind = TaskFileLineKind::Task;
         line.task = TaskDescriptor(m_options.command);
-        enqueue(line);
-        return maybeFinish();
+        take(line);
+        QMetaObject::invokeMethod(this, &RunSession::maybeFinish, Qt::QueuedConnection);
+        return;
     }
 
     auto reader = std::make_unique<LineReader>(m_options.broker.maxLineBytes);
@@ -138,7 +199,7 @@ void RunSession::start()
     const int window = m_options.broker.maxConcurrentTasks + m_options.broker.maxQueueDepth;
     m_feeder = std::make_unique<TaskFeeder>(*m_broker, std::move(reader),
                                             TaskFileParser(m_options.broker.retry), window,
-                                            [this](const TaskFileLine &line) { enqueue(line); });
+                                            [this](const TaskFileLine &line) { take(line); });
     connect(m_feeder.get(), &TaskFeeder::invalidLine, this,
             [this](qint64 lineNumber, const QString &error) {
                 m_inputError = lineNumber > 0
@@ -146,8 +207,37 @@ void RunSession::start()
                         : QStringLiteral("%1: %2").arg(displayName(), error);
             });
     connect(m_feeder.get(), &TaskFeeder::done, this, &RunSession::maybeFinish);
-    m_feeder->start();
-    maybeFinish();
+    QMetaObject::invokeMethod(
+            this,
+            [this] {
+                m_feeder->start();
+                maybeFinish();
+            },
+            Qt::QueuedConnection);
+}
+
+void RunSession::take(const TaskFileLine &line)
+{
+    ++m_ordinal;
+    if (!m_resume || m_ordinal > m_resume->skipCount())
+        return enqueue(line);
+    QString error;
+    if (!m_resume->matches(m_ordinal, line.task, error) && m_inputError.isEmpty()) {
+        m_inputError =
+                QStringLiteral("%1:%2: %3").arg(displayName()).arg(line.lineNumber).arg(error);
+        if (m_feeder)
+            m_feeder->stop();
+    }
+}
+
+void RunSession::onResumedEvent(const TaskEvent &event)
+{
+    if (!m_resumedInFlight.contains(event.taskId()))
+        return; // one of ours: its handler has it
+    m_counts.count(event);
+    m_printer->print(event, m_resume->resumed().value(event.taskId()));
+    if (event.isTerminal())
+        m_resumedInFlight.remove(event.taskId());
 }
 
 void RunSession::enqueue(const TaskFileLine &line)
@@ -177,6 +267,18 @@ void RunSession::interrupt(int signalNumber)
     }
     if (m_feeder)
         m_feeder->stop();
+    if (m_broker && m_resume) {
+        // Destroying the Broker stops every task with the same graceful sequence but records
+        // no end for them: they stay unfinished in the store, and the next run resumes them.
+        m_feeder.reset();
+        const qint64 resumedLeft = m_resumedInFlight.size();
+        m_broker.reset(); // our handlers receive `canceled`
+        m_counts.canceled += resumedLeft;
+        printError(QStringLiteral("--store %1: run the same command again to resume what did "
+                                  "not finish")
+                           .arg(m_options.storePath));
+        return finish();
+    }
     if (m_broker) {
         m_broker->cancelAll();
         maybeFinish();
@@ -186,6 +288,13 @@ void RunSession::interrupt(int signalNumber)
 void RunSession::maybeFinish()
 {
     if (m_finished || !m_broker || !m_broker->isIdle() || (m_feeder && !m_feeder->isDone()))
+        return;
+    finish();
+}
+
+void RunSession::finish()
+{
+    if (m_finished)
         return;
     m_finished = true;
     if (m_progress)

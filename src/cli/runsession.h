@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "resumepoint.h"
 #include "runcounts.h"
 #include "runoptions.h"
 
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qobject.h>
+#include <QtCore/qset.h>
 
 #include <memory>
 
@@ -42,7 +44,12 @@ Q_SIGNALS:
 
 private:
     void enqueue(const TaskFileLine &line);
+    //! A task of the list, in order: skipped when an earlier run accepted it, else enqueued.
+    void take(const TaskFileLine &line);
+    //! Events of tasks the Broker resumed from the store (they have no handler of ours).
+    void onResumedEvent(const TaskEvent &event);
     void maybeFinish();
+    void finish();
     QString displayName() const;
 
     RunOptions m_options;
@@ -51,6 +58,9 @@ private:
     std::unique_ptr<ProgressBar> m_progress;
     std::unique_ptr<EventPrinter> m_printer;
     std::unique_ptr<TaskFeeder> m_feeder;
+    std::unique_ptr<ResumePoint> m_resume; //!< with --store only
+    QSet<TaskId> m_resumedInFlight;
+    qint64 m_ordinal = 0; //!< tasks of the list seen so far
     QElapsedTimer m_clock;
     QString m_inputError; //!< an invalid line met while running (streams only)
     int m_signal = 0;
