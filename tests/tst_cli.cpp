@@ -593,6 +593,15 @@ private Q_SLOTS:
         QVERIFY(text.readAll().contains(" finished"));
     }
 
+    // A log that cannot be written is reported on stderr; the tasks run anyway.
+    void unwritableLogIsReported()
+    {
+        const Run r = run({ "run", "--events", "none", "--log", m_dir.filePath("no-dir/x.log"),
+                            "--", helper(), "exit", "0" });
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.err.contains("no-dir/x.log") && r.err.contains("1 finished"), r.err.constData());
+    }
+
     void unusableStore()
     {
         const Run r = run({ "run", "--store", m_dir.path(), "--", helper(), "exit", "0" });

@@ -141,8 +141,11 @@ void RunSession::start()
     // Notices of no task (a log that cannot be written, a store error) would be lost otherwise.
     connect(m_broker.get(), &Broker::internalError, this,
             [this](TaskId id, const QString &message) {
-                if (id == 0)
-                    printError(message);
+                if (id != 0)
+                    return;
+                if (m_progress)
+                    m_progress->hide(); // redrawn at its next tick
+                printError(message);
             });
     if (m_resume) {
         const auto &resumed = m_resume->resumed();
@@ -190,6 +193,9 @@ void RunSession::start()
         return;
     }
 
+    if (m_options.taskFile == QLatin1String("-") && ::isatty(STDIN_FILENO) == 1)
+        printError(QStringLiteral("reading tasks from the terminal, one JSON object per line; "
+                                  "end with Ctrl-D"));
     auto reader = std::make_unique<LineReader>(m_options.broker.maxLineBytes);
     if (!reader->open(m_options.taskFile)) {
         m_inputError =
