@@ -17,8 +17,8 @@ int main(int argc, char **argv)
     QCoreApplication::setApplicationName(QStringLiteral("taskconductor"));
     QCoreApplication::setApplicationVersion(QStringLiteral(TASKCONDUCTOR_VERSION));
 
-    // Installed first, so a signal during validation is not lost: it is handled once the
-    // event loop runs, before any task starts.
+    // Installed first, so that a signal is never lost: validation lets it through now and then,
+    // and one that arrives before the run starts is handled before any task starts.
     SignalWatcher signalWatcher;
 
     RunOptions options;
@@ -33,9 +33,9 @@ int main(int argc, char **argv)
         break;
     }
     RunSession session(options);
-    if (!session.validate())
-        return 2;
     QObject::connect(&signalWatcher, &SignalWatcher::received, &session, &RunSession::interrupt);
+    if (!session.validate())
+        return session.wasInterrupted() ? 130 : 2;
     QObject::connect(&session, &RunSession::finished, &app,
                      [](int status) { QCoreApplication::exit(status); });
     QTimer::singleShot(0, &session, &RunSession::start);

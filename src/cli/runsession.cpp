@@ -10,6 +10,7 @@
 #include <taskconductor/broker.h>
 
 #include <QtCore/qabstracteventdispatcher.h>
+#include <QtCore/qcoreapplication.h>
 
 #include <csignal>
 #include <cstdio>
@@ -89,6 +90,15 @@ bool RunSession::validate()
         const LineReader::Status status = reader.next(line);
         if (status == LineReader::Status::End)
             break;
+        // A long file takes seconds to check: let Ctrl-C through now and then.
+        if (line.number % 8192 == 0) {
+            QCoreApplication::processEvents();
+            if (m_signal != 0) {
+                printError(QStringLiteral("%1: stopped while validating, nothing was run")
+                                   .arg(displayName()));
+                return false;
+            }
+        }
         if (status != LineReader::Status::Line) {
             printError(
                     QStringLiteral("%1: read error: %2").arg(displayName(), reader.errorString()));

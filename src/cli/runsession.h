@@ -32,6 +32,8 @@ public:
     //! The first pass over a task file: every line valid? Prints the problems and returns false
     //! if not. Standard input and other streams are validated as they are read instead.
     bool validate();
+    //! A signal arrived (during validation, or while running).
+    bool wasInterrupted() const { return m_signal != 0; }
     //! Starts running; finished() follows.
     void start();
     //! SIGINT/SIGTERM: reads nothing more, cancels every task (graceful stop), then finishes
