@@ -44,8 +44,8 @@ BrokerPrivate::BrokerPrivate(Broker *qq, const BrokerConfig &cfg)
     killGraceMs = int(std::clamp(config.killGraceSeconds, 0.0, 24.0 * 3600) * 1000);
 
     auto report = [this](const QString &message) { reportNotice(message); };
-    logging = std::make_unique<LogDispatcher>(config, report);
-    recorder = std::make_unique<StoreRecorder>(config.store, report);
+    logging = std::make_unique<LogDispatcher>(config, report, q);
+    recorder = std::make_unique<StoreRecorder>(config.store, report, q);
     if (recorder->isActive()) {
         // Ids go on after the stored ones, so history and logs never mix two tasks' records.
         nextId = recorder->highestTaskId() + 1;
@@ -405,6 +405,11 @@ void BrokerPrivate::shutdown()
     const bool insideHandler = destroyedFlag != nullptr;
     // Every process group gets SIGTERM at once, then they share one grace period.
     const QList<TaskRun *> launched = runs.values();
+    // A run already Done is being destroyed from its own terminal event's handler or log sink:
+    // it has had its one terminal event.
+    QList<bool> ended;
+    for (TaskRun *run : launched)
+        ended.append(run->state() == TaskState::Done);
     for (TaskRun *run : launched) {
         run->detach();
         run->beginShutdown();
@@ -415,8 +420,11 @@ void BrokerPrivate::shutdown()
         run->finishShutdown(int(std::max<qint64>(0, killGraceMs - grace.elapsed())));
 
     // Handlers still get their one terminal event; signals are not emitted any more.
-    for (TaskRun *run : launched) {
-        publish(run->handler(), TaskEvent::canceled(run->id(), run->attempt(), run->elapsedMs()));
+    for (qsizetype i = 0; i < launched.size(); ++i) {
+        TaskRun *run = launched.at(i);
+        if (!ended.at(i))
+            publish(run->handler(),
+                    TaskEvent::canceled(run->id(), run->attempt(), run->elapsedMs()));
         if (insideHandler) {
             run->setParent(nullptr);
             run->deleteLater(); // the run may be on the stack below us

@@ -54,7 +54,8 @@ template<typename Call> void guarded(const char *what, Call &&call)
 } // namespace
 
 LogDispatcher::LogDispatcher(const BrokerConfig &config,
-                             std::function<void(const QString &)> reportError)
+                             std::function<void(const QString &)> reportError, QObject *timerOwner)
+    : m_flushTimer(new QTimer(timerOwner))
 {
     if (!config.globalLogPath.isEmpty())
         m_sinks.push_back(std::make_shared<RotatingFileSink>(config.globalLogPath, config.logFormat,
@@ -73,16 +74,19 @@ LogDispatcher::LogDispatcher(const BrokerConfig &config,
     for (const auto &sink : m_sinks)
         sink->setErrorReporter(reportError);
 
-    m_flushTimer.setSingleShot(true);
-    m_flushTimer.setInterval(FlushIntervalMs);
-    QObject::connect(&m_flushTimer, &QTimer::timeout, [this] { flush(); });
+    m_flushTimer->setSingleShot(true);
+    m_flushTimer->setInterval(FlushIntervalMs);
+    QObject::connect(m_flushTimer, &QTimer::timeout, m_flushTimer, [this] { flush(); });
 }
 
 LogDispatcher::~LogDispatcher()
 {
     if (m_destroyedFlag)
         *m_destroyedFlag = true;
-    flush();
+    delete m_flushTimer;
+    m_flushTimer = nullptr;
+    for (const auto &sink : m_sinks)
+        guarded("flush", [&] { sink->flush(); });
     for (const auto &sink : m_sinks)
         sink->setErrorReporter({}); // a host's sink may outlive the Broker
 }
@@ -95,8 +99,7 @@ void LogDispatcher::taskAccepted(TaskId id, const TaskDescriptor &task)
 
 void LogDispatcher::dispatch(const TaskEvent &event)
 {
-    const LogEntry entry(event, logTimestampNow(),
-                         m_perTaskLogPaths.value(event.taskId()));
+    const LogEntry entry(event, logTimestampNow(), m_perTaskLogPaths.value(event.taskId()));
     // A handler called by a sink may destroy the Broker, and this dispatcher with it.
     bool destroyed = false;
     bool *const outer = std::exchange(m_destroyedFlag, &destroyed);
@@ -113,14 +116,14 @@ void LogDispatcher::dispatch(const TaskEvent &event)
     if (event.isTerminal()) {
         m_perTaskLogPaths.remove(event.taskId());
         flush();
-    } else if (!m_flushTimer.isActive()) {
-        m_flushTimer.start();
+    } else if (!m_flushTimer->isActive()) {
+        m_flushTimer->start();
     }
 }
 
 void LogDispatcher::flush()
 {
-    m_flushTimer.stop();
+    m_flushTimer->stop();
     for (const auto &sink : m_sinks)
         guarded("flush", [&] { sink->flush(); });
 }

@@ -22,7 +22,9 @@ class LogDispatcher
 public:
     static constexpr int FlushIntervalMs = 200;
 
-    LogDispatcher(const BrokerConfig &config, std::function<void(const QString &)> reportError);
+    //! \a timerOwner: the Broker, so that the flush timer follows it to another thread.
+    LogDispatcher(const BrokerConfig &config, std::function<void(const QString &)> reportError,
+                  QObject *timerOwner);
     ~LogDispatcher(); // flushes every sink
 
     //! Remembers \a task's per-task log path until its terminal event.
@@ -33,7 +35,7 @@ public:
 private:
     std::vector<std::shared_ptr<LogSink>> m_sinks;
     QHash<TaskId, QString> m_perTaskLogPaths;
-    QTimer m_flushTimer;
+    QTimer *m_flushTimer;
     bool *m_destroyedFlag = nullptr; // set while dispatching: a sink may destroy the Broker
 };
 

@@ -1,26 +1,32 @@
 // SPDX-License-Identifier: MIT
 #include "storerecorder.h"
+#include "broker_p.h"
 
 namespace TaskConductor {
 
 StoreRecorder::StoreRecorder(std::shared_ptr<TaskStore> store,
-                             std::function<void(const QString &)> report)
+                             std::function<void(const QString &)> report, QObject *timerOwner)
     : m_store(std::move(store))
     , m_report(std::move(report))
+    , m_flushTimer(new QTimer(timerOwner))
 {
     if (m_store && !m_store->isOpen() && !m_store->open()) {
         m_report(QStringLiteral("task store unusable, tasks are not persisted: %1")
                          .arg(m_store->errorString()));
         m_store.reset();
     }
-    m_flushTimer.setSingleShot(true);
-    m_flushTimer.setInterval(FlushIntervalMs);
-    QObject::connect(&m_flushTimer, &QTimer::timeout, [this] { flush(); });
+    m_flushTimer->setSingleShot(true);
+    m_flushTimer->setInterval(FlushIntervalMs);
+    QObject::connect(m_flushTimer, &QTimer::timeout, m_flushTimer, [this] { flush(); });
 }
 
 StoreRecorder::~StoreRecorder()
 {
-    flush();
+    delete m_flushTimer;
+    m_flushTimer = nullptr;
+    if (m_store && !m_store->flush())
+        qCWarning(lcBroker, "the task store could not commit at shutdown: %s",
+                  qPrintable(m_store->errorString()));
 }
 
 TaskId StoreRecorder::highestTaskId() const
@@ -47,8 +53,8 @@ void StoreRecorder::taskAccepted(TaskId id, const TaskDescriptor &task)
     if (!m_store)
         return;
     check(m_store->recordEnqueued(id, task, QDateTime::currentDateTimeUtc()), "recording a task");
-    if (!m_flushTimer.isActive())
-        m_flushTimer.start();
+    if (!m_flushTimer->isActive())
+        m_flushTimer->start();
 }
 
 void StoreRecorder::record(const TaskEvent &event)
@@ -71,13 +77,13 @@ void StoreRecorder::record(const TaskEvent &event)
     // ended is never run again.
     if (event.isTerminal())
         flush();
-    else if (!m_flushTimer.isActive())
-        m_flushTimer.start();
+    else if (!m_flushTimer->isActive())
+        m_flushTimer->start();
 }
 
 void StoreRecorder::flush()
 {
-    m_flushTimer.stop();
+    m_flushTimer->stop();
     if (!m_store)
         return;
     const bool ok = m_store->flush();

@@ -19,7 +19,9 @@ class StoreRecorder
 public:
     static constexpr int FlushIntervalMs = 200;
 
-    StoreRecorder(std::shared_ptr<TaskStore> store, std::function<void(const QString &)> report);
+    //! \a timerOwner: the Broker, so that the commit timer follows it to another thread.
+    StoreRecorder(std::shared_ptr<TaskStore> store, std::function<void(const QString &)> report,
+                  QObject *timerOwner);
     ~StoreRecorder(); // flushes
 
     bool isActive() const { return m_store != nullptr; }
@@ -35,7 +37,7 @@ private:
 
     std::shared_ptr<TaskStore> m_store;
     std::function<void(const QString &)> m_report;
-    QTimer m_flushTimer;
+    QTimer *m_flushTimer;
     bool m_reported = false;
 };
 

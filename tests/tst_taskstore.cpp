@@ -46,6 +46,36 @@ QHash<TaskId, StoredTask> byId(const QList<StoredTask> &tasks)
     return out;
 }
 
+// Records what the Broker asks of a store, and can fail on demand.
+class FakeStore : public TaskStore
+{
+public:
+    QStringList calls;
+    bool failWrites = false;
+    bool open() override { return true; }
+    bool isOpen() const override { return true; }
+    QString errorString() const override { return "disk on fire"; }
+    bool recordEnqueued(TaskId id, const TaskDescriptor &, const QDateTime &) override
+    {
+        calls.append(QStringLiteral("enqueued %1").arg(id));
+        return !failWrites;
+    }
+    bool recordEvent(const TaskEvent &event, const QDateTime &) override
+    {
+        calls.append(
+                QStringLiteral("%1 %2").arg(TaskEvent::kindName(event.kind())).arg(event.taskId()));
+        return !failWrites;
+    }
+    bool flush() override
+    {
+        calls.append("flush");
+        return !failWrites;
+    }
+    QList<StoredTask> unfinishedTasks() override { return {}; }
+    TaskId highestTaskId() override { return 0; }
+    QList<StoredTask> history(const HistoryQuery &) override { return {}; }
+};
+
 } // namespace
 
 class tst_TaskStore : public QObject
@@ -273,6 +303,39 @@ private Q_SLOTS:
         QCOMPARE(id, TaskId(3));
         QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
         QCOMPARE(started.count(), 1); // the ended tasks did not run again
+    }
+
+    // What the Broker records, and when it commits: state changes batched, a commit after
+    // every terminal event, output never; a failing store is reported once.
+    void brokerBatchesAndCommitsAtTerminalEvents()
+    {
+        auto store = std::make_shared<FakeStore>();
+        BrokerConfig c = config();
+        c.maxConcurrentTasks = 1;
+        c.store = store;
+        Recorder r;
+        Broker broker(c);
+        QSignalSpy notices(&broker, &Broker::internalError);
+        const TaskId a = broker.enqueue(helperTask({ "lines", "50" }), r.handler());
+        const TaskId b = broker.enqueue(helperTask({ "exit", "2" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(a) && r.ended(b), Wait);
+        QStringList calls = store->calls;
+        calls.removeAll("flush"); // timer commits may fall anywhere; the ones that count follow
+        QCOMPARE(calls,
+                 (QStringList { "enqueued 1", "enqueued 2", "started 1", "finished 1", "started 2",
+                                "failed 2" }));
+        for (const QString &terminal : { "finished 1", "failed 2" })
+            QCOMPARE(store->calls.value(store->calls.indexOf(terminal) + 1), QString("flush"));
+        QVERIFY(store->calls.count("flush") <= 6); // not once per event (52 of them for a)
+        QCOMPARE(notices.count(), 0);
+
+        store->failWrites = true;
+        const TaskId d = broker.enqueue(helperTask({ "lines", "3" }), r.handler());
+        const TaskId e = broker.enqueue(helperTask({ "lines", "3" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(d) && r.ended(e), Wait);
+        QCOMPARE(r.terminal(e).kind(), EventKind::Finished); // tasks go on
+        QTRY_COMPARE_WITH_TIMEOUT(notices.count(), 1, Wait);
+        QVERIFY(notices.first().at(1).toString().contains("disk on fire"));
     }
 
     void destroyedBrokerLeavesItsQueueForTheNext()

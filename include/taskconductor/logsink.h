@@ -15,7 +15,8 @@ namespace TaskConductor {
 
 //! The pure formatter behind every log line. Text: "<ts> <id> <event> <description>" with the
 //! timestamp as ISO 8601 with milliseconds and UTC offset and control characters escaped (\n,
-//! \r, \t, \e, \0, \xHH, backslash as \\), so that one event is always one physical line.
+//! \r, \t, \e, \0, \xHH, \uXXXX for the Unicode line breaks, backslash as \\), so that one
+//! event is always one physical line.
 //! JSON Lines: one compact object with "ts" and "stream" added to TaskEvent::toJson().
 //! The result never contains a line break and has none appended.
 TASKCONDUCTOR_EXPORT QString formatLogLine(const TaskEvent &event, const QDateTime &timestamp,
