@@ -326,6 +326,15 @@ private Q_SLOTS:
         QVERIFY(r.err.contains("2 finished"));
     }
 
+    // In text mode a child cannot drive the terminal or forge a line: controls are escaped.
+    void textEventsEscapeControls()
+    {
+        const Run r = run({ "run", "--", helper(), "bytes", "1b5b324a0d5b667265655d0a" });
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains("[#1] \\x1b[2J\\x0d[free]\n"), r.out.constData());
+        QVERIFY(!r.out.contains('\x1b'));
+    }
+
     void eventsNone()
     {
         const Run r = run({ "run", "--events", "none", "--", helper(), "lines", "3" });
