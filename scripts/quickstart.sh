@@ -44,7 +44,11 @@ case "$mode" in
 run)
     install_missing
     build
-    "$build_dir/demo/TaskConductorDemo"
+    # The main job: the headless tool on the sample task file shipped in examples/, recorded in
+    # the embedded SQLite store. A fresh store each time, so that every run runs the whole list
+    # (keep the file and run the same command again to see a resume instead).
+    rm -f "$build_dir/examples-tasks.db" "$build_dir/examples-tasks.db-wal" "$build_dir/examples-tasks.db-shm"
+    "$build_dir/src/cli/taskconductor" run --jobs 4 --store "$build_dir/examples-tasks.db" examples/tasks.jsonl
     ;;
 test)
     install_missing

@@ -21,6 +21,7 @@
 //   succeed-on N FILE      count runs in FILE; exit 1 until the Nth run, which exits 0
 //   record FILE TAG MS     append "TAG" as a line to FILE (one write, O_APPEND), print "TAG",
 //                          sleep MS milliseconds, then exit 0: a run that leaves a trace
+//   head N                 copy N lines of stdin to stdout, then exit 0 (a reader that goes away)
 //   paced-lines N RATE     N lines "paced i" at RATE lines per second, in batches every 10 ms
 #include <algorithm>
 #include <cerrno>
@@ -247,6 +248,17 @@ int main(int argc, char **argv)
             if (i <= n)
                 usleep(10000);
         }
+        return 0;
+    }
+    if (mode == "head") {
+        long remaining = std::atol(arg(0).c_str());
+        int c = 0;
+        while (remaining > 0 && (c = std::getchar()) != EOF) {
+            std::putchar(c);
+            if (c == '\n')
+                --remaining;
+        }
+        std::fflush(stdout);
         return 0;
     }
     return usage();
