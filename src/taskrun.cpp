@@ -87,8 +87,24 @@ void TaskRun::processStarted()
 
 void TaskRun::emitLine(OutputChannel channel, QByteArrayView line)
 {
-    if (m_broker)
+    if (!m_broker)
+        return;
+    // A short line costs one small allocation, which malloc serves from its cache. A long one
+    // (100 KB lines in bench_host) got fresh pages from the kernel every time, and the page
+    // faults dominated the profile: long lines are decoded into the previous long line's
+    // buffer. One a handler kept is left to the handler (writing would detach, i.e. copy it).
+    constexpr qsizetype reuseFromBytes = 4096;
+    if (line.size() < reuseFromBytes) {
+        m_line = QString();
         deliver(TaskEvent::output(m_id, m_attempt, channel, QString::fromUtf8(line)));
+        return;
+    }
+    if (!m_line.isDetached())
+        m_line = QString();
+    m_line.resize(line.size()); // UTF-8 never needs more UTF-16 units than it has bytes
+    const QChar *end = m_decoder.appendToBuffer(m_line.data(), line);
+    m_line.truncate(end - m_line.constData());
+    deliver(TaskEvent::output(m_id, m_attempt, channel, m_line));
 }
 
 void TaskRun::processOutput(OutputChannel channel, QByteArrayView chunk)

@@ -303,6 +303,44 @@ private Q_SLOTS:
         QVERIFY(r.exactlyOnce(id));
     }
 
+    // Long lines are decoded into a reused buffer: a line a handler keeps must never change,
+    // and every line must read as QString::fromUtf8() reads it (invalid bytes, BOM, accents).
+    void longLinesKeptByHandlerStayIntact()
+    {
+        const QList<QByteArray> raw {
+            QByteArray(5000, 'a') + "\xff" + "b",
+            "\xef\xbb\xbf" + QByteArray(6000, 'c'),
+            QByteArray("\xc3\xa9").repeated(4096),
+            "x",
+            QByteArray(5000, 'd') + "\xc3",
+            QByteArray(7000, 'e'),
+            QByteArray(4500, 'f'),
+        };
+        QByteArray hex;
+        for (const QByteArray &line : raw)
+            hex += (line + '\n').toHex();
+        Broker broker(config());
+        QStringList kept; // even lines: shared with the event; odd lines: deep copies
+        int count = 0;
+        TaskEvent terminal;
+        const TaskId id = broker.enqueue(
+                helperTask({ "bytes", QString::fromLatin1(hex) }), [&](const TaskEvent &e) {
+                    if (e.kind() == EventKind::Stdout) {
+                        const QString line = e.line();
+                        kept.append(count++ % 2 == 0 ? line
+                                                     : QString(line.constData(), line.size()));
+                    } else if (e.isTerminal()) {
+                        terminal = e;
+                    }
+                });
+        QTRY_VERIFY_WITH_TIMEOUT(terminal.isTerminal(), Wait);
+        QCOMPARE(terminal.kind(), EventKind::Finished);
+        QCOMPARE(terminal.taskId(), id);
+        QCOMPARE(kept.size(), raw.size());
+        for (int i = 0; i < raw.size(); ++i)
+            QCOMPARE(kept.at(i), QString::fromUtf8(raw.at(i)));
+    }
+
     void hugeLineIsDeliveredInBoundedPieces()
     {
         BrokerConfig c = config();
