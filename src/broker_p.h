@@ -77,6 +77,7 @@ public:
 
 private:
     bool isIdleNow() const;
+    std::deque<PendingTask>::const_iterator lowerBoundPending(TaskId id) const;
     PendingTask *findPending(TaskId id);
     void compactPending();
     void countsChanged();
