@@ -66,7 +66,7 @@ void BrokerPrivate::publish(const TaskEventHandler &handler, const TaskEvent &ev
         guarded([&] { handler(event); });
     if (!destroyed && config.extraLogHandler)
         guarded([&] { config.extraLogHandler(event); });
-    if (!destroyed && !destroying) {
+    if (!destroyed && !destroying && signalsConnected.load(std::memory_order_relaxed)) {
         const TaskId id = event.taskId();
         Q_EMIT q->eventOccurred(event);
         if (!destroyed) {
@@ -403,6 +403,14 @@ Broker::Broker(const BrokerConfig &config, QObject *parent)
 Broker::~Broker()
 {
     d->shutdown();
+}
+
+void Broker::connectNotify(const QMetaMethod &signal)
+{
+    // May run in another thread with a QObject mutex held: only set the flag. It is never
+    // cleared on disconnect: emitting to nobody is correct, merely slower.
+    Q_UNUSED(signal);
+    d->signalsConnected.store(true, std::memory_order_relaxed);
 }
 
 BrokerConfig Broker::config() const

@@ -70,6 +70,9 @@ public:
     std::atomic<int> runningCount { 0 };
     std::atomic<int> retryWaitingCount { 0 };
 
+    // Set once anything connects to the Broker's signals (connectNotify(), any thread).
+    std::atomic<bool> signalsConnected { false };
+
     bool scheduling = false;
     bool scheduleAgain = false;
     bool destroying = false;

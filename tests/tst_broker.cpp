@@ -66,6 +66,26 @@ private Q_SLOTS:
         QVERIFY(broker.isIdle());
     }
 
+    // Signals are emitted only once something is connected; one connected later still gets
+    // every event from then on.
+    void signalsConnectedLaterStillArrive()
+    {
+        Broker broker(config());
+        Recorder r;
+        const TaskId first = broker.enqueue(helperTask({ "lines", "2" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(first), Wait);
+        QSignalSpy all(&broker, &Broker::eventOccurred);
+        QSignalSpy out(&broker, &Broker::stdoutLine);
+        QSignalSpy done(&broker, &Broker::finished);
+        const TaskId second = broker.enqueue(helperTask({ "lines", "3" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(second), Wait);
+        QCOMPARE(all.count(), r.of(second).count());
+        QCOMPARE(out.count(), 3);
+        QCOMPARE(out.at(2).at(1).toString(), QStringLiteral("line 3"));
+        QCOMPARE(done.count(), 1);
+        QCOMPARE(done.at(0).at(0).value<TaskId>(), second);
+    }
+
     void signalsMirrorHandlerEvents()
     {
         Broker broker(config());
