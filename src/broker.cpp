@@ -48,10 +48,25 @@ BrokerPrivate::~BrokerPrivate()
         *destroyedFlag = true;
 }
 
+DestructionGuard::DestructionGuard(BrokerPrivate *d)
+    : m_d(d)
+    , m_outer(std::exchange(d->destroyedFlag, &m_destroyed))
+{ }
+
+DestructionGuard::~DestructionGuard()
+{
+    if (m_destroyed) {
+        if (m_outer)
+            *m_outer = true;
+    } else {
+        m_d->destroyedFlag = m_outer;
+    }
+}
+
 void BrokerPrivate::publish(const TaskEventHandler &handler, const TaskEvent &event)
 {
-    bool destroyed = false;
-    bool *const outer = std::exchange(destroyedFlag, &destroyed);
+    DestructionGuard guard(this);
+    const bool &destroyed = guard.m_destroyed;
     // Qt is not exception-safe: a throwing handler must not unwind through the event loop.
     auto guarded = [&](const auto &call) {
         try {
@@ -101,12 +116,6 @@ void BrokerPrivate::publish(const TaskEventHandler &handler, const TaskEvent &ev
             }
         }
     }
-    if (destroyed) {
-        if (outer)
-            *outer = true;
-        return;
-    }
-    destroyedFlag = outer;
 }
 
 void BrokerPrivate::reject(TaskId id, const TaskEventHandler &handler, const QString &message)
@@ -197,8 +206,9 @@ bool BrokerPrivate::cancelInThread(TaskId id, const TaskEventHandler &errorHandl
         ++deadPending;
         compactPending();
         countsChanged();
+        DestructionGuard guard(this);
         publish(handler, TaskEvent::canceled(id, 0, 0));
-        if (isIdleNow())
+        if (!guard.destroyed() && isIdleNow())
             Q_EMIT q->idle();
         return true;
     }
@@ -233,6 +243,7 @@ void BrokerPrivate::schedule()
         return;
     }
     scheduling = true;
+    DestructionGuard guard(this); // a launch can end at once and call a handler
     do {
         scheduleAgain = false;
         const int slots = std::max(1, config.maxConcurrentTasks);
@@ -255,6 +266,8 @@ void BrokerPrivate::schedule()
                 runs.insert(next.id, run);
             }
             run->launch(); // may end synchronously (start failure) and re-enter schedule()
+            if (guard.destroyed())
+                return;
         }
     } while (scheduleAgain);
     scheduling = false;

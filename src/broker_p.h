@@ -16,6 +16,24 @@ Q_DECLARE_LOGGING_CATEGORY(lcBroker)
 namespace TaskConductor {
 
 class TaskRun;
+class BrokerPrivate;
+
+//! Lets a frame that calls out (to a handler, a signal, or a launch that may call one) learn
+//! that the Broker was destroyed meanwhile: ~BrokerPrivate sets the innermost guard's flag,
+//! and each guard passes it on to the one outside it.
+class DestructionGuard
+{
+public:
+    explicit DestructionGuard(BrokerPrivate *d);
+    ~DestructionGuard();
+    bool destroyed() const { return m_destroyed; }
+
+private:
+    friend class BrokerPrivate;
+    BrokerPrivate *m_d;
+    bool *m_outer;
+    bool m_destroyed = false;
+};
 
 class BrokerPrivate
 {
@@ -76,7 +94,7 @@ public:
     bool scheduling = false;
     bool scheduleAgain = false;
     bool destroying = false;
-    bool *destroyedFlag = nullptr; // set while a handler runs, so publish() sees a delete
+    bool *destroyedFlag = nullptr; // innermost DestructionGuard's flag; see below
 
 private:
     bool isIdleNow() const;
