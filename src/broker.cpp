@@ -201,7 +201,9 @@ bool BrokerPrivate::cancelInThread(TaskId id, const TaskEventHandler &errorHandl
     if (PendingTask *entry = findPending(id)) {
         TaskEventHandler handler = std::move(entry->handler);
         entry->live = false;
-        entry->task = TaskDescriptor();
+        // Free the descriptor now; the dead entry shares one empty one instead of allocating.
+        static const TaskDescriptor released;
+        entry->task = released;
         --pendingCount;
         ++deadPending;
         compactPending();
