@@ -4,6 +4,8 @@
 
 #include <QtCore/qtimer.h>
 
+#include <cstring>
+
 namespace TaskConductor {
 
 /*!
@@ -85,6 +87,23 @@ void TaskRun::processStarted()
     deliver(TaskEvent::started(m_id, m_attempt, m_request.command, m_request.workingDirectory));
 }
 
+static bool isAscii(QByteArrayView bytes)
+{
+    const char *p = bytes.data();
+    const char *const end = p + bytes.size();
+    for (; end - p >= 8; p += 8) {
+        quint64 word;
+        std::memcpy(&word, p, sizeof word);
+        if (word & 0x8080808080808080ULL)
+            return false;
+    }
+    for (; p < end; ++p) {
+        if (uchar(*p) & 0x80)
+            return false;
+    }
+    return true;
+}
+
 void TaskRun::emitLine(OutputChannel channel, QByteArrayView line)
 {
     if (!m_broker)
@@ -96,7 +115,11 @@ void TaskRun::emitLine(OutputChannel channel, QByteArrayView line)
     constexpr qsizetype reuseFromBytes = 4096;
     if (line.size() < reuseFromBytes) {
         m_line = QString();
-        deliver(TaskEvent::output(m_id, m_attempt, channel, QString::fromUtf8(line)));
+        // Most output is ASCII, where Latin-1 decodes the same bytes at a fraction of UTF-8's
+        // per-call cost (a fifth of a short line's instructions went to the UTF-8 decoder).
+        deliver(TaskEvent::output(m_id, m_attempt, channel,
+                                  isAscii(line) ? QString::fromLatin1(line)
+                                                : QString::fromUtf8(line)));
         return;
     }
     if (!m_line.isDetached())
