@@ -45,24 +45,37 @@ yes "$long_line" | head -n 2000 >"$data/long.txt" || true
 short_bytes=$(stat -c %s "$data/short.txt")
 long_bytes=$(stat -c %s "$data/long.txt")
 
-# wall LABEL COMMAND: runs COMMAND through bash, appends "LABEL seconds" to the samples.
+# CPU seconds (user + system) of everything this shell has waited for so far. `times` must
+# run in this shell, not in a $(...) subshell, whose children are its own.
+children_cpu() {
+    times >"$data/times"
+    tail -n 1 "$data/times" | awk '{ split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%.3f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }'
+}
+# wall LABEL COMMAND: runs COMMAND through bash, appends "LABEL seconds cpu_seconds" to the
+# samples. On a machine that others load too, CPU time per task is the steadier figure.
 declare -A commandOf
 wall() {
     local label=$1 cmd=$2
     commandOf[$label]=$cmd
-    local start=$EPOCHREALTIME
+    local cpu0 cpu1 start end
+    children_cpu >"$data/cpu0"
+    cpu0=$(<"$data/cpu0")
+    start=$EPOCHREALTIME
     if ! bash -c "$cmd" >/dev/null 2>"$data/stderr"; then
         echo "FAILED: $label: $cmd" >&2
         cat "$data/stderr" >&2
         return 1
     fi
-    local end=$EPOCHREALTIME
-    echo "$label $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.6f", b - a }')" >>"$samples"
+    end=$EPOCHREALTIME
+    children_cpu >"$data/cpu1"
+    cpu1=$(<"$data/cpu1")
+    echo "$label $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.6f", b - a }') $(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.3f", b - a }')" >>"$samples"
 }
-median() { # median seconds of LABEL
-    awk -v l="$1" '$1 == l { print $2 }' "$samples" | sort -g \
+median() { # median of column COLUMN (default 2: wall seconds; 3: CPU seconds) of LABEL
+    awk -v l="$1" -v c="${2:-2}" '$1 == l { print $c }' "$samples" | sort -g \
         | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+per_task_us() { awk -v s="$1" -v n="$2" 'BEGIN { printf "%.0f", s * 1e6 / n }'; }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.1f", n / s }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
@@ -99,6 +112,17 @@ for p in 1 2 8; do
     echo "| $p | $r_posix | $r_qp | $r_lib | $r_cli $r_x | $r_par | $(ratio "$r_lib" "$r_qp") | $(ratio "$r_lib" "$r_x") | $(ratio "$r_lib" "$r_par") |"
 done
 echo
+echo "CPU time (user + system, parent and children) per task, µs:"
+echo "| P | posix_spawn | bare QProcess | library | ${cli:+CLI |} xargs -P | GNU parallel | library / QProcess |"
+echo "|---|---|---|---|---|---|---|${cli:+---|}"
+for p in 1 2 8; do
+    c_qp=$(per_task_us "$(median spawn-qprocess-P$p 3)" "$spawn_tasks")
+    c_lib=$(per_task_us "$(median spawn-library-P$p 3)" "$spawn_tasks")
+    c_cli=""
+    [ -n "$cli" ] && c_cli="$(per_task_us "$(median spawn-cli-P$p 3)" "$spawn_tasks") |"
+    echo "| $p | $(per_task_us "$(median spawn-posix-P$p 3)" "$spawn_tasks") | $c_qp | $c_lib | $c_cli $(per_task_us "$(median spawn-xargs-P$p 3)" "$spawn_tasks") | $(per_task_us "$(median spawn-parallel-P$p 3)" "$parallel_tasks") | $(ratio "$c_lib" "$c_qp") |"
+done
+echo
 
 fi
 
@@ -120,14 +144,14 @@ for round in $(seq "$rounds"); do
         wall "stream-$f-parallel" "parallel --line-buffer cat ::: $file > /dev/null"
     done
 done
-echo "| variant | short: M lines/s | short: MB/s | long: MB/s | long / cat |"
-echo "|---|---|---|---|---|"
+echo "| variant | short: M lines/s | short: MB/s | short: CPU s | long: MB/s | long / cat | long: CPU s |"
+echo "|---|---|---|---|---|---|---|"
 variants="cat qprocess qprocess-split library-none library-json ${cli:+cli-none cli-json} parallel"
 long_cat=$(median stream-long-cat)
 for v in $variants; do
     s=$(median "stream-short-$v")
     l=$(median "stream-long-$v")
-    echo "| $v | $(awk -v s="$s" 'BEGIN { printf "%.1f", 5 / s }') | $(rate "$((short_bytes / 1000000))" "$s") | $(rate "$((long_bytes / 1000000))" "$l") | $(ratio "$long_cat" "$l") |"
+    echo "| $v | $(awk -v s="$s" 'BEGIN { printf "%.1f", 5 / s }') | $(rate "$((short_bytes / 1000000))" "$s") | $(median "stream-short-$v" 3) | $(rate "$((long_bytes / 1000000))" "$l") | $(ratio "$long_cat" "$l") | $(median "stream-long-$v" 3) |"
 done
 echo
 
@@ -145,7 +169,8 @@ for round in $(seq "$rounds"); do "$bin/bench_queue" ops >>"$samples"; done
 for n in 10000 100000 1000000; do
     e=$(grep "^ops tasks=$n " "$samples" | sed 's/.*enqueue_ns=\([0-9]*\).*/\1/' | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
     c=$(grep "^ops tasks=$n " "$samples" | sed 's/.*cancel_ns=\([0-9]*\).*/\1/' | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-    echo "pending=$n enqueue_ns=$e cancel_ns=$c"
+    f=$(grep "^floor tasks=$n " "$samples" | sed 's/.*touch_ns=\([0-9]*\).*/\1/' | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+    echo "pending=$n enqueue_ns=$e cancel_ns=$c floor_dependent_touch_ns=$f"
 done
 echo
 
