@@ -3,6 +3,7 @@
 
 #include <taskconductor/broker.h>
 #include <taskconductor/executor.h>
+#include <taskconductor/taskstore.h>
 
 #include <QtCore/qhash.h>
 #include <QtCore/qloggingcategory.h>
@@ -15,6 +16,8 @@ Q_DECLARE_LOGGING_CATEGORY(lcBroker)
 
 namespace TaskConductor {
 
+class LogDispatcher;
+class StoreRecorder;
 class TaskRun;
 class BrokerPrivate;
 
@@ -60,6 +63,8 @@ public:
 
     void shutdown();
     TaskState stateOf(TaskId id) const;
+    void reportNotice(const QString &message); // a non-terminal internalError, task id 0
+    void recoverStoredTasks(const QList<StoredTask> &tasks);
 
     struct PendingTask
     {
@@ -75,6 +80,9 @@ public:
     QProcessEnvironment baseEnvironment;
     QString defaultWorkingDirectory;
     int killGraceMs = 0;
+
+    std::unique_ptr<StoreRecorder> recorder;
+    std::unique_ptr<LogDispatcher> logging;
 
     std::atomic<TaskId> nextId { 1 };
     // FIFO by id; cancel() marks entries dead (binary search), the front skips them.
