@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks of issue 6 side by side with their peers, on this machine, in one run:
 #   tests/benchmarks/run.sh [ROUNDS]        (default 5; from anywhere in the repository)
-#   WORKLOADS="stream queue" tests/benchmarks/run.sh 3     (a subset: spawn stream queue latency micro)
+#   WORKLOADS="stream queue" tests/benchmarks/run.sh 3     (a subset: spawn stream queue latency logging micro)
 # Builds in Release (BENCH_BUILD_DIR, default build-bench), installs GNU parallel if missing,
 # runs every variant of a workload once per round, alternating, and prints medians, ratios and
 # the exact command lines. Raw samples go to tests/benchmarks/results/ (not committed).
@@ -12,7 +12,7 @@ rounds=${1:-5}
 build_dir=${BENCH_BUILD_DIR:-build-bench}
 spawn_tasks=${SPAWN_TASKS:-2000}
 parallel_tasks=${PARALLEL_TASKS:-500} # GNU parallel runs ~100 tasks/s: fewer, same rate
-workloads=${WORKLOADS:-spawn stream queue latency micro}
+workloads=${WORKLOADS:-spawn stream queue latency logging micro}
 want() { [[ " $workloads " == *" $1 "* ]]; }
 
 if ! command -v parallel >/dev/null; then
@@ -191,7 +191,11 @@ echo
 fi
 
 # --- 6. Logging, micro ---------------------------------------------------------------------
-echo "## 6. Logging: see tests/benchmarks/logging/ (issue 3)"
+echo "## 6. Logging: measured by tests/benchmarks/logging/ (issue 3), run here as it is"
+if want logging && [ -x "$bin/logging/tc_logbench" ]; then
+    echo "command: $bin/logging/tc_logbench"
+    "$bin/logging/tc_logbench" || true
+fi
 echo
 if want micro; then
 echo "## Microbenchmarks (QBENCHMARK, walltime)"
