@@ -87,13 +87,16 @@ echo
 # --- 1. Spawn -----------------------------------------------------------------------------
 if want spawn; then
 echo "## 1. Spawn: $spawn_tasks x /bin/true (GNU parallel: $parallel_tasks), tasks/s"
+# The CLI's input: one JSON Lines task per /bin/true.
+for _ in $(seq "$spawn_tasks"); do echo '{"command":["/bin/true"]}'; done >"$data/true.jsonl"
+
 for round in $(seq "$rounds"); do
     for p in 1 2 8; do
         wall "spawn-posix-P$p" "$bin/peer_spawn $spawn_tasks $p /bin/true"
         wall "spawn-qprocess-P$p" "$bin/peer_qprocess --tasks $spawn_tasks --concurrency $p -- /bin/true"
         wall "spawn-library-P$p" "$bin/bench_host --tasks $spawn_tasks --concurrency $p -- /bin/true"
         if [ -n "$cli" ]; then
-            wall "spawn-cli-P$p" "seq $spawn_tasks | sed 's|.*|/bin/true|' | $cli run --concurrency $p --events none"
+            wall "spawn-cli-P$p" "$cli run --jobs $p --events none --progress never $data/true.jsonl"
         fi
         wall "spawn-xargs-P$p" "seq $spawn_tasks | xargs -n 1 -P $p /bin/true"
         wall "spawn-parallel-P$p" "seq $parallel_tasks | parallel -j $p /bin/true"
@@ -138,8 +141,8 @@ for round in $(seq "$rounds"); do
         wall "stream-$f-library-none" "$bin/bench_host -- cat $file"
         wall "stream-$f-library-json" "$bin/bench_host --events json -- cat $file"
         if [ -n "$cli" ]; then
-            wall "stream-$f-cli-none" "echo 'cat $file' | $cli run --events none"
-            wall "stream-$f-cli-json" "echo 'cat $file' | $cli run --events json > /dev/null"
+            wall "stream-$f-cli-none" "$cli run --events none --progress never -- cat $file"
+            wall "stream-$f-cli-json" "$cli run --events json --progress never -- cat $file > /dev/null"
         fi
         wall "stream-$f-parallel" "parallel --line-buffer cat ::: $file > /dev/null"
     done
