@@ -380,6 +380,34 @@ private Q_SLOTS:
         QCOMPARE(most, 2);
     }
 
+    // Slurm only: an allocation Slurm refuses fails the waiting tasks to start, and says why.
+    void refusedAllocationIsAStartFailure()
+    {
+        QFETCH_GLOBAL(QString, executor);
+        if (executor != QLatin1String("slurm"))
+            QSKIP("an allocation exists only on Slurm");
+        BrokerConfig c = config();
+        SlurmOptions options;
+        options.partition = QStringLiteral("tc-no-such-partition");
+        auto slurm = std::make_shared<SlurmExecutor>(options);
+        m_jobName = slurm->jobName();
+        m_executor = slurm;
+        c.executor = slurm;
+        Broker broker(c);
+        Recorder r;
+        const TaskId a = broker.enqueue(helperTask({ "exit", "0" }), r.handler());
+        const TaskId b = broker.enqueue(helperTask({ "exit", "0" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(a) && r.ended(b), Wait);
+        for (TaskId id : { a, b }) {
+            QCOMPARE(r.kinds(id), QList<EventKind> { EventKind::Failed });
+            QVERIFY2(r.terminal(id).message().contains("no Slurm allocation"),
+                     qPrintable(r.terminal(id).message()));
+            QVERIFY2(r.terminal(id).message().contains("partition"),
+                     qPrintable(r.terminal(id).message()));
+        }
+        QVERIFY(slurm->jobId().isEmpty());
+    }
+
     void destructionStopsEverything()
     {
         BrokerConfig c = config();
