@@ -214,6 +214,9 @@ private Q_SLOTS:
         QTest::newRow("permission denied")
                 << QStringList { QFINDTESTDATA("tst_executorconformance.cpp") } << QString()
                 << "Permission denied";
+        QTest::newRow("argument list too long")
+                << QStringList { helper(), "args", QString(200 * 1024, 'a') } << QString()
+                << "Argument list too long";
     }
 
     void startFailures()
@@ -378,6 +381,27 @@ private Q_SLOTS:
             QCOMPARE(r.terminal(id).kind(), EventKind::Finished);
         }
         QCOMPARE(most, 2);
+    }
+
+    // Slurm only: an idle executor gives its allocation back, and takes a new one when needed.
+    void idleAllocationIsReleased()
+    {
+        QFETCH_GLOBAL(QString, executor);
+        if (executor != QLatin1String("slurm"))
+            QSKIP("an allocation exists only on Slurm");
+        Broker broker(config()); // idleReleaseMsecs = 200
+        auto *slurm = static_cast<SlurmExecutor *>(m_executor.get());
+        Recorder r;
+        const TaskId first = broker.enqueue(helperTask({ "exit", "0" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(first), Wait);
+        const QString job = slurm->jobId();
+        QVERIFY(!job.isEmpty());
+        QTRY_VERIFY_WITH_TIMEOUT(slurm->jobId().isEmpty(), Wait);
+        QTRY_COMPARE_WITH_TIMEOUT(jobsNamed(m_jobName), QString(), Wait);
+        const TaskId second = broker.enqueue(helperTask({ "exit", "0" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(second), Wait);
+        QCOMPARE(r.terminal(second).kind(), EventKind::Finished);
+        QVERIFY(slurm->jobId() != job);
     }
 
     // Slurm only: an allocation Slurm refuses fails the waiting tasks to start, and says why.
