@@ -147,11 +147,12 @@ public:
                          [this](int exitCode, QProcess::ExitStatus status) {
                              onFinished(exitCode, status);
                          });
-        QObject::connect(&m_srun, &QProcess::errorOccurred, &m_srun,
-                         [this](QProcess::ProcessError error) {
-                             if (error == QProcess::FailedToStart)
-                                 end({ ProcessEnd::Kind::FailedToStart, -1, m_srun.errorString() });
-                         });
+        QObject::connect(
+                &m_srun, &QProcess::errorOccurred, &m_srun, [this](QProcess::ProcessError error) {
+                    if (error == QProcess::FailedToStart)
+                        end({ ProcessEnd::Kind::FailedToStart, -1,
+                              QStringLiteral("cannot run srun: ") + m_srun.errorString() });
+                });
         m_srun.start(QIODevice::ReadOnly);
     }
 

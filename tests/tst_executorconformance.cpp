@@ -267,6 +267,22 @@ private Q_SLOTS:
         QCOMPARE(r.lines(err, EventKind::Stderr).size(), 2000);
     }
 
+    void partialAndOverlongLines()
+    {
+        BrokerConfig c = config();
+        c.maxLineBytes = 64 * 1024;
+        Broker broker(c);
+        Recorder r;
+        const TaskId partial = broker.enqueue(helperTask({ "partial", "no newline" }), r.handler());
+        const TaskId huge = broker.enqueue(helperTask({ "huge-line", "200000" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(partial) && r.ended(huge), Wait);
+        QCOMPARE(r.lines(partial), QStringList { "no newline" });
+        QList<int> sizes;
+        for (const QString &piece : r.lines(huge))
+            sizes.append(piece.size());
+        QCOMPARE(sizes, (QList<int> { 65536, 65536, 65536, 200000 - 3 * 65536 }));
+    }
+
     void cancelRunning_data()
     {
         QTest::addColumn<QString>("mode");
