@@ -464,7 +464,15 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(r.lines(ids[0]).size() == 1 && r.lines(ids[1]).size() == 1
                                          && r.lines(ids[2]).size() == 1,
                                  Wait);
+        QElapsedTimer clock;
+        clock.start();
         broker.reset();
+        // Bounded by the grace period (ignore-term), plus scancel's round trips on Slurm (well
+        // below Slurm's own KillWait of 5 s, which a plain "scancel J.S" would wait for).
+        QFETCH_GLOBAL(QString, executor);
+        const int slack = executor == QLatin1String("slurm") ? 3000 : 500;
+        QVERIFY2(clock.elapsed() < Grace * 1000 + slack,
+                 qPrintable(QString::number(clock.elapsed())));
         for (TaskId id : ids) {
             QVERIFY(r.exactlyOnce(id));
             QCOMPARE(r.terminal(id).kind(), EventKind::Canceled);
