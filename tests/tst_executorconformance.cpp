@@ -315,10 +315,18 @@ private Q_SLOTS:
         Broker broker(config());
         Recorder r;
         const TaskId id = broker.enqueue(helperTask({ "hang" }), r.handler());
-        QVERIFY(broker.cancel(id)); // whatever phase it is in: starting, allocating
+        QVERIFY(broker.cancel(id)); // Slurm: still waiting for the allocation
         QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
         QVERIFY(r.exactlyOnce(id));
         QCOMPARE(r.terminal(id).kind(), EventKind::Canceled);
+
+        const TaskId warmUp = broker.enqueue(helperTask({ "exit", "0" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(warmUp), Wait);
+        const TaskId launching = broker.enqueue(helperTask({ "hang" }), r.handler());
+        QVERIFY(broker.cancel(launching)); // Slurm: srun runs, the step has not reported yet
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(launching), Wait);
+        QVERIFY(r.exactlyOnce(launching));
+        QCOMPARE(r.terminal(launching).kind(), EventKind::Canceled);
     }
 
     void timeoutStopsTheTaskAndWhatItSpawned()
