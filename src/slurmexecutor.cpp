@@ -203,6 +203,7 @@ private:
         case Phase::Waiting:
             // Never ran: report the end later, never from inside terminate() or kill().
             m_phase = Phase::Ended;
+            m_ended = true;
             leaveAllocation();
             QMetaObject::invokeMethod(
                     &m_srun,
