@@ -98,7 +98,22 @@ public:
     SlurmStep(std::shared_ptr<SlurmAllocation> allocation, TaskProcessObserver *observer)
         : m_allocation(std::move(allocation))
         , m_observer(observer)
-    { }
+    {
+        QObject::connect(&m_srun, &QProcess::readyReadStandardOutput, &m_srun,
+                         [this] { readStdout(); });
+        QObject::connect(&m_srun, &QProcess::readyReadStandardError, &m_srun,
+                         [this] { readStderr(); });
+        QObject::connect(&m_srun, &QProcess::finished, &m_srun,
+                         [this](int exitCode, QProcess::ExitStatus status) {
+                             onFinished(exitCode, status);
+                         });
+        QObject::connect(
+                &m_srun, &QProcess::errorOccurred, &m_srun, [this](QProcess::ProcessError error) {
+                    if (error == QProcess::FailedToStart)
+                        end({ ProcessEnd::Kind::FailedToStart, -1,
+                              QStringLiteral("cannot run srun: ") + m_srun.errorString() });
+                });
+    }
 
     ~SlurmStep() override
     {
@@ -120,6 +135,7 @@ public:
         if (m_phase != Phase::Waiting)
             return;
         m_phase = Phase::Launching;
+        m_jobId = jobId;
         const SlurmOptions &options = m_allocation->options;
         QStringList args { QStringLiteral("--jobid=") + jobId,
                            QStringLiteral("--exact"),
@@ -139,20 +155,6 @@ public:
         // srun hands its environment to the task (--export=ALL).
         m_srun.setProcessEnvironment(m_request.environment);
         m_srun.setStandardInputFile(QProcess::nullDevice());
-        QObject::connect(&m_srun, &QProcess::readyReadStandardOutput, &m_srun,
-                         [this] { readStdout(); });
-        QObject::connect(&m_srun, &QProcess::readyReadStandardError, &m_srun,
-                         [this] { readStderr(); });
-        QObject::connect(&m_srun, &QProcess::finished, &m_srun,
-                         [this](int exitCode, QProcess::ExitStatus status) {
-                             onFinished(exitCode, status);
-                         });
-        QObject::connect(
-                &m_srun, &QProcess::errorOccurred, &m_srun, [this](QProcess::ProcessError error) {
-                    if (error == QProcess::FailedToStart)
-                        end({ ProcessEnd::Kind::FailedToStart, -1,
-                              QStringLiteral("cannot run srun: ") + m_srun.errorString() });
-                });
         m_srun.start(QIODevice::ReadOnly);
     }
 
@@ -222,6 +224,11 @@ private:
                 ::kill(pid_t(m_srun.processId()), SIGTERM);
             return;
         case Phase::Running:
+            if (m_stepId.isEmpty()) { // no record came: only srun can stop the step
+                if (m_srun.processId() > 0)
+                    ::kill(pid_t(m_srun.processId()), SIGTERM);
+                return;
+            }
             scancel(m_allocation->scancelProgram,
                     { signal == SIGKILL ? QStringLiteral("--signal=KILL")
                                         : QStringLiteral("--signal=TERM"),
@@ -234,14 +241,21 @@ private:
     {
         QByteArray chunk = m_srun.readAllStandardOutput();
         if (m_phase == Phase::Launching) {
+            if (chunk.isEmpty())
+                return;
             m_record.append(chunk);
             const qsizetype nl = m_record.indexOf('\n');
-            if (nl < 0 && m_record.size() < maxRecordBytes && m_record.startsWith(recordStart))
+            const bool ours = m_record.size() < recordStart.size()
+                    ? recordStart.startsWith(m_record)
+                    : m_record.startsWith(recordStart);
+            if (ours && nl < 0 && m_record.size() < maxRecordBytes)
                 return; // the record is still arriving
-            if (nl < 0 || !m_record.startsWith(recordStart)) {
+            if (!ours || nl < 0) {
                 // Not our script's output: should not happen; hand it over rather than lose it.
                 m_phase = Phase::Running;
                 chunk = std::exchange(m_record, {});
+                if (m_observer)
+                    m_observer->processStarted();
             } else {
                 const QString record = QString::fromUtf8(m_record.first(nl).sliced(1));
                 chunk = m_record.sliced(nl + 1);
@@ -280,6 +294,8 @@ private:
     {
         if (m_observer && m_phase == Phase::Running)
             m_observer->processOutput(OutputChannel::Stderr, bytes);
+        else if (m_phase == Phase::Launching && m_launchErrors.size() < maxRecordBytes)
+            m_launchErrors.append(bytes.first(std::min(bytes.size(), maxRecordBytes))); // srun's
     }
 
     void onFinished(int exitCode, QProcess::ExitStatus status)
@@ -290,13 +306,19 @@ private:
         if (!m_startFailure.isEmpty())
             return end({ ProcessEnd::Kind::FailedToStart, -1, m_startFailure });
         if (m_phase == Phase::Launching) {
-            QString why = m_stderr.messages().join(QLatin1String("; "));
+            // Before the step runs, all of stderr is srun's (getopt's errors name argv[0]).
+            QStringList lines = m_stderr.messages();
+            for (const QByteArray &line : m_launchErrors.split('\n'))
+                if (!line.trimmed().isEmpty())
+                    lines.append(QString::fromUtf8(line.trimmed()));
+            QString why = lines.join(QLatin1String("; "));
             if (why.isEmpty())
                 why = status == QProcess::CrashExit
                         ? QStringLiteral("srun was killed by signal %1").arg(exitCode)
                         : QStringLiteral("srun exited with code %1 before the step started")
                                   .arg(exitCode);
-            m_allocation->stepFailedToStart(why);
+            if (m_allocation->allocationLost(m_jobId, why) && !m_relaunched && m_pendingSignal == 0)
+                return relaunch();
             return end({ ProcessEnd::Kind::FailedToStart, -1, why });
         }
         if (status == QProcess::CrashExit)
@@ -314,6 +336,27 @@ private:
                                  .arg(QString::fromLocal8Bit(::strsignal(sig))) });
         }
         end({ ProcessEnd::Kind::Exited, exitCode, QString() });
+    }
+
+    // The allocation ended under us (time limit, someone's scancel) before the step started:
+    // the task has not run, so it goes to a new allocation, once. Not from inside finished().
+    void relaunch()
+    {
+        m_relaunched = true;
+        m_phase = Phase::Waiting;
+        m_stderr = SlurmStderrFilter();
+        m_record.clear();
+        m_launchErrors.clear();
+        QMetaObject::invokeMethod(
+                &m_srun,
+                [this] {
+                    if (m_phase != Phase::Waiting || m_ended)
+                        return;
+                    leaveAllocation();
+                    m_inAllocation = true;
+                    m_allocation->acquire(this);
+                },
+                Qt::QueuedConnection);
     }
 
     void end(const ProcessEnd &how)
@@ -339,12 +382,15 @@ private:
     QProcess m_srun;
     SlurmStderrFilter m_stderr;
     QByteArray m_record;
+    QByteArray m_launchErrors; // stderr before the step started: srun's, bounded
+    QString m_jobId;
     QString m_stepId;
     QString m_startFailure;
     Phase m_phase = Phase::Idle;
     int m_pendingSignal = 0; // 1: TERM, 2: KILL, once the step id is known
     bool m_inAllocation = false;
     bool m_ended = false;
+    bool m_relaunched = false;
 };
 
 SlurmAllocation::SlurmAllocation(const SlurmOptions &opts)
@@ -477,15 +523,19 @@ void SlurmAllocation::onSallocFinished(int exitCode, QProcess::ExitStatus status
         step->allocationFailed(why);
 }
 
-void SlurmAllocation::stepFailedToStart(const QString &srunMessage)
+bool SlurmAllocation::allocationLost(const QString &failedJobId, const QString &srunMessage)
 {
-    // The allocation ended under us (time limit, scancel by someone): ask for a new one.
-    if (srunMessage.contains(QLatin1String("Invalid job id"), Qt::CaseInsensitive)
-        || srunMessage.contains(QLatin1String("already completing or completed"),
-                                Qt::CaseInsensitive)) {
+    static const QRegularExpression gone(
+            QStringLiteral("Invalid job id|has expired|already completing or completed"
+                           "|Unable to confirm allocation"),
+            QRegularExpression::CaseInsensitiveOption);
+    if (!gone.match(srunMessage).hasMatch())
+        return false;
+    if (jobId == failedJobId) {
         qCWarning(lcSlurm) << "allocation" << jobId << "is gone:" << srunMessage;
         jobId.clear();
     }
+    return true;
 }
 
 void SlurmAllocation::onIdle()

@@ -30,8 +30,9 @@ public:
     void acquire(SlurmStep *step);
     //! \a step ended or gave up waiting; the allocation may go idle.
     void release(SlurmStep *step);
-    //! A step could not be created; if srun says the job is gone, forget it.
-    void stepFailedToStart(const QString &srunMessage);
+    //! A step in \a failedJobId could not be created. Returns whether srun's message says the
+    //! allocation is gone (then it is forgotten, and the next acquire() requests a new one).
+    bool allocationLost(const QString &failedJobId, const QString &srunMessage);
 
     const SlurmOptions options;
     const QString jobName;

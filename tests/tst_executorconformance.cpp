@@ -11,6 +11,7 @@
 
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qprocess.h>
+#include <QtCore/qregularexpression.h>
 #include <QtCore/qtemporarydir.h>
 #include <QtTest/qsignalspy.h>
 #include <QtTest/qtest.h>
@@ -428,6 +429,61 @@ private Q_SLOTS:
         QVERIFY(slurm->jobId() != job);
     }
 
+    // Slurm only: an allocation that ended under the executor (time limit, someone's scancel)
+    // is replaced, and the task that found it gone runs in the new one.
+    void lostAllocationIsReplaced()
+    {
+        QFETCH_GLOBAL(QString, executor);
+        if (executor != QLatin1String("slurm"))
+            QSKIP("an allocation exists only on Slurm");
+        BrokerConfig c = config();
+        auto *slurm = static_cast<SlurmExecutor *>(m_executor.get());
+        Broker broker(c);
+        Recorder r;
+        const TaskId first = broker.enqueue(helperTask({ "exit", "0" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(first), Wait);
+        const QString lost = slurm->jobId();
+        QVERIFY(!lost.isEmpty());
+        QVERIFY(!slurmQuery(QStringLiteral("scancel"), { lost }).isNull());
+        QTRY_COMPARE_WITH_TIMEOUT(jobsNamed(m_jobName), QString(), Wait);
+        QTest::ignoreMessage(QtWarningMsg, QRegularExpression("allocation .* is gone"));
+        const TaskId second = broker.enqueue(helperTask({ "lines", "1" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(second), Wait);
+        QVERIFY2(r.terminal(second).kind() == EventKind::Finished,
+                 qPrintable(QStringLiteral("%1 %2 %3")
+                                    .arg(int(r.terminal(second).kind()))
+                                    .arg(r.terminal(second).exitCode())
+                                    .arg(r.terminal(second).message())));
+        QCOMPARE(r.kinds(second),
+                 (QList<EventKind> { EventKind::Started, EventKind::Stdout, EventKind::Finished }));
+        QVERIFY(!slurm->jobId().isEmpty());
+        QVERIFY(slurm->jobId() != lost);
+    }
+
+    // Slurm only: srun failing before the step runs is a start failure with srun's reason.
+    void srunFailureIsAStartFailure()
+    {
+        QFETCH_GLOBAL(QString, executor);
+        if (executor != QLatin1String("slurm"))
+            QSKIP("srun runs only on Slurm");
+        BrokerConfig c = config();
+        SlurmOptions options = static_cast<SlurmExecutor *>(m_executor.get())->options();
+        options.extraSrunArguments = QStringList { "--tc-no-such-option" };
+        auto slurm = std::make_shared<SlurmExecutor>(options);
+        m_jobName = slurm->jobName();
+        m_executor = slurm;
+        c.executor = slurm;
+        Broker broker(c);
+        Recorder r;
+        const TaskId id = broker.enqueue(helperTask({ "exit", "0" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        QCOMPARE(r.kinds(id), QList<EventKind> { EventKind::Failed });
+        QCOMPARE(r.terminal(id).exitCode(), -1);
+        QVERIFY2(r.terminal(id).message().startsWith("failed to start")
+                         && r.terminal(id).message().contains("tc-no-such-option"),
+                 qPrintable(r.terminal(id).message()));
+    }
+
     // Slurm only: an allocation Slurm refuses fails the waiting tasks to start, and says why.
     void refusedAllocationIsAStartFailure()
     {
@@ -443,6 +499,7 @@ private Q_SLOTS:
         c.executor = slurm;
         Broker broker(c);
         Recorder r;
+        QTest::ignoreMessage(QtWarningMsg, QRegularExpression("no Slurm allocation: .*partition"));
         const TaskId a = broker.enqueue(helperTask({ "exit", "0" }), r.handler());
         const TaskId b = broker.enqueue(helperTask({ "exit", "0" }), r.handler());
         QTRY_VERIFY_WITH_TIMEOUT(r.ended(a) && r.ended(b), Wait);
