@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "broker_p.h"
+#include "logdispatcher.h"
+#include "storerecorder.h"
 #include "taskrun.h"
 
 #include <QtCore/qdir.h>
@@ -40,6 +42,19 @@ BrokerPrivate::BrokerPrivate(Broker *qq, const BrokerConfig &cfg)
             ? QDir::currentPath()
             : config.defaultWorkingDirectory;
     killGraceMs = int(std::clamp(config.killGraceSeconds, 0.0, 24.0 * 3600) * 1000);
+
+    auto report = [this](const QString &message) { reportNotice(message); };
+    logging = std::make_unique<LogDispatcher>(config, report, q);
+    recorder = std::make_unique<StoreRecorder>(config.store, report, q);
+    if (recorder->isActive()) {
+        // Ids go on after the stored ones, so history and logs never mix two tasks' records.
+        nextId = recorder->highestTaskId() + 1;
+        // Read now, resumed at the first event-loop turn (the host connects its signals first):
+        // tasks enqueued meanwhile are recorded too, and must not be taken for unfinished ones.
+        QMetaObject::invokeMethod(
+                q, [this, tasks = recorder->unfinishedTasks()] { recoverStoredTasks(tasks); },
+                Qt::QueuedConnection);
+    }
 }
 
 BrokerPrivate::~BrokerPrivate()
@@ -48,10 +63,56 @@ BrokerPrivate::~BrokerPrivate()
         *destroyedFlag = true;
 }
 
+DestructionGuard::DestructionGuard(BrokerPrivate *d)
+    : m_d(d)
+    , m_outer(std::exchange(d->destroyedFlag, &m_destroyed))
+{ }
+
+DestructionGuard::~DestructionGuard()
+{
+    if (m_destroyed) {
+        if (m_outer)
+            *m_outer = true;
+    } else {
+        m_d->destroyedFlag = m_outer;
+    }
+}
+
+void BrokerPrivate::reportNotice(const QString &message)
+{
+    // Queued: a sink reports from inside publish(); the notice must not overtake that event,
+    // and it must never recurse into the sink that is failing.
+    QMetaObject::invokeMethod(
+            q, [this, message] { publish({}, TaskEvent::internalError(0, 0, message, false)); },
+            Qt::QueuedConnection);
+}
+
+void BrokerPrivate::recoverStoredTasks(const QList<StoredTask> &tasks)
+{
+    DestructionGuard guard(this); // a signal receiver may destroy the Broker meanwhile
+    for (const StoredTask &task : tasks) {
+        if (guard.destroyed())
+            return;
+        if (task.state != TaskState::Pending
+            && config.recoveryPolicy == RecoveryPolicy::MarkFailed) {
+            publish({},
+                    TaskEvent::failed(task.id, task.attempts, -1, 0,
+                                      QStringLiteral("interrupted: the host stopped while the "
+                                                     "task ran (recovery policy MarkFailed)")));
+            continue;
+        }
+        enqueueInThread(task.id, task.descriptor, {});
+    }
+}
+
 void BrokerPrivate::publish(const TaskEventHandler &handler, const TaskEvent &event)
 {
-    bool destroyed = false;
-    bool *const outer = std::exchange(destroyedFlag, &destroyed);
+    // Recorded before anyone sees it; tasks canceled by the Broker's destruction stay unfinished
+    // in the store, so that the next Broker on it resumes them.
+    if (!destroying)
+        recorder->record(event);
+    DestructionGuard guard(this);
+    const bool &destroyed = guard.m_destroyed;
     // Qt is not exception-safe: a throwing handler must not unwind through the event loop.
     auto guarded = [&](const auto &call) {
         try {
@@ -64,8 +125,8 @@ void BrokerPrivate::publish(const TaskEventHandler &handler, const TaskEvent &ev
     };
     if (handler)
         guarded([&] { handler(event); });
-    if (!destroyed && config.extraLogHandler)
-        guarded([&] { config.extraLogHandler(event); });
+    if (!destroyed)
+        logging->dispatch(event); // the logs, logLineHandler, extraLogHandler, the host's sinks
     if (!destroyed && !destroying) {
         const TaskId id = event.taskId();
         Q_EMIT q->eventOccurred(event);
@@ -101,12 +162,6 @@ void BrokerPrivate::publish(const TaskEventHandler &handler, const TaskEvent &ev
             }
         }
     }
-    if (destroyed) {
-        if (outer)
-            *outer = true;
-        return;
-    }
-    destroyedFlag = outer;
 }
 
 void BrokerPrivate::reject(TaskId id, const TaskEventHandler &handler, const QString &message)
@@ -127,6 +182,8 @@ void BrokerPrivate::enqueueInThread(TaskId id, TaskDescriptor task, TaskEventHan
                               .arg(pendingCount.load())
                               .arg(config.maxQueueDepth));
     }
+    recorder->taskAccepted(id, task);
+    logging->taskAccepted(id, task);
     // Ids come in call order; an enqueue handed over from another thread may arrive late and
     // is put where its id belongs, so the queue stays sorted for cancel()'s binary search.
     if (pending.empty() || pending.back().id < id) {
@@ -179,8 +236,9 @@ bool BrokerPrivate::cancelInThread(TaskId id, const TaskEventHandler &errorHandl
         ++deadPending;
         compactPending();
         countsChanged();
+        DestructionGuard guard(this);
         publish(handler, TaskEvent::canceled(id, 0, 0));
-        if (isIdleNow())
+        if (!guard.destroyed() && isIdleNow())
             Q_EMIT q->idle();
         return true;
     }
@@ -215,6 +273,7 @@ void BrokerPrivate::schedule()
         return;
     }
     scheduling = true;
+    DestructionGuard guard(this); // a launch can end at once and call a handler
     do {
         scheduleAgain = false;
         const int slots = std::max(1, config.maxConcurrentTasks);
@@ -237,6 +296,8 @@ void BrokerPrivate::schedule()
                 runs.insert(next.id, run);
             }
             run->launch(); // may end synchronously (start failure) and re-enter schedule()
+            if (guard.destroyed())
+                return;
         }
     } while (scheduleAgain);
     scheduling = false;
@@ -344,6 +405,11 @@ void BrokerPrivate::shutdown()
     const bool insideHandler = destroyedFlag != nullptr;
     // Every process group gets SIGTERM at once, then they share one grace period.
     const QList<TaskRun *> launched = runs.values();
+    // A run already Done is being destroyed from its own terminal event's handler or log sink:
+    // it has had its one terminal event.
+    QList<bool> ended;
+    for (TaskRun *run : launched)
+        ended.append(run->state() == TaskState::Done);
     for (TaskRun *run : launched) {
         run->detach();
         run->beginShutdown();
@@ -354,8 +420,11 @@ void BrokerPrivate::shutdown()
         run->finishShutdown(int(std::max<qint64>(0, killGraceMs - grace.elapsed())));
 
     // Handlers still get their one terminal event; signals are not emitted any more.
-    for (TaskRun *run : launched) {
-        publish(run->handler(), TaskEvent::canceled(run->id(), run->attempt(), run->elapsedMs()));
+    for (qsizetype i = 0; i < launched.size(); ++i) {
+        TaskRun *run = launched.at(i);
+        if (!ended.at(i))
+            publish(run->handler(),
+                    TaskEvent::canceled(run->id(), run->attempt(), run->elapsedMs()));
         if (insideHandler) {
             run->setParent(nullptr);
             run->deleteLater(); // the run may be on the stack below us

@@ -3,6 +3,7 @@
 
 #include <taskconductor/broker.h>
 #include <taskconductor/executor.h>
+#include <taskconductor/taskstore.h>
 
 #include <QtCore/qhash.h>
 #include <QtCore/qloggingcategory.h>
@@ -15,7 +16,27 @@ Q_DECLARE_LOGGING_CATEGORY(lcBroker)
 
 namespace TaskConductor {
 
+class LogDispatcher;
+class StoreRecorder;
 class TaskRun;
+class BrokerPrivate;
+
+//! Lets a frame that calls out (to a handler, a signal, or a launch that may call one) learn
+//! that the Broker was destroyed meanwhile: ~BrokerPrivate sets the innermost guard's flag,
+//! and each guard passes it on to the one outside it.
+class DestructionGuard
+{
+public:
+    explicit DestructionGuard(BrokerPrivate *d);
+    ~DestructionGuard();
+    bool destroyed() const { return m_destroyed; }
+
+private:
+    friend class BrokerPrivate;
+    BrokerPrivate *m_d;
+    bool *m_outer;
+    bool m_destroyed = false;
+};
 
 class BrokerPrivate
 {
@@ -42,6 +63,8 @@ public:
 
     void shutdown();
     TaskState stateOf(TaskId id) const;
+    void reportNotice(const QString &message); // a non-terminal internalError, task id 0
+    void recoverStoredTasks(const QList<StoredTask> &tasks);
 
     struct PendingTask
     {
@@ -58,6 +81,9 @@ public:
     QString defaultWorkingDirectory;
     int killGraceMs = 0;
 
+    std::unique_ptr<StoreRecorder> recorder;
+    std::unique_ptr<LogDispatcher> logging;
+
     std::atomic<TaskId> nextId { 1 };
     // FIFO by id; cancel() marks entries dead (binary search), the front skips them.
     std::deque<PendingTask> pending;
@@ -73,7 +99,7 @@ public:
     bool scheduling = false;
     bool scheduleAgain = false;
     bool destroying = false;
-    bool *destroyedFlag = nullptr; // set while a handler runs, so publish() sees a delete
+    bool *destroyedFlag = nullptr; // innermost DestructionGuard's flag; see below
 
 private:
     bool isIdleNow() const;

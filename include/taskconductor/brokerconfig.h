@@ -3,8 +3,10 @@
 
 #include <taskconductor/retrypolicy.h>
 #include <taskconductor/taskconductor_export.h>
+#include <taskconductor/types.h>
 
 #include <QtCore/qhash.h>
+#include <QtCore/qlist.h>
 #include <QtCore/qstring.h>
 
 #include <functional>
@@ -13,7 +15,9 @@
 namespace TaskConductor {
 
 class Executor;
+class LogSink;
 class TaskEvent;
+class TaskStore;
 
 //! How a Broker runs tasks. A value type, read once by the Broker's constructor.
 struct TASKCONDUCTOR_EXPORT BrokerConfig
@@ -23,6 +27,9 @@ struct TASKCONDUCTOR_EXPORT BrokerConfig
     Q_PROPERTY(double defaultTimeoutSeconds MEMBER defaultTimeoutSeconds)
     Q_PROPERTY(QString globalLogPath MEMBER globalLogPath)
     Q_PROPERTY(qint64 logRotationBytes MEMBER logRotationBytes)
+    Q_PROPERTY(int logRotationBackups MEMBER logRotationBackups)
+    Q_PROPERTY(TaskConductor::LogFormat logFormat MEMBER logFormat)
+    Q_PROPERTY(TaskConductor::RecoveryPolicy recoveryPolicy MEMBER recoveryPolicy)
     Q_PROPERTY(int maxConcurrentTasks MEMBER maxConcurrentTasks)
     Q_PROPERTY(int maxQueueDepth MEMBER maxQueueDepth)
     Q_PROPERTY(TaskConductor::RetryPolicy retry MEMBER retry)
@@ -41,7 +48,14 @@ public:
     QString globalLogPath;
     //! The global log is rotated to "<path>.1" before it would grow past this size (0: never).
     qint64 logRotationBytes = 0;
-    //! Receives each line written to the global log, as written (without the line break).
+    //! Rotated files kept: "<path>.1" (newest) ... "<path>.N"; the oldest is dropped (min 1).
+    int logRotationBackups = 1;
+    //! Format of the global log, the per-task logs and logLineHandler.
+    LogFormat logFormat = LogFormat::Text;
+    //! More sinks, each fed every event once (e.g. a JSON RotatingFileSink, the host's logger).
+    QList<std::shared_ptr<LogSink>> logSinks;
+    //! Receives each line written to the global log, as written (without the line break), in
+    //! order; called with the same lines when globalLogPath is empty.
     std::function<void(const QString &line)> logLineHandler;
     //! Receives every event of every task, after the enqueue's own handler.
     std::function<void(const TaskEvent &event)> extraLogHandler;
@@ -62,6 +76,12 @@ public:
     std::function<double()> randomSource;
     //! What launches the processes (empty: LocalExecutor, a QProcess per attempt).
     std::shared_ptr<Executor> executor;
+
+    //! Durable record of every task (empty: none). The Broker opens it, gives out ids above the
+    //! highest stored one and, at its first event-loop turn, resumes the tasks that had not ended.
+    std::shared_ptr<TaskStore> store;
+    //! What resuming does with tasks that were running or waiting to retry.
+    RecoveryPolicy recoveryPolicy = RecoveryPolicy::Rerun;
 };
 
 } // namespace TaskConductor

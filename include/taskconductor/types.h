@@ -43,4 +43,19 @@ Q_ENUM_NS(TaskState)
 enum class OutputChannel { Stdout, Stderr };
 Q_ENUM_NS(OutputChannel)
 
+//! How a log sink writes an event: one physical line either way.
+enum class LogFormat {
+    Text, //!< "<ISO 8601 time with ms and offset> <task id> <event> <description>", escaped
+    JsonLines, //!< one JSON object per line: ts, id, event, attempt and the fields that apply
+};
+Q_ENUM_NS(LogFormat)
+
+//! What a Broker opened on a TaskStore does with tasks that were running or waiting to retry
+//! when the previous host died. Pending tasks are re-enqueued either way.
+enum class RecoveryPolicy {
+    Rerun, //!< run them again from attempt 1 (the default)
+    MarkFailed, //!< end them with `failed` ("interrupted") without running them
+};
+Q_ENUM_NS(RecoveryPolicy)
+
 } // namespace TaskConductor

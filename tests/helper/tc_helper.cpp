@@ -19,11 +19,14 @@
 //   cwd                    the working directory
 //   args ARG...            each argument between '<' and '>', one per line
 //   succeed-on N FILE      count runs in FILE; exit 1 until the Nth run, which exits 0
+//   record FILE TAG MS     append "TAG" as a line to FILE (one write, O_APPEND), print "TAG",
+//                          sleep MS milliseconds, then exit 0: a run that leaves a trace
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -210,6 +213,19 @@ int main(int argc, char **argv)
         }
         printLine(1, "run " + std::to_string(runs));
         return runs >= n ? 0 : 1;
+    }
+    if (mode == "record") {
+        const std::string tag = arg(1);
+        const long ms = std::atol(arg(2).c_str());
+        const int fd = open(arg(0).c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd < 0)
+            return 2;
+        const std::string line = tag + "\n";
+        writeAll(fd, line.data(), line.size());
+        close(fd);
+        printLine(1, tag);
+        usleep(useconds_t(ms * 1000));
+        return 0;
     }
     return usage();
 }

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: MIT
+#include "logfile.h"
+
+#include <taskconductor/rotatingfilesink.h>
+
+#include <QtCore/qfileinfo.h>
+
+namespace TaskConductor {
+
+namespace {
+constexpr qsizetype WriteThreshold = 64 * 1024; // bytes buffered before a write(2) anyway
+}
+
+QString rotatedLogName(const QString &path, int index)
+{
+    return path + QLatin1Char('.') + QString::number(index);
+}
+
+LogFile::LogFile(const QString &path, qint64 rotationBytes, int backups, ErrorReporter reporter)
+    : m_path(path)
+    , m_rotationBytes(std::max<qint64>(0, rotationBytes))
+    , m_backups(std::max(1, backups))
+    , m_reporter(std::move(reporter))
+    , m_file(path)
+{ }
+
+LogFile::~LogFile()
+{
+    close();
+}
+
+void LogFile::fail(const QString &message)
+{
+    m_failing = true;
+    m_buffer.clear();
+    if (m_file.isOpen())
+        m_file.close();
+    if (!m_reported && m_reporter) {
+        m_reported = true;
+        m_reporter(message);
+    }
+}
+
+bool LogFile::ensureOpen()
+{
+    if (m_file.isOpen())
+        return true;
+    // Unbuffered: our own buffer decides when write(2) happens, so a failure is seen at once.
+    // Devices (/dev/full, a FIFO) cannot seek, which Append would try.
+    const QFileInfo info(m_path);
+    m_regularFile = !info.exists() || info.isFile();
+    const QIODevice::OpenMode mode = m_regularFile
+            ? QIODevice::WriteOnly | QIODevice::Append | QIODevice::Unbuffered
+            : QIODevice::WriteOnly | QIODevice::Unbuffered;
+    if (!m_file.open(mode)) {
+        fail(QStringLiteral("log file '%1' cannot be opened: %2 (lines are dropped until it can)")
+                     .arg(m_path, m_file.errorString()));
+        return false;
+    }
+    m_size = m_regularFile ? m_file.size() : 0; // one stat per open; then the size is tracked
+    return true;
+}
+
+bool LogFile::writeBuffer()
+{
+    if (m_buffer.isEmpty())
+        return true;
+    const qint64 written = m_file.write(m_buffer);
+    if (written != m_buffer.size()) {
+        // Cut a partly written line off again, so the file never holds half a line.
+        if (written > 0 && m_regularFile)
+            m_file.resize(m_size);
+        fail(QStringLiteral("log file '%1' cannot be written: %2 (lines are dropped until it can)")
+                     .arg(m_path, m_file.errorString()));
+        return false;
+    }
+    m_size += written;
+    m_buffer.clear();
+    m_reported = false; // a write went through: the next failure is a new episode
+    return true;
+}
+
+void LogFile::rotate()
+{
+    m_file.close();
+    QFile::remove(rotatedLogName(m_path, m_backups));
+    for (int i = m_backups - 1; i >= 1; --i) {
+        const QString from = rotatedLogName(m_path, i);
+        if (QFile::exists(from))
+            QFile::rename(from, rotatedLogName(m_path, i + 1));
+    }
+    if (!QFile::rename(m_path, rotatedLogName(m_path, 1)) && QFile::exists(m_path)) {
+        // Keep appending to the old file rather than lose lines; say so once, and try again
+        // only after the next flush, not at every line.
+        m_rotationBlocked = true;
+        if (!m_rotationReported && m_reporter) {
+            m_rotationReported = true;
+            m_reporter(QStringLiteral("log file '%1' cannot be rotated to '%2'; it grows on")
+                               .arg(m_path, rotatedLogName(m_path, 1)));
+        }
+    } else {
+        m_rotationReported = false;
+    }
+    ensureOpen();
+}
+
+void LogFile::append(const QByteArray &line)
+{
+    if (m_failing || !ensureOpen())
+        return; // dropped: memory stays bounded while the file cannot be written
+    const qint64 total = m_size + m_buffer.size();
+    if (m_rotationBytes > 0 && m_regularFile && !m_rotationBlocked && total > 0
+        && total + line.size() > m_rotationBytes) {
+        if (!writeBuffer())
+            return;
+        rotate();
+        if (m_failing)
+            return;
+    }
+    m_buffer.append(line);
+    if (m_buffer.size() >= WriteThreshold)
+        writeBuffer();
+}
+
+void LogFile::flush()
+{
+    m_rotationBlocked = false;
+    if (m_failing) {
+        m_failing = false; // try again: the next append() reopens
+        if (m_file.isOpen())
+            m_file.close();
+        return;
+    }
+    if (m_file.isOpen() && m_regularFile && !QFile::exists(m_path)) {
+        // Deleted (or moved away) while open: what we write would vanish with the inode, so
+        // the buffer goes to a new file at the path instead.
+        m_file.close();
+        if (!m_reported && m_reporter) {
+            m_reported = true;
+            m_reporter(QStringLiteral("log file '%1' was deleted while open; it is created again")
+                               .arg(m_path));
+        }
+        if (!ensureOpen())
+            return;
+    }
+    if (m_file.isOpen())
+        writeBuffer();
+}
+
+void LogFile::close()
+{
+    flush();
+    if (m_file.isOpen())
+        m_file.close();
+}
+
+} // namespace TaskConductor

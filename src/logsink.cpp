@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: MIT
+#include <taskconductor/logsink.h>
+
+#include <QtCore/qstringlist.h>
+
+namespace TaskConductor {
+
+/*!
+    \class TaskConductor::LogEntry
+    A LogEntry lives for one dispatch only: it refers to the event instead of copying it, and
+    caches each format's line so that the global log, the per-task log, logLineHandler and the
+    host's own sinks share one formatting of the event.
+*/
+
+namespace {
+
+void appendPadded(QString &out, int value, int width)
+{
+    QChar digits[8];
+    for (int i = width - 1; i >= 0; --i) {
+        digits[i] = QChar(u'0' + value % 10);
+        value /= 10;
+    }
+    out.append(digits, width);
+}
+
+// ISO 8601 with milliseconds and the UTC offset, e.g. 2026-03-01T14:05:09.042+01:00. Written by
+// hand because it runs once per event and QDateTime::toString() parses a pattern each time.
+QString isoTimestamp(const QDateTime &timestamp)
+{
+    const QDate date = timestamp.date();
+    const QTime time = timestamp.time();
+    QString out;
+    out.reserve(29);
+    appendPadded(out, date.year(), 4);
+    out.append(u'-');
+    appendPadded(out, date.month(), 2);
+    out.append(u'-');
+    appendPadded(out, date.day(), 2);
+    out.append(u'T');
+    appendPadded(out, time.hour(), 2);
+    out.append(u':');
+    appendPadded(out, time.minute(), 2);
+    out.append(u':');
+    appendPadded(out, time.second(), 2);
+    out.append(u'.');
+    appendPadded(out, time.msec(), 3);
+    int offset = timestamp.offsetFromUtc() / 60;
+    out.append(offset < 0 ? u'-' : u'+');
+    offset = std::abs(offset);
+    appendPadded(out, offset / 60, 2);
+    out.append(u':');
+    appendPadded(out, offset % 60, 2);
+    return out;
+}
+
+bool needsEscape(char16_t c)
+{
+    return c < 0x20 || c == 0x7f || c == u'\\' || c == 0x85 || c == 0x2028 || c == 0x2029;
+}
+
+void appendEscaped(QString &out, QStringView text)
+{
+    for (const QChar ch : text) {
+        const char16_t c = ch.unicode();
+        if (!needsEscape(c)) {
+            out.append(ch);
+            continue;
+        }
+        switch (c) {
+        case u'\n':
+            out.append(u"\\n");
+            break;
+        case u'\r':
+            out.append(u"\\r");
+            break;
+        case u'\t':
+            out.append(u"\\t");
+            break;
+        case 0x1b:
+            out.append(u"\\e");
+            break;
+        case 0:
+            out.append(u"\\0");
+            break;
+        case u'\\':
+            out.append(u"\\\\");
+            break;
+        default:
+            // Other C0 controls, DEL, and the Unicode line breaks (NEL, LS, PS) that some
+            // viewers would show as a new line.
+            out.append(c > 0xff ? QStringLiteral("\\u%1").arg(uint(c), 4, 16, QLatin1Char('0'))
+                                : QStringLiteral("\\x%1").arg(uint(c), 2, 16, QLatin1Char('0')));
+            break;
+        }
+    }
+}
+
+} // namespace
+
+QDateTime logTimestampNow()
+{
+    // QDateTime::currentDateTime() converts through the time zone database on every call
+    // (glibc stats /etc/localtime each time); at many thousand events a second that dominates.
+    thread_local qint64 offsetValidUntil = 0;
+    thread_local int offsetSeconds = 0;
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    if (now >= offsetValidUntil || now < offsetValidUntil - 2000) {
+        offsetSeconds = QDateTime::fromMSecsSinceEpoch(now).offsetFromUtc();
+        offsetValidUntil = now + 1000;
+    }
+    return QDateTime::fromMSecsSinceEpoch(now, Qt::OffsetFromUTC, offsetSeconds);
+}
+
+QString escapeControlCharacters(const QString &text)
+{
+    QString out;
+    out.reserve(text.size());
+    appendEscaped(out, text);
+    return out;
+}
+
+namespace {
+
+void appendJsonString(QString &out, QStringView text)
+{
+    out.append(u'"');
+    for (const QChar ch : text) {
+        const char16_t c = ch.unicode();
+        switch (c) {
+        case u'"':
+            out.append(u"\\\"");
+            break;
+        case u'\\':
+            out.append(u"\\\\");
+            break;
+        case u'\n':
+            out.append(u"\\n");
+            break;
+        case u'\r':
+            out.append(u"\\r");
+            break;
+        case u'\t':
+            out.append(u"\\t");
+            break;
+        default:
+            // Other controls, and the Unicode line breaks, as \uXXXX: still one physical line.
+            if (c < 0x20 || c == 0x7f || c == 0x85 || c == 0x2028 || c == 0x2029)
+                out.append(QStringLiteral("\\u%1").arg(uint(c), 4, 16, QLatin1Char('0')));
+            else
+                out.append(ch);
+        }
+    }
+    out.append(u'"');
+}
+
+void appendJsonKey(QString &out, QLatin1String key)
+{
+    out.append(u",\"");
+    out.append(key);
+    out.append(u"\":");
+}
+
+void appendJsonField(QString &out, QLatin1String key, qint64 value)
+{
+    appendJsonKey(out, key);
+    out.append(QString::number(value));
+}
+
+void appendJsonField(QString &out, QLatin1String key, QStringView value)
+{
+    appendJsonKey(out, key);
+    appendJsonString(out, value);
+}
+
+// The fields of TaskEvent::toJson() plus "ts" and "stream", written directly: building a
+// QJsonObject per event costs several times more than the line itself.
+QString jsonLine(const TaskEvent &event, const QDateTime &timestamp)
+{
+    QString out;
+    out.reserve(96 + event.line().size());
+    out.append(u"{\"ts\":\"");
+    out.append(isoTimestamp(timestamp));
+    out.append(u'"');
+    appendJsonField(out, QLatin1String("id"), qint64(event.taskId()));
+    appendJsonField(out, QLatin1String("event"), TaskEvent::kindName(event.kind()));
+    appendJsonField(out, QLatin1String("attempt"), event.attempt());
+    switch (event.kind()) {
+    case EventKind::Started: {
+        appendJsonKey(out, QLatin1String("command"));
+        out.append(u'[');
+        const QStringList command = event.command();
+        for (qsizetype i = 0; i < command.size(); ++i) {
+            if (i > 0)
+                out.append(u',');
+            appendJsonString(out, command.at(i));
+        }
+        out.append(u']');
+        appendJsonField(out, QLatin1String("workdir"), event.workingDirectory());
+        break;
+    }
+    case EventKind::Stdout:
+    case EventKind::Stderr:
+        appendJsonField(out, QLatin1String("stream"), TaskEvent::kindName(event.kind()));
+        appendJsonField(out, QLatin1String("line"), event.line());
+        break;
+    case EventKind::Finished:
+    case EventKind::Failed:
+        appendJsonField(out, QLatin1String("exitCode"), event.exitCode());
+        appendJsonField(out, QLatin1String("durationMs"), event.durationMs());
+        if (!event.message().isEmpty())
+            appendJsonField(out, QLatin1String("message"), event.message());
+        break;
+    case EventKind::Canceled:
+    case EventKind::Timeout:
+        appendJsonField(out, QLatin1String("durationMs"), event.durationMs());
+        break;
+    case EventKind::Retrying:
+        appendJsonField(out, QLatin1String("exitCode"), event.exitCode());
+        appendJsonField(out, QLatin1String("delayMs"), event.delayMs());
+        break;
+    case EventKind::InternalError:
+        appendJsonField(out, QLatin1String("message"), event.message());
+        appendJsonKey(out, QLatin1String("terminal"));
+        out.append(event.isTerminal() ? QLatin1String("true") : QLatin1String("false"));
+        break;
+    }
+    out.append(u'}');
+    return out;
+}
+
+} // namespace
+
+QString formatLogLine(const TaskEvent &event, const QDateTime &timestamp, LogFormat format)
+{
+    if (format == LogFormat::JsonLines)
+        return jsonLine(event, timestamp);
+    const QString description = event.description();
+    QString out = isoTimestamp(timestamp);
+    out.reserve(out.size() + description.size() + 32);
+    out.append(u' ');
+    out.append(QString::number(event.taskId()));
+    out.append(u' ');
+    out.append(TaskEvent::kindName(event.kind()));
+    out.append(u' ');
+    appendEscaped(out, description);
+    return out;
+}
+
+LogEntry::LogEntry(const TaskEvent &event, const QDateTime &timestamp,
+                   const QString &perTaskLogPath)
+    : m_event(event)
+    , m_timestamp(timestamp)
+    , m_perTaskLogPath(perTaskLogPath)
+{ }
+
+const QString &LogEntry::line(LogFormat format) const
+{
+    std::optional<QString> &cached = m_lines[format == LogFormat::JsonLines ? 1 : 0];
+    if (!cached)
+        cached = formatLogLine(m_event, m_timestamp, format);
+    return *cached;
+}
+
+const QByteArray &LogEntry::utf8Line(LogFormat format) const
+{
+    std::optional<QByteArray> &cached = m_utf8Lines[format == LogFormat::JsonLines ? 1 : 0];
+    if (!cached) {
+        cached = line(format).toUtf8();
+        cached->append('\n');
+    }
+    return *cached;
+}
+
+LogSink::~LogSink() = default;
+
+void LogSink::setErrorReporter(std::function<void(const QString &)> reporter)
+{
+    m_errorReporter = std::move(reporter);
+}
+
+void LogSink::reportError(const QString &message) const
+{
+    if (m_errorReporter)
+        m_errorReporter(message);
+}
+
+} // namespace TaskConductor

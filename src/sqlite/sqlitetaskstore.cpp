@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: MIT
+#include <taskconductor/sqlitetaskstore.h>
+
+#include <QtSql/qsqldatabase.h>
+#include <QtSql/qsqldriver.h>
+#include <QtSql/qsqlerror.h>
+#include <QtSql/qsqlquery.h>
+
+#include <QtCore/qmetaobject.h>
+
+namespace TaskConductor {
+
+/*!
+    \class TaskConductor::SqliteTaskStore
+    One table, one row per task; the row is updated in place as the task moves on, so the file
+    grows with the number of tasks, not of events. Writes go into a transaction that is opened
+    by the first record and committed by flush(): the Broker commits after every terminal event
+    (so a task the store shows as ended is never rerun) and at least every ~200 ms.
+*/
+
+namespace {
+
+constexpr int SchemaVersion = 1;
+
+QString stateName(TaskState state)
+{
+    switch (state) {
+    case TaskState::Pending:
+        return QStringLiteral("pending");
+    case TaskState::Running:
+    case TaskState::Stopping:
+        return QStringLiteral("running");
+    case TaskState::RetryWait:
+        return QStringLiteral("retryWait");
+    case TaskState::Done:
+        return QStringLiteral("done");
+    }
+    return QString();
+}
+
+TaskState stateFromName(const QString &name)
+{
+    if (name == QLatin1String("running"))
+        return TaskState::Running;
+    if (name == QLatin1String("retryWait"))
+        return TaskState::RetryWait;
+    if (name == QLatin1String("done"))
+        return TaskState::Done;
+    return TaskState::Pending;
+}
+
+std::optional<EventKind> kindFromName(const QString &name)
+{
+    const QMetaEnum kinds = QMetaEnum::fromType<EventKind>();
+    for (int i = 0; i < kinds.keyCount(); ++i) {
+        const auto kind = EventKind(kinds.value(i));
+        if (TaskEvent::kindName(kind) == name)
+            return kind;
+    }
+    return std::nullopt;
+}
+
+QVariant msecs(const QDateTime &at)
+{
+    return at.isValid() ? QVariant(at.toMSecsSinceEpoch()) : QVariant();
+}
+
+QDateTime fromMsecs(const QVariant &value)
+{
+    return value.isNull() ? QDateTime() : QDateTime::fromMSecsSinceEpoch(value.toLongLong());
+}
+
+const char *const Columns = "id, descriptor, state, outcome, attempts, exit_code, duration_ms, "
+                            "message, enqueued_at, started_at, ended_at";
+
+} // namespace
+
+class SqliteTaskStorePrivate
+{
+public:
+    QString path;
+    QString connectionName;
+    QString error;
+    QSqlDatabase db;
+    std::optional<QSqlQuery> insertTask, markStarted, markRetrying, markEnded;
+    bool inTransaction = false;
+
+    bool fail(const QString &what, const QSqlError &sqlError)
+    {
+        error = QStringLiteral("%1 (task store '%2'): %3").arg(what, path, sqlError.text());
+        return false;
+    }
+    bool exec(const QString &sql)
+    {
+        QSqlQuery query(db);
+        if (!query.exec(sql))
+            return fail(QStringLiteral("'%1' failed").arg(sql), query.lastError());
+        return true;
+    }
+    bool prepare(std::optional<QSqlQuery> &query, const QString &sql)
+    {
+        query.emplace(db);
+        if (!query->prepare(sql))
+            return fail(QStringLiteral("preparing '%1' failed").arg(sql), query->lastError());
+        return true;
+    }
+    bool begin()
+    {
+        if (inTransaction)
+            return true;
+        if (!db.transaction())
+            return fail(QStringLiteral("beginning a transaction failed"), db.lastError());
+        inTransaction = true;
+        return true;
+    }
+    bool run(QSqlQuery &query)
+    {
+        if (!begin())
+            return false;
+        if (!query.exec())
+            return fail(QStringLiteral("writing failed"), query.lastError());
+        return true;
+    }
+    void close()
+    {
+        insertTask.reset();
+        markStarted.reset();
+        markRetrying.reset();
+        markEnded.reset();
+        if (db.isOpen())
+            db.close();
+    }
+    QList<StoredTask> select(const QString &where, const QVariantList &values);
+};
+
+QList<StoredTask> SqliteTaskStorePrivate::select(const QString &tail, const QVariantList &values)
+{
+    QList<StoredTask> tasks;
+    if (!db.isOpen())
+        return tasks;
+    QSqlQuery query(db);
+    query.setForwardOnly(true);
+    if (!query.prepare(
+                QStringLiteral("SELECT %1 FROM tasks %2").arg(QLatin1String(Columns), tail))) {
+        fail(QStringLiteral("reading failed"), query.lastError());
+        return tasks;
+    }
+    for (const QVariant &value : values)
+        query.addBindValue(value);
+    if (!query.exec()) {
+        fail(QStringLiteral("reading failed"), query.lastError());
+        return tasks;
+    }
+    while (query.next()) {
+        StoredTask task;
+        task.id = query.value(0).toULongLong();
+        const std::optional<TaskDescriptor> descriptor =
+                TaskStore::descriptorFromJson(query.value(1).toByteArray());
+        if (!descriptor) {
+            error = QStringLiteral("task %1 in '%2' has an unreadable descriptor; skipped")
+                            .arg(task.id)
+                            .arg(path);
+            continue;
+        }
+        task.descriptor = *descriptor;
+        task.state = stateFromName(query.value(2).toString());
+        task.outcome = kindFromName(query.value(3).toString());
+        task.attempts = query.value(4).toInt();
+        task.exitCode = query.value(5).toInt();
+        task.durationMs = query.value(6).toLongLong();
+        task.message = query.value(7).toString();
+        task.enqueuedAt = fromMsecs(query.value(8));
+        task.startedAt = fromMsecs(query.value(9));
+        task.endedAt = fromMsecs(query.value(10));
+        tasks.append(task);
+    }
+    return tasks;
+}
+
+SqliteTaskStore::SqliteTaskStore(const QString &path)
+    : d(std::make_unique<SqliteTaskStorePrivate>())
+{
+    d->path = path;
+    d->connectionName = QStringLiteral("taskconductor-store-%1").arg(quintptr(this), 0, 16);
+}
+
+SqliteTaskStore::~SqliteTaskStore()
+{
+    flush();
+    d->close();
+    d->db = QSqlDatabase();
+    if (QSqlDatabase::contains(d->connectionName))
+        QSqlDatabase::removeDatabase(d->connectionName);
+}
+
+QString SqliteTaskStore::path() const
+{
+    return d->path;
+}
+
+bool SqliteTaskStore::isOpen() const
+{
+    return d->db.isOpen() && d->markEnded.has_value();
+}
+
+QString SqliteTaskStore::errorString() const
+{
+    return d->error;
+}
+
+bool SqliteTaskStore::open()
+{
+    if (isOpen())
+        return true;
+    if (!QSqlDatabase::isDriverAvailable(QStringLiteral("QSQLITE"))) {
+        d->error = QStringLiteral("cannot open task store '%1': the Qt SQLite driver (QSQLITE) "
+                                  "is not installed")
+                           .arg(d->path);
+        return false;
+    }
+    if (!QSqlDatabase::contains(d->connectionName))
+        d->db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), d->connectionName);
+    d->db.setDatabaseName(d->path);
+    if (!d->db.open())
+        return d->fail(QStringLiteral("cannot open"), d->db.lastError());
+
+    // SQLite opens lazily: a file that is not a database shows up at the first statement.
+    QSqlQuery version(d->db);
+    if (!version.exec(QStringLiteral("PRAGMA user_version")) || !version.next()) {
+        d->fail(QStringLiteral("cannot read (not an SQLite database, or corrupt)"),
+                version.lastError());
+        d->close();
+        return false;
+    }
+    const int stored = version.value(0).toInt();
+    version.finish();
+    if (stored > SchemaVersion) {
+        d->error = QStringLiteral("task store '%1' has schema version %2; this version of "
+                                  "TaskConductor reads up to %3")
+                           .arg(d->path)
+                           .arg(stored)
+                           .arg(SchemaVersion);
+        d->close();
+        return false;
+    }
+    const bool ok = d->exec(QStringLiteral("PRAGMA journal_mode=WAL"))
+            && d->exec(QStringLiteral("PRAGMA synchronous=NORMAL"))
+            && d->exec(QStringLiteral("PRAGMA busy_timeout=5000"))
+            && d->exec(QStringLiteral(
+                    "CREATE TABLE IF NOT EXISTS tasks (id INTEGER PRIMARY KEY, descriptor TEXT "
+                    "NOT NULL, name TEXT, state TEXT NOT NULL, outcome TEXT, attempts INTEGER "
+                    "NOT NULL DEFAULT 0, exit_code INTEGER NOT NULL DEFAULT 0, duration_ms "
+                    "INTEGER NOT NULL DEFAULT 0, message TEXT, enqueued_at INTEGER, started_at "
+                    "INTEGER, ended_at INTEGER)"))
+            && d->exec(QStringLiteral("CREATE INDEX IF NOT EXISTS tasks_by_state ON tasks "
+                                      "(state, id)"))
+            && d->exec(QStringLiteral("PRAGMA user_version=%1").arg(SchemaVersion))
+            && d->prepare(d->insertTask,
+                          QStringLiteral("INSERT INTO tasks (id, descriptor, name, state, "
+                                         "enqueued_at) VALUES (?, ?, ?, 'pending', ?) ON "
+                                         "CONFLICT(id) DO UPDATE SET state = 'pending'"))
+            && d->prepare(d->markStarted,
+                          QStringLiteral("UPDATE tasks SET state = 'running', attempts = ?, "
+                                         "started_at = COALESCE(started_at, ?) WHERE id = ?"))
+            && d->prepare(d->markRetrying,
+                          QStringLiteral("UPDATE tasks SET state = 'retryWait', attempts = ?, "
+                                         "exit_code = ? WHERE id = ?"))
+            && d->prepare(d->markEnded,
+                          QStringLiteral("UPDATE tasks SET state = 'done', outcome = ?, attempts "
+                                         "= MAX(attempts, ?), exit_code = ?, duration_ms = ?, "
+                                         "message = ?, ended_at = ? WHERE id = ?"));
+    if (!ok) {
+        if (d->error.contains(QLatin1String("not a database"))
+            || d->error.contains(QLatin1String("malformed")))
+            d->error.prepend(QStringLiteral("corrupt task store: "));
+        d->close();
+        return false;
+    }
+    d->error.clear();
+    return true;
+}
+
+bool SqliteTaskStore::recordEnqueued(TaskId id, const TaskDescriptor &task, const QDateTime &at)
+{
+    if (!isOpen())
+        return d->fail(QStringLiteral("not open"), QSqlError());
+    QSqlQuery &q = *d->insertTask;
+    q.bindValue(0, qint64(id));
+    q.bindValue(1, QString::fromUtf8(descriptorToJson(task)));
+    q.bindValue(2, task.name().isEmpty() ? QVariant() : QVariant(task.name()));
+    q.bindValue(3, msecs(at));
+    return d->run(q);
+}
+
+bool SqliteTaskStore::recordEvent(const TaskEvent &event, const QDateTime &at)
+{
+    if (!isOpen())
+        return d->fail(QStringLiteral("not open"), QSqlError());
+    const qint64 id = qint64(event.taskId());
+    if (event.isTerminal()) {
+        QSqlQuery &q = *d->markEnded;
+        q.bindValue(0, TaskEvent::kindName(event.kind()));
+        q.bindValue(1, event.attempt());
+        q.bindValue(2, event.exitCode());
+        q.bindValue(3, event.durationMs());
+        q.bindValue(4, event.message().isEmpty() ? QVariant() : QVariant(event.message()));
+        q.bindValue(5, msecs(at));
+        q.bindValue(6, id);
+        return d->run(q);
+    }
+    if (event.kind() == EventKind::Started) {
+        QSqlQuery &q = *d->markStarted;
+        q.bindValue(0, event.attempt());
+        q.bindValue(1, msecs(at));
+        q.bindValue(2, id);
+        return d->run(q);
+    }
+    if (event.kind() == EventKind::Retrying) {
+        QSqlQuery &q = *d->markRetrying;
+        q.bindValue(0, event.attempt());
+        q.bindValue(1, event.exitCode());
+        q.bindValue(2, id);
+        return d->run(q);
+    }
+    return true;
+}
+
+bool SqliteTaskStore::flush()
+{
+    if (!d->inTransaction)
+        return true;
+    d->inTransaction = false;
+    if (!d->db.commit()) {
+        const QSqlError error = d->db.lastError();
+        d->db.rollback();
+        return d->fail(QStringLiteral("committing failed"), error);
+    }
+    return true;
+}
+
+QList<StoredTask> SqliteTaskStore::unfinishedTasks()
+{
+    return d->select(QStringLiteral("WHERE state != 'done' ORDER BY id"), {});
+}
+
+TaskId SqliteTaskStore::highestTaskId()
+{
+    if (!isOpen())
+        return 0;
+    QSqlQuery query(d->db);
+    if (!query.exec(QStringLiteral("SELECT MAX(id) FROM tasks")) || !query.next())
+        return 0;
+    return query.value(0).toULongLong();
+}
+
+QList<StoredTask> SqliteTaskStore::history(const HistoryQuery &query)
+{
+    QStringList conditions;
+    QVariantList values;
+    if (query.state) {
+        conditions.append(QStringLiteral("state = ?"));
+        values.append(stateName(*query.state));
+    }
+    if (query.outcome) {
+        conditions.append(QStringLiteral("outcome = ?"));
+        values.append(TaskEvent::kindName(*query.outcome));
+    }
+    QString tail;
+    if (!conditions.isEmpty())
+        tail = QStringLiteral("WHERE ") + conditions.join(QStringLiteral(" AND ")) + u' ';
+    tail += QStringLiteral("ORDER BY id DESC LIMIT ?");
+    values.append(std::max(0, query.limit));
+    return d->select(tail, values);
+}
+
+} // namespace TaskConductor

@@ -1,0 +1,645 @@
+// SPDX-License-Identifier: MIT
+// The log sinks: the pure formatter, rotation naming, the rotating file sink on its own, and
+// the Broker's logs end to end (global log, per-task logs, handlers, errors, flushing).
+#include "testsupport.h"
+
+#include <taskconductor/broker.h>
+#include <taskconductor/logsink.h>
+#include <taskconductor/rotatingfilesink.h>
+
+#include <QtCore/qfileinfo.h>
+#include <QtCore/qjsonarray.h>
+#include <QtCore/qjsondocument.h>
+#include <QtCore/qjsonobject.h>
+#include <QtCore/qtemporarydir.h>
+#include <QtCore/qthread.h>
+#include <QtTest/qsignalspy.h>
+#include <QtTest/qtest.h>
+
+#include <unistd.h>
+
+using namespace TaskConductor;
+using namespace TestSupport;
+
+namespace {
+constexpr int Wait = 10000;
+
+QByteArray readAll(const QString &path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+// What a Broker's global log holds across its rotations, oldest first.
+QByteArray readRotated(const QString &path, int backups)
+{
+    QByteArray all;
+    for (int i = backups; i >= 1; --i)
+        all += readAll(rotatedLogName(path, i));
+    return all + readAll(path);
+}
+
+QDateTime fixedTime(int offsetSeconds)
+{
+    return QDateTime(QDate(2026, 3, 1), QTime(14, 5, 9, 42), Qt::OffsetFromUTC, offsetSeconds);
+}
+
+// A host's own sink: keeps what it is given, to compare with the other paths.
+class CollectingSink : public LogSink
+{
+public:
+    QList<TaskEvent> events;
+    QStringList textLines;
+    int flushes = 0;
+    void write(const LogEntry &entry) override
+    {
+        events.append(entry.event());
+        textLines.append(entry.line(LogFormat::Text));
+    }
+    void flush() override { ++flushes; }
+};
+
+// Throws at its first event, then behaves.
+class ThrowingSink : public LogSink
+{
+public:
+    bool thrown = false;
+    void write(const LogEntry &) override
+    {
+        if (!std::exchange(thrown, true))
+            throw std::runtime_error("sink exploded");
+    }
+};
+
+QList<TaskEvent> internalErrorsOf(const QList<TaskEvent> &events)
+{
+    QList<TaskEvent> out;
+    for (const TaskEvent &e : events)
+        if (e.kind() == EventKind::InternalError)
+            out.append(e);
+    return out;
+}
+
+} // namespace
+
+class tst_Logging : public QObject
+{
+    Q_OBJECT
+
+private:
+    QByteArray m_marker;
+
+    BrokerConfig config() const
+    {
+        BrokerConfig c;
+        c.maxConcurrentTasks = 4;
+        c.killGraceSeconds = 0.3;
+        const int eq = m_marker.indexOf('=');
+        c.defaultEnvironment.insert(QString::fromLatin1(m_marker.left(eq)),
+                                    QString::fromLatin1(m_marker.mid(eq + 1)));
+        return c;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        m_marker = "TC_TEST_MARKER=tst_logging-"
+                + QByteArray::number(QCoreApplication::applicationPid());
+        QVERIFY(QFile::exists(helper()));
+    }
+
+    void cleanup() { QTRY_COMPARE_WITH_TIMEOUT(processesWithMarker(m_marker), QList<int>(), Wait); }
+
+    // --- the pure formatter ----------------------------------------------------------------
+
+    void textLine_data()
+    {
+        QTest::addColumn<TaskEvent>("event");
+        QTest::addColumn<int>("offset");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("finished, +01:00")
+                << TaskEvent::finished(7, 1, 12) << 3600
+                << "2026-03-01T14:05:09.042+01:00 7 finished finished (exit 0) in 12 ms";
+        QTest::newRow("stdout, UTC")
+                << TaskEvent::output(3, 2, OutputChannel::Stdout, "hello world") << 0
+                << "2026-03-01T14:05:09.042+00:00 3 stdout hello world";
+        QTest::newRow("failed, -05:30")
+                << TaskEvent::failed(12, 3, 2, 40, "boom") << -(5 * 3600 + 1800)
+                << "2026-03-01T14:05:09.042-05:30 12 failed failed (exit 2) in 40 ms: boom";
+        QTest::newRow("retrying") << TaskEvent::retrying(4, 1, 1, 250) << 0
+                                  << "2026-03-01T14:05:09.042+00:00 4 retrying attempt 1 "
+                                     "failed (exit 1); retrying in 250 ms";
+    }
+    void textLine()
+    {
+        QFETCH(TaskEvent, event);
+        QFETCH(int, offset);
+        QFETCH(QString, expected);
+        QCOMPARE(formatLogLine(event, fixedTime(offset), LogFormat::Text), expected);
+    }
+
+    void controlCharactersAreEscaped_data()
+    {
+        QTest::addColumn<QString>("output");
+        QTest::addColumn<QString>("escaped");
+        QTest::newRow("newline") << QString("a\nfake 2026 line") << "a\\nfake 2026 line";
+        QTest::newRow("carriage return") << QString("50%\r100%") << "50%\\r100%";
+        QTest::newRow("escape") << QString("\x1b[31mred\x1b[0m") << "\\e[31mred\\e[0m";
+        QTest::newRow("nul") << QString::fromLatin1("a\0b", 3) << "a\\0b";
+        QTest::newRow("tab and bell") << QString("a\tb\x07") << "a\\tb\\x07";
+        QTest::newRow("backslash") << QString("C:\\n") << "C:\\\\n";
+        QTest::newRow("unicode line separator") << QString::fromUtf16(u"a\u2028b") << "a\\u2028b";
+        QTest::newRow("plain unicode")
+                << QString::fromUtf8("grüße ✓") << QString::fromUtf8("grüße ✓");
+    }
+    void controlCharactersAreEscaped()
+    {
+        QFETCH(QString, output);
+        QFETCH(QString, escaped);
+        QCOMPARE(escapeControlCharacters(output), escaped);
+        const QString line = formatLogLine(TaskEvent::output(1, 1, OutputChannel::Stderr, output),
+                                           fixedTime(0), LogFormat::Text);
+        QVERIFY(line.endsWith(escaped));
+        for (const QChar c : line)
+            QVERIFY2(c.unicode() >= 0x20 && c.unicode() != 0x7f, qPrintable(line));
+    }
+
+    void jsonLine_data()
+    {
+        QTest::addColumn<TaskEvent>("event");
+        QTest::addColumn<QJsonObject>("expected");
+        const QString ts = "2026-03-01T14:05:09.042+01:00";
+        QTest::newRow("started") << TaskEvent::started(5, 2, { "/bin/echo", "a b" }, "/w")
+                                 << QJsonObject { { "ts", ts },
+                                                  { "id", 5 },
+                                                  { "event", "started" },
+                                                  { "attempt", 2 },
+                                                  { "command", QJsonArray { "/bin/echo", "a b" } },
+                                                  { "workdir", "/w" } };
+        QTest::newRow("stderr") << TaskEvent::output(5, 1, OutputChannel::Stderr, "x\n\x1b y")
+                                << QJsonObject { { "ts", ts },           { "id", 5 },
+                                                 { "event", "stderr" },  { "attempt", 1 },
+                                                 { "stream", "stderr" }, { "line", "x\n\x1b y" } };
+        QTest::newRow("failed") << TaskEvent::failed(6, 3, -11, 99, "crashed")
+                                << QJsonObject { { "ts", ts },
+                                                 { "id", 6 },
+                                                 { "event", "failed" },
+                                                 { "attempt", 3 },
+                                                 { "exitCode", -11 },
+                                                 { "durationMs", 99 },
+                                                 { "message", "crashed" } };
+        QTest::newRow("retrying") << TaskEvent::retrying(
+                6, 1, 4,
+                1500) << QJsonObject { { "ts", ts },     { "id", 6 },       { "event", "retrying" },
+                                       { "attempt", 1 }, { "exitCode", 4 }, { "delayMs", 1500 } };
+    }
+    void jsonLine()
+    {
+        QFETCH(TaskEvent, event);
+        QFETCH(QJsonObject, expected);
+        const QString line = formatLogLine(event, fixedTime(3600), LogFormat::JsonLines);
+        QVERIFY(!line.contains('\n') && !line.contains('\r') && !line.contains(QChar(0x1b)));
+        const QJsonDocument doc = QJsonDocument::fromJson(line.toUtf8());
+        QCOMPARE(doc.object(), expected);
+    }
+
+    // The log's JSON is written by hand for speed; it must say what TaskEvent::toJson() says.
+    void jsonLineAgreesWithToJson_data()
+    {
+        QTest::addColumn<TaskEvent>("event");
+        const QString nasty = QString::fromUtf16(u"q\"b\\s/\n\r\t\x01\x1b\x7f\u2028 ✓");
+        QTest::newRow("started") << TaskEvent::started(1, 1, { "/bin/x", nasty, "" }, nasty);
+        QTest::newRow("stdout") << TaskEvent::output(2, 1, OutputChannel::Stdout, nasty);
+        QTest::newRow("stderr empty") << TaskEvent::output(2, 1, OutputChannel::Stderr, "");
+        QTest::newRow("finished") << TaskEvent::finished(3, 2, 1234567890123);
+        QTest::newRow("failed") << TaskEvent::failed(4, 1, -9, 10, nasty);
+        QTest::newRow("failed, no message") << TaskEvent::failed(4, 1, 2, 10);
+        QTest::newRow("canceled") << TaskEvent::canceled(5, 0, 0);
+        QTest::newRow("timeout") << TaskEvent::timeout(6, 3, 99);
+        QTest::newRow("retrying") << TaskEvent::retrying(7, 2, 1, 500);
+        QTest::newRow("internalError") << TaskEvent::internalError(0, 0, nasty, false);
+        QTest::newRow("rejected") << TaskEvent::internalError(8, 0, "queue full", true);
+    }
+    void jsonLineAgreesWithToJson()
+    {
+        QFETCH(TaskEvent, event);
+        const QString line = formatLogLine(event, fixedTime(-3600), LogFormat::JsonLines);
+        QVERIFY(!line.contains('\n') && !line.contains('\r') && !line.contains(QChar(0x2028)));
+        QJsonParseError error;
+        QJsonObject parsed = QJsonDocument::fromJson(line.toUtf8(), &error).object();
+        QCOMPARE(error.error, QJsonParseError::NoError);
+        QCOMPARE(parsed.take("ts").toString(), QString("2026-03-01T14:05:09.042-01:00"));
+        if (event.kind() == EventKind::Stdout || event.kind() == EventKind::Stderr)
+            QCOMPARE(parsed.take("stream").toString(), TaskEvent::kindName(event.kind()));
+        QCOMPARE(parsed, event.toJson());
+    }
+
+    void entryFormatsOncePerFormat()
+    {
+        const TaskEvent event = TaskEvent::finished(1, 1, 5);
+        const LogEntry entry(event, fixedTime(0), {});
+        const QString &first = entry.line(LogFormat::Text);
+        const QString &second = entry.line(LogFormat::Text);
+        QCOMPARE(&first, &second); // cached, not formatted again
+        QCOMPARE(entry.utf8Line(LogFormat::Text), first.toUtf8() + '\n');
+        QVERIFY(entry.line(LogFormat::JsonLines).startsWith('{'));
+    }
+
+    void rotationNames()
+    {
+        QCOMPARE(rotatedLogName("/var/log/tc.log", 1), QString("/var/log/tc.log.1"));
+        QCOMPARE(rotatedLogName("tc.log", 12), QString("tc.log.12"));
+    }
+
+    // --- the rotating file sink on its own ---------------------------------------------------
+
+    void rotationLosesNoLine_data()
+    {
+        QTest::addColumn<int>("backups");
+        QTest::newRow("every file kept") << 1000;
+        QTest::newRow("three backups") << 3;
+        QTest::newRow("one backup (the default)") << 1;
+    }
+    void rotationLosesNoLine()
+    {
+        QFETCH(int, backups);
+        QTemporaryDir dir;
+        const QString path = dir.filePath("tc.log");
+        const qint64 limit = 1000;
+        QByteArray expected;
+        {
+            RotatingFileSink sink(path, LogFormat::Text, limit, backups);
+            for (int i = 0; i < 400; ++i) {
+                // Lengths vary, and one line is longer than the whole limit.
+                const QString text = i == 200 ? QString(1500, 'L') : QString(i % 37, 'x');
+                const TaskEvent event = TaskEvent::output(1, 1, OutputChannel::Stdout, text);
+                const LogEntry entry(event, fixedTime(0), {});
+                expected += entry.utf8Line(LogFormat::Text);
+                sink.write(entry);
+                if (i % 50 == 0)
+                    sink.flush();
+            }
+        }
+        const QByteArray all = readRotated(path, backups);
+        QVERIFY(!QFile::exists(rotatedLogName(path, backups + 1)));
+        if (backups >= 1000) {
+            QCOMPARE(all, expected); // nothing lost, nothing duplicated, in order
+        } else {
+            QVERIFY(all.size() < expected.size());
+            QVERIFY(expected.endsWith(all)); // the newest lines, whole
+            QVERIFY(all.isEmpty() || expected.at(expected.size() - all.size() - 1) == '\n');
+        }
+        for (int i = 0; i <= std::min(backups, 60); ++i) {
+            const QString name = i == 0 ? path : rotatedLogName(path, i);
+            if (!QFile::exists(name))
+                continue;
+            const QByteArray content = readAll(name);
+            QVERIFY2(content.endsWith('\n'), qPrintable(name)); // no line is split
+            QVERIFY2(content.size() <= limit || content.count('\n') == 1, qPrintable(name));
+        }
+    }
+
+    void failedRotationKeepsEveryLine()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("tc.log");
+        // A non-empty directory where the backup should go: neither remove() nor rename() works.
+        QVERIFY(QDir().mkpath(rotatedLogName(path, 1) + "/occupied"));
+        QStringList errors;
+        QByteArray expected;
+        {
+            RotatingFileSink sink(path, LogFormat::Text, 500, 1);
+            sink.setErrorReporter([&](const QString &m) { errors.append(m); });
+            for (int i = 0; i < 300; ++i) {
+                const TaskEvent event = TaskEvent::output(1, 1, OutputChannel::Stdout, "abc");
+                const LogEntry entry(event, fixedTime(0), {});
+                expected += entry.utf8Line(LogFormat::Text);
+                sink.write(entry);
+                if (i % 30 == 0)
+                    sink.flush(); // a new attempt after each flush, still failing
+            }
+        }
+        QCOMPARE(readAll(path), expected); // grew past the limit, but lost nothing
+        QCOMPARE(errors.size(), 1);
+        QVERIFY2(errors.first().contains("cannot be rotated"), qPrintable(errors.first()));
+    }
+
+    void sinkErrorsAreReportedOnce()
+    {
+        QStringList errors;
+        RotatingFileSink sink("/dev/full");
+        sink.setErrorReporter([&](const QString &m) { errors.append(m); });
+        const TaskEvent event = TaskEvent::output(1, 1, OutputChannel::Stdout, "x");
+        for (int round = 0; round < 5; ++round) {
+            for (int i = 0; i < 100; ++i)
+                sink.write(LogEntry(event, fixedTime(0), {}));
+            sink.flush(); // fails, then the next flush reopens and fails again
+        }
+        QCOMPARE(errors.size(), 1);
+        QVERIFY2(errors.first().contains("/dev/full"), qPrintable(errors.first()));
+    }
+
+    // --- through the Broker ------------------------------------------------------------------
+
+    void logLineHandlerMatchesGlobalLogByteForByte_data()
+    {
+        QTest::addColumn<LogFormat>("format");
+        QTest::addColumn<qint64>("rotationBytes");
+        QTest::newRow("text") << LogFormat::Text << qint64(0);
+        QTest::newRow("json") << LogFormat::JsonLines << qint64(0);
+        QTest::newRow("text, rotating") << LogFormat::Text << qint64(4096);
+        QTest::newRow("json, rotating") << LogFormat::JsonLines << qint64(4096);
+    }
+    void logLineHandlerMatchesGlobalLogByteForByte()
+    {
+        QFETCH(LogFormat, format);
+        QFETCH(qint64, rotationBytes);
+        QTemporaryDir dir;
+        QStringList handed;
+        QList<TaskEvent> events;
+        BrokerConfig c = config();
+        c.globalLogPath = dir.filePath("global.log");
+        c.logFormat = format;
+        c.logRotationBytes = rotationBytes;
+        c.logRotationBackups = 1000;
+        c.logLineHandler = [&](const QString &line) { handed.append(line); };
+        c.extraLogHandler = [&](const TaskEvent &e) { events.append(e); };
+        Recorder r;
+        {
+            Broker broker(c);
+            QSignalSpy idle(&broker, &Broker::idle);
+            broker.enqueue(helperTask({ "lines", "200", "out" }), r.handler());
+            broker.enqueue(helperTask({ "err-lines", "50" }), r.handler());
+            // Child output that would forge log lines if it were written raw.
+            broker.enqueue(
+                    helperTask({ "bytes", "610a3230323620666f7267656400621b5b33316d0d6f6b0a" }),
+                    r.handler());
+            broker.enqueue(helperTask({ "exit", "3" }), r.handler());
+            // An argument with a line break shows in the started event's description.
+            broker.enqueue(helperTask({ "args", "x\n2026-01-01T00:00:00.000+00:00 99 finished" }),
+                           r.handler());
+            QTRY_VERIFY_WITH_TIMEOUT(idle.count() > 0 && broker.isIdle(), Wait);
+        }
+        QCOMPARE(events, r.events); // extraLogHandler: every event, as a value, in order
+        QCOMPARE(handed.size(), r.events.size()); // one line per event
+        const QByteArray file = readRotated(c.globalLogPath, 1000);
+        QCOMPARE(file, (handed.join('\n') + '\n').toUtf8());
+        QCOMPARE(file.count('\n'), r.events.size()); // one physical line per event
+        if (rotationBytes > 0)
+            QVERIFY(QFile::exists(rotatedLogName(c.globalLogPath, 2)));
+        if (format == LogFormat::JsonLines) {
+            for (const QString &line : handed)
+                QVERIFY2(QJsonDocument::fromJson(line.toUtf8()).isObject(), qPrintable(line));
+        }
+    }
+
+    void sinksShareOneFormatting()
+    {
+        auto a = std::make_shared<CollectingSink>();
+        auto b = std::make_shared<CollectingSink>();
+        QStringList handed;
+        BrokerConfig c = config();
+        c.logSinks = { a, b, std::make_shared<ThrowingSink>() };
+        c.logLineHandler = [&](const QString &line) { handed.append(line); };
+        Broker broker(c);
+        QSignalSpy idle(&broker, &Broker::idle);
+        Recorder r;
+        QTest::ignoreMessage(QtWarningMsg, QRegularExpression("a log sink threw"));
+        broker.enqueue(helperTask({ "lines", "1" }), r.handler());
+        QTRY_COMPARE_WITH_TIMEOUT(idle.count(), 1, Wait);
+        QCOMPARE(a->events, r.events);
+        QCOMPARE(b->events, r.events);
+        QCOMPARE(a->textLines, handed);
+        QVERIFY(a->flushes > 0); // flushed at the terminal event
+        for (int i = 0; i < handed.size(); ++i) // the same string, not an equal copy
+            QCOMPARE(a->textLines.at(i).constData(), handed.at(i).constData());
+    }
+
+    // A log handler may destroy the Broker: the sinks after it are skipped, nothing crashes,
+    // and the other enqueue still gets its one terminal event.
+    void logHandlerMayDestroyTheBroker()
+    {
+        QTemporaryDir dir;
+        Broker *broker = nullptr;
+        QStringList handed;
+        BrokerConfig c = config();
+        c.globalLogPath = dir.filePath("global.log");
+        c.logLineHandler = [&](const QString &line) {
+            handed.append(line);
+            if (line.contains(" finished ") && broker)
+                delete std::exchange(broker, nullptr);
+        };
+        auto after = std::make_shared<CollectingSink>();
+        c.logSinks = { after };
+        Recorder r;
+        broker = new Broker(c);
+        const TaskId quick = broker->enqueue(helperTask({ "lines", "1" }), r.handler());
+        const TaskId slow = broker->enqueue(helperTask({ "hang" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(!broker, Wait);
+        QVERIFY(r.exactlyOnce(quick));
+        QVERIFY(r.exactlyOnce(slow));
+        QCOMPARE(r.terminal(slow).kind(), EventKind::Canceled);
+        // The sink after the deleting handler missed that one event, and still saw the
+        // `canceled` that the destruction gave the other task.
+        QList<EventKind> seen;
+        for (const TaskEvent &e : after->events)
+            seen.append(e.kind());
+        QVERIFY(!seen.contains(EventKind::Finished));
+        QCOMPARE(seen.last(), EventKind::Canceled);
+        QCOMPARE(after->events.last().taskId(), slow);
+        QVERIFY(readAll(c.globalLogPath).contains(" finished ")); // flushed at destruction
+    }
+
+    // The flush timer follows a Broker moved to another thread.
+    void brokerInAnotherThreadFlushes()
+    {
+        QTemporaryDir dir;
+        BrokerConfig c = config();
+        c.globalLogPath = dir.filePath("global.log");
+        QThread worker;
+        worker.start();
+        auto *broker = new Broker(c);
+        broker->moveToThread(&worker);
+        QSignalSpy idle(broker, &Broker::idle);
+        const TaskId id = broker->enqueue(helperTask({ "hang" })); // handed to the worker
+        QTRY_VERIFY_WITH_TIMEOUT(readAll(c.globalLogPath).contains(" stdout ready"), Wait);
+        broker->cancel(id);
+        QTRY_COMPARE_WITH_TIMEOUT(idle.count(), 1, Wait);
+        QVERIFY(readAll(c.globalLogPath).contains(QByteArray::number(id) + " canceled"));
+        QMetaObject::invokeMethod(
+                broker, [broker] { delete broker; }, Qt::BlockingQueuedConnection);
+        worker.quit();
+        QVERIFY(worker.wait(Wait));
+    }
+
+    void perTaskLogHasEveryAttempt()
+    {
+        QTemporaryDir dir;
+        const QString log = dir.filePath("task.log");
+        BrokerConfig c = config();
+        c.retry.count = 2;
+        c.retry.delaySeconds = 0.01;
+        Broker broker(c);
+        Recorder r;
+        TaskDescriptor task = helperTask({ "succeed-on", "2", dir.filePath("runs") });
+        task.setPerTaskLogPath(log);
+        const TaskId id = broker.enqueue(task, r.handler());
+        const TaskId other = broker.enqueue(helperTask({ "mixed" }), r.handler());
+        TaskDescriptor errTask = helperTask({ "mixed" });
+        errTask.setPerTaskLogPath(dir.filePath("mixed.log"));
+        const TaskId mixed = broker.enqueue(errTask, r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id) && r.ended(other) && r.ended(mixed), Wait);
+
+        const QList<QByteArray> lines = readAll(log).split('\n');
+        QStringList kinds;
+        for (const QByteArray &line : lines) {
+            if (line.isEmpty())
+                continue;
+            const QList<QByteArray> fields = line.split(' ');
+            QCOMPARE(fields.at(1), QByteArray::number(id)); // nothing of another task
+            kinds.append(QString::fromUtf8(fields.at(2)));
+        }
+        QCOMPARE(
+                kinds,
+                (QStringList { "started", "stdout", "retrying", "started", "stdout", "finished" }));
+        QVERIFY(readAll(log).contains("(attempt 1)"));
+        QVERIFY(readAll(log).contains("(attempt 2)"));
+        const QByteArray mixedLog = readAll(dir.filePath("mixed.log"));
+        QCOMPARE(mixedLog.count(" stderr err "), 2);
+        QCOMPARE(mixedLog.count(" stdout out "), 2);
+        QVERIFY(mixedLog.contains(" finished "));
+    }
+
+    void writeErrorsNeverStopTasks_data()
+    {
+        QTest::addColumn<QString>("kind");
+        QTest::newRow("missing directory") << "missing";
+        QTest::newRow("unwritable directory") << "readonly";
+        QTest::newRow("parent is a file") << "notdir";
+        QTest::newRow("path is a directory") << "directory";
+        QTest::newRow("disk full") << "full";
+    }
+    void writeErrorsNeverStopTasks()
+    {
+        QFETCH(QString, kind);
+        QTemporaryDir dir;
+        QString path;
+        if (kind == "missing") {
+            path = dir.filePath("no/such/dir/global.log");
+        } else if (kind == "readonly") {
+            if (::geteuid() != 0) {
+                QDir().mkdir(dir.filePath("ro"));
+                QFile::setPermissions(dir.filePath("ro"), QFile::ReadOwner | QFile::ExeOwner);
+                path = dir.filePath("ro/global.log");
+            } else if (QFileInfo(QStringLiteral("/sys")).isDir()) {
+                path = QStringLiteral("/sys/tc_logging_test.log"); // sysfs refuses even root
+            } else {
+                QSKIP("running as root, and no sysfs to be refused by");
+            }
+        } else if (kind == "notdir") {
+            QFile file(dir.filePath("file"));
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            path = dir.filePath("file/global.log"); // unwritable even for root
+        } else if (kind == "directory") {
+            path = dir.path();
+        } else {
+            path = "/dev/full";
+        }
+        BrokerConfig c = config();
+        c.globalLogPath = path;
+        TaskDescriptor perTask = helperTask({ "slow-lines", "4", "150" }); // spans flushes
+        perTask.setPerTaskLogPath(path);
+        Broker broker(c);
+        QSignalSpy idle(&broker, &Broker::idle);
+        QSignalSpy errors(&broker, &Broker::internalError);
+        Recorder r;
+        const TaskId a = broker.enqueue(perTask, r.handler());
+        const TaskId b = broker.enqueue(helperTask({ "lines", "500" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(a) && r.ended(b), Wait);
+        QCOMPARE(r.terminal(a).kind(), EventKind::Finished);
+        QCOMPARE(r.terminal(b).kind(), EventKind::Finished);
+        QCOMPARE(r.lines(b).size(), 500);
+        QTRY_VERIFY_WITH_TIMEOUT(errors.count() >= 1, Wait);
+        // Not a synchronisation: a window in which a repeated report would show up. The global
+        // log and the per-task log each fail, and each reports once.
+        QTest::qWait(LogDispatcherFlushMs * 2);
+        QCOMPARE(errors.count(), 2);
+        for (const auto &args : errors) {
+            QCOMPARE(args.at(0).value<TaskId>(), TaskId(0));
+            QVERIFY2(args.at(1).toString().contains(path), qPrintable(args.at(1).toString()));
+        }
+        QVERIFY(r.exactlyOnce(a) && r.exactlyOnce(b));
+        QVERIFY(internalErrorsOf(r.events).isEmpty()); // notices are not the task's events
+    }
+
+    void sinkReopensWhenItCan()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("later/global.log");
+        BrokerConfig c = config();
+        c.globalLogPath = path;
+        Broker broker(c);
+        QSignalSpy errors(&broker, &Broker::internalError);
+        Recorder r;
+        const TaskId first = broker.enqueue(helperTask({ "lines", "3" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(first) && errors.count() == 1, Wait);
+        QVERIFY(QDir().mkpath(dir.filePath("later")));
+        const TaskId second = broker.enqueue(helperTask({ "lines", "3", "again" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(second), Wait);
+        QTRY_VERIFY_WITH_TIMEOUT(readAll(path).contains("again 3"), Wait);
+        QCOMPARE(errors.count(), 1);
+    }
+
+    void deletedLogIsCreatedAgain()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("global.log");
+        BrokerConfig c = config();
+        c.globalLogPath = path;
+        Broker broker(c);
+        QSignalSpy errors(&broker, &Broker::internalError);
+        Recorder r;
+        const TaskId id = broker.enqueue(helperTask({ "slow-lines", "8", "120" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(readAll(path).contains("slow 1"), Wait);
+        QVERIFY(QFile::remove(path));
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        QCOMPARE(r.terminal(id).kind(), EventKind::Finished);
+        QTRY_COMPARE_WITH_TIMEOUT(errors.count(), 1, Wait);
+        QVERIFY(errors.first().at(1).toString().contains("deleted"));
+        const QByteArray again = readAll(path);
+        QVERIFY2(again.contains("slow 8") && again.contains(" finished "), again.constData());
+        QVERIFY(!again.contains("slow 1"));
+    }
+
+    void flushedPeriodicallyAndAtTerminalEvents()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("global.log");
+        BrokerConfig c = config();
+        c.globalLogPath = path;
+        Broker broker(c);
+        QByteArray atFinished;
+        connect(&broker, &Broker::finished, this, [&] { atFinished = readAll(path); });
+        Recorder r;
+        const TaskId running = broker.enqueue(helperTask({ "hang" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(!r.lines(running).isEmpty(), Wait);
+        // A running task's line reaches the file within the flush interval, without any
+        // terminal event.
+        QElapsedTimer clock;
+        clock.start();
+        QTRY_VERIFY_WITH_TIMEOUT(readAll(path).contains(" stdout ready"), 1000);
+        QVERIFY(clock.elapsed() < 1000);
+        const TaskId quick = broker.enqueue(helperTask({ "lines", "1" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(quick), Wait);
+        // The finished signal follows the sinks: the terminal line is already in the file.
+        QVERIFY(atFinished.contains(QByteArray::number(quick) + " finished"));
+        broker.cancel(running);
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(running), Wait);
+    }
+
+private:
+    static constexpr int LogDispatcherFlushMs = 200;
+};
+
+QTEST_GUILESS_MAIN(tst_Logging)
+#include "tst_logging.moc"
