@@ -195,6 +195,10 @@ private Q_SLOTS:
         QTest::newRow("two files") << QStringList { "run", "a", "b" } << "more than one";
         QTest::newRow("file and command") << QStringList { "run", "a", "--", "echo" } << "not both";
         QTest::newRow("empty command") << QStringList { "run", "--" } << "nothing to run";
+        QTest::newRow("executor") << QStringList { "run", "--executor", "cloud" } << "--executor";
+        QTest::newRow("slurm option without slurm")
+                << QStringList { "run", "--slurm-partition", "p", "--", "true" }
+                << "--slurm-partition needs --executor slurm";
         QTest::newRow("missing file")
                 << QStringList { "run", "no-such-file.jsonl" } << "no-such-file.jsonl: cannot open";
     }
