@@ -171,6 +171,28 @@ private Q_SLOTS:
         QVERIFY(r.out.startsWith("taskconductor "));
     }
 
+    // --executor slurm runs the tasks as Slurm job steps (skipped without a Slurm controller).
+    void slurmExecutor()
+    {
+        QProcess sinfo;
+        sinfo.start("sinfo", { "-h" });
+        if (!sinfo.waitForFinished(5000) || sinfo.exitStatus() != QProcess::NormalExit
+            || sinfo.exitCode() != 0) {
+            sinfo.kill();
+            sinfo.waitForFinished(1000);
+            if (qEnvironmentVariableIsSet("TASKCONDUCTOR_REQUIRE_SLURM"))
+                QFAIL("TASKCONDUCTOR_REQUIRE_SLURM is set, but no Slurm controller answers");
+            QSKIP("no Slurm controller answers (sinfo failed): start one with .ci/slurm/up.sh");
+        }
+        const Run r =
+                run({ "run", "--executor", "slurm", "--slurm-overcommit", "-j", "2", "--events",
+                      "json", "--progress", "never", "--", helper(), "env", "SLURM_STEP_ID" });
+        QCOMPARE(r.exitCode, 0);
+        const QStringList lines = r.lines();
+        QCOMPARE(lines.size(), 1);
+        QVERIFY2(lines.first().startsWith("SLURM_STEP_ID="), qPrintable(lines.first()));
+    }
+
     void usageErrors_data()
     {
         QTest::addColumn<QStringList>("args");
