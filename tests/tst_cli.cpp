@@ -171,6 +171,28 @@ private Q_SLOTS:
         QVERIFY(r.out.startsWith("taskconductor "));
     }
 
+    // --executor slurm runs the tasks as Slurm job steps (skipped without a Slurm controller).
+    void slurmExecutor()
+    {
+        QProcess sinfo;
+        sinfo.start("sinfo", { "-h" });
+        if (!sinfo.waitForFinished(5000) || sinfo.exitStatus() != QProcess::NormalExit
+            || sinfo.exitCode() != 0) {
+            sinfo.kill();
+            sinfo.waitForFinished(1000);
+            if (qEnvironmentVariableIsSet("TASKCONDUCTOR_REQUIRE_SLURM"))
+                QFAIL("TASKCONDUCTOR_REQUIRE_SLURM is set, but no Slurm controller answers");
+            QSKIP("no Slurm controller answers (sinfo failed): start one with .ci/slurm/up.sh");
+        }
+        const Run r =
+                run({ "run", "--executor", "slurm", "--slurm-overcommit", "-j", "2", "--events",
+                      "json", "--progress", "never", "--", helper(), "env", "SLURM_STEP_ID" });
+        QCOMPARE(r.exitCode, 0);
+        const QStringList lines = r.lines();
+        QCOMPARE(lines.size(), 1);
+        QVERIFY2(lines.first().startsWith("SLURM_STEP_ID="), qPrintable(lines.first()));
+    }
+
     void usageErrors_data()
     {
         QTest::addColumn<QStringList>("args");
@@ -195,6 +217,10 @@ private Q_SLOTS:
         QTest::newRow("two files") << QStringList { "run", "a", "b" } << "more than one";
         QTest::newRow("file and command") << QStringList { "run", "a", "--", "echo" } << "not both";
         QTest::newRow("empty command") << QStringList { "run", "--" } << "nothing to run";
+        QTest::newRow("executor") << QStringList { "run", "--executor", "cloud" } << "--executor";
+        QTest::newRow("slurm option without slurm")
+                << QStringList { "run", "--slurm-partition", "p", "--", "true" }
+                << "--slurm-partition needs --executor slurm";
         QTest::newRow("missing file")
                 << QStringList { "run", "no-such-file.jsonl" } << "no-such-file.jsonl: cannot open";
     }

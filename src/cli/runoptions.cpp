@@ -3,6 +3,8 @@
 
 #include "taskfileparser.h"
 
+#include <taskconductor/slurmexecutor.h>
+
 #include <QtCore/qcommandlineparser.h>
 #include <QtCore/qcoreapplication.h>
 #include <QtCore/qthread.h>
@@ -149,6 +151,31 @@ CommandLineResult parseRunOptions(const QStringList &arguments, RunOptions &opti
     parser.addOptions({ help, version, jobs, queueDepth, timeout, retries, retryDelay, retryBackoff,
                         retryMaxDelay, retryJitter, killGrace, log, logRotateBytes, logFormat,
                         events, progress, store, maxLineBytes });
+    // Where tasks run (issue 8): this machine, or job steps in one Slurm allocation.
+    const QCommandLineOption executor(
+            QStringLiteral("executor"),
+            QStringLiteral("Where tasks run: local (default) or slurm (job steps in one "
+                           "allocation of --jobs tasks)."),
+            QStringLiteral("local|slurm"), QStringLiteral("local"));
+    const QCommandLineOption slurmPartition(QStringLiteral("slurm-partition"),
+                                            QStringLiteral("Slurm partition of the allocation."),
+                                            QStringLiteral("NAME"));
+    const QCommandLineOption slurmAccount(QStringLiteral("slurm-account"),
+                                          QStringLiteral("Slurm account of the allocation."),
+                                          QStringLiteral("NAME"));
+    const QCommandLineOption slurmSrunArg(
+            QStringLiteral("slurm-srun-arg"),
+            QStringLiteral("An extra argument for every srun (repeatable), e.g. --mem=1G."),
+            QStringLiteral("ARG"));
+    const QCommandLineOption slurmSallocArg(
+            QStringLiteral("slurm-salloc-arg"),
+            QStringLiteral("An extra argument for salloc (repeatable), e.g. --time=60."),
+            QStringLiteral("ARG"));
+    const QCommandLineOption slurmOvercommit(
+            QStringLiteral("slurm-overcommit"),
+            QStringLiteral("Allocate --jobs tasks even on fewer CPUs (--overcommit)."));
+    parser.addOptions({ executor, slurmPartition, slurmAccount, slurmSrunArg, slurmSallocArg,
+                        slurmOvercommit });
     parser.addPositionalArgument(QStringLiteral("run"), QStringLiteral("The command: run."));
     parser.addPositionalArgument(QStringLiteral("TASKFILE"),
                                  QStringLiteral("JSON Lines task file (\"-\" or none: stdin)."),
@@ -257,9 +284,31 @@ CommandLineResult parseRunOptions(const QStringList &arguments, RunOptions &opti
                    { QStringLiteral("auto"), QStringLiteral("always"), QStringLiteral("never") });
     const qsizetype logFormatIndex =
             choice(logFormat, { QStringLiteral("text"), QStringLiteral("json") });
+    const qsizetype executorIndex =
+            choice(executor, { QStringLiteral("local"), QStringLiteral("slurm") });
+    if (executorIndex != 1 && message.isEmpty()) {
+        for (const QCommandLineOption *slurmOnly :
+             { &slurmPartition, &slurmAccount, &slurmSrunArg, &slurmSallocArg, &slurmOvercommit }) {
+            if (parser.isSet(*slurmOnly)) {
+                message = QStringLiteral("--%1 needs --executor slurm")
+                                  .arg(slurmOnly->names().constLast());
+                break;
+            }
+        }
+    }
     if (!message.isEmpty()) {
         message += hint;
         return CommandLineResult::UsageError;
+    }
+    if (executorIndex == 1) {
+        SlurmOptions slurm;
+        slurm.partition = parser.value(slurmPartition);
+        slurm.account = parser.value(slurmAccount);
+        slurm.allocationTasks = config.maxConcurrentTasks; // every slot has its CPU
+        slurm.overcommit = parser.isSet(slurmOvercommit);
+        slurm.extraSrunArguments = parser.values(slurmSrunArg);
+        slurm.extraSallocArguments = parser.values(slurmSallocArg);
+        config.executor = std::make_shared<SlurmExecutor>(slurm);
     }
     options.events = EventFormat(eventsIndex);
     options.progress = ProgressMode(progressIndex);
