@@ -33,10 +33,24 @@ public:
         const TaskId id = m_broker.enqueue(task, [this, mine](const TaskEvent &event) {
             if (*mine == 0)
                 *mine = event.taskId();
-            print(event, *mine == event.taskId());
+            const bool isMine = *mine == event.taskId();
+            ++m_events;
+            m_foreign += isMine ? 0 : 1;
+            print(event, isMine);
         });
         *mine = id;
+        m_tasks.append(QString::number(id));
         return id;
+    }
+
+    //! The isolation check, in one line: how many events this client received, and whether any
+    //! of them belonged to a task it did not enqueue.
+    void printTally() const
+    {
+        std::printf("[%s] received %d events, %s; its tasks: %s\n", m_name, m_events,
+                    m_foreign == 0 ? "none of them for another client's task"
+                                   : "SOME FOR ANOTHER CLIENT'S TASK (isolation broken)",
+                    qPrintable(m_tasks.join(QLatin1String(", "))));
     }
 
 private:
@@ -52,6 +66,9 @@ private:
 
     Broker &m_broker;
     const char *m_name;
+    int m_events = 0;
+    int m_foreign = 0;
+    QStringList m_tasks;
 };
 
 } // namespace
@@ -84,8 +101,10 @@ int main(int argc, char **argv)
     ingest.run({ QStringLiteral("/bin/echo"), QStringLiteral("one too many") });
 
     QTimer::singleShot(100, &broker, [&] { broker.cancel(doomed); });
-    QObject::connect(&broker, &Broker::idle, &app, [] {
+    QObject::connect(&broker, &Broker::idle, &app, [&] {
         std::printf("all tasks ended\n");
+        ui.printTally();
+        ingest.printTally();
         QCoreApplication::quit();
     });
     return app.exec();

@@ -2,6 +2,7 @@
 # One entry point for a fresh Debian 12 machine (run as root, or it uses sudo):
 #   scripts/quickstart.sh run    install what is missing, build, run the main job
 #   scripts/quickstart.sh test   install what is missing, build, run every test (ctest)
+#   scripts/quickstart.sh qml    install what is missing, build, start the QML demo (needs a display)
 # BUILD_DIR (default: build) and BUILD_TYPE (default: RelWithDebInfo) may be set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,8 @@ packages=(
     qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-layouts
     qml6-module-qtquick-window qml6-module-qtquick-templates qml6-module-qtqml-workerscript
     qml6-module-qttest
+    # the QML demo and its offscreen rendering test draw text
+    fonts-dejavu-core
 )
 
 install_missing() {
@@ -41,15 +44,24 @@ case "$mode" in
 run)
     install_missing
     build
-    "$build_dir/demo/TaskConductorDemo"
+    # The main job: the headless tool on the sample task file shipped in examples/, recorded in
+    # the embedded SQLite store. A fresh store each time, so that every run runs the whole list
+    # (keep the file and run the same command again to see a resume instead).
+    rm -f "$build_dir/examples-tasks.db" "$build_dir/examples-tasks.db-wal" "$build_dir/examples-tasks.db-shm"
+    "$build_dir/src/cli/taskconductor" run --jobs 4 --store "$build_dir/examples-tasks.db" examples/tasks.jsonl
     ;;
 test)
     install_missing
     build
     ctest --test-dir "$build_dir" --output-on-failure --parallel "$(nproc)"
     ;;
+qml)
+    install_missing
+    build
+    "$build_dir/demo/qml/TaskConductorQmlDemo"
+    ;;
 *)
-    echo "usage: $0 run|test" >&2
+    echo "usage: $0 run|test|qml" >&2
     exit 2
     ;;
 esac

@@ -97,6 +97,9 @@ public:
     std::atomic<int> runningCount { 0 };
     std::atomic<int> retryWaitingCount { 0 };
 
+    // Set once anything connects to the Broker's signals (connectNotify(), any thread).
+    std::atomic<bool> signalsConnected { false };
+
     bool scheduling = false;
     bool scheduleAgain = false;
     bool destroying = false;
@@ -104,6 +107,7 @@ public:
 
 private:
     bool isIdleNow() const;
+    std::deque<PendingTask>::const_iterator lowerBoundPending(TaskId id) const;
     PendingTask *findPending(TaskId id);
     void compactPending();
     void countsChanged();

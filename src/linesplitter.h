@@ -42,7 +42,7 @@ public:
             } else {
                 m_carry.append(data + pos, end - pos);
                 emitBounded(stripCarriageReturn(QByteArrayView(m_carry)), onLine);
-                m_carry.clear();
+                m_carry.resize(0); // keeps the capacity for the next long line
             }
             pos = end + 1;
         }

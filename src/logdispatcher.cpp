@@ -99,6 +99,11 @@ void LogDispatcher::taskAccepted(TaskId id, const TaskDescriptor &task)
 
 void LogDispatcher::dispatch(const TaskEvent &event)
 {
+    // The per-task sink is always there, the others only when configured. With no other sink
+    // and no log for this task nothing would be written: skip building the entry (timestamp,
+    // lookups), which cost 410 instructions per output line (callgrind, bench_host).
+    if (m_sinks.size() == 1 && !m_perTaskLogPaths.contains(event.taskId()))
+        return;
     const LogEntry entry(event, logTimestampNow(), m_perTaskLogPaths.value(event.taskId()));
     // A handler called by a sink may destroy the Broker, and this dispatcher with it.
     bool destroyed = false;

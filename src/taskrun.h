@@ -8,6 +8,7 @@
 
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qobject.h>
+#include <QtCore/qstringconverter.h>
 
 #include <memory>
 
@@ -77,6 +78,10 @@ private:
     std::unique_ptr<TaskProcess> m_process;
     LineSplitter m_stdout;
     LineSplitter m_stderr;
+    // The last long line's text, reused for the next one when no handler kept it (emitLine()).
+    QString m_line;
+    // Stateless: each line decodes on its own, as QString::fromUtf8() does (BOM dropped).
+    QStringDecoder m_decoder { QStringDecoder::Utf8, QStringDecoder::Flag::Stateless };
     QElapsedTimer m_clock;
     QTimer *m_timeoutTimer = nullptr;
     QTimer *m_graceTimer = nullptr;

@@ -66,6 +66,26 @@ private Q_SLOTS:
         QVERIFY(broker.isIdle());
     }
 
+    // Signals are emitted only once something is connected; one connected later still gets
+    // every event from then on.
+    void signalsConnectedLaterStillArrive()
+    {
+        Broker broker(config());
+        Recorder r;
+        const TaskId first = broker.enqueue(helperTask({ "lines", "2" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(first), Wait);
+        QSignalSpy all(&broker, &Broker::eventOccurred);
+        QSignalSpy out(&broker, &Broker::stdoutLine);
+        QSignalSpy done(&broker, &Broker::finished);
+        const TaskId second = broker.enqueue(helperTask({ "lines", "3" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(second), Wait);
+        QCOMPARE(all.count(), r.of(second).count());
+        QCOMPARE(out.count(), 3);
+        QCOMPARE(out.at(2).at(1).toString(), QStringLiteral("line 3"));
+        QCOMPARE(done.count(), 1);
+        QCOMPARE(done.at(0).at(0).value<TaskId>(), second);
+    }
+
     void signalsMirrorHandlerEvents()
     {
         Broker broker(config());
@@ -301,6 +321,44 @@ private Q_SLOTS:
             QCOMPARE(r.lines(id), lines);
         }
         QVERIFY(r.exactlyOnce(id));
+    }
+
+    // Long lines are decoded into a reused buffer: a line a handler keeps must never change,
+    // and every line must read as QString::fromUtf8() reads it (invalid bytes, BOM, accents).
+    void longLinesKeptByHandlerStayIntact()
+    {
+        const QList<QByteArray> raw {
+            QByteArray(5000, 'a') + "\xff" + "b",
+            "\xef\xbb\xbf" + QByteArray(6000, 'c'),
+            QByteArray("\xc3\xa9").repeated(4096),
+            "x",
+            QByteArray(5000, 'd') + "\xc3",
+            QByteArray(7000, 'e'),
+            QByteArray(4500, 'f'),
+        };
+        QByteArray hex;
+        for (const QByteArray &line : raw)
+            hex += (line + '\n').toHex();
+        Broker broker(config());
+        QStringList kept; // even lines: shared with the event; odd lines: deep copies
+        int count = 0;
+        TaskEvent terminal;
+        const TaskId id = broker.enqueue(
+                helperTask({ "bytes", QString::fromLatin1(hex) }), [&](const TaskEvent &e) {
+                    if (e.kind() == EventKind::Stdout) {
+                        const QString line = e.line();
+                        kept.append(count++ % 2 == 0 ? line
+                                                     : QString(line.constData(), line.size()));
+                    } else if (e.isTerminal()) {
+                        terminal = e;
+                    }
+                });
+        QTRY_VERIFY_WITH_TIMEOUT(terminal.isTerminal(), Wait);
+        QCOMPARE(terminal.kind(), EventKind::Finished);
+        QCOMPARE(terminal.taskId(), id);
+        QCOMPARE(kept.size(), raw.size());
+        for (int i = 0; i < raw.size(); ++i)
+            QCOMPARE(kept.at(i), QString::fromUtf8(raw.at(i)));
     }
 
     void hugeLineIsDeliveredInBoundedPieces()

@@ -96,6 +96,38 @@ private Q_SLOTS:
         QCOMPARE(a.retryPolicy()->count, 2);
     }
 
+    // The rarely set fields live apart from the command; a copy must still own its own.
+    void descriptorCopiesOwnTheirExtras()
+    {
+        TaskDescriptor a({ "/bin/true" });
+        a.setName("first");
+        a.setWorkingDirectory("/a");
+        RetryPolicy p;
+        p.count = 3;
+        a.setRetryPolicy(p);
+        TaskDescriptor b = a;
+        b.setName("second");
+        b.setEnvironmentVariable("Y", "1");
+        p.count = 1;
+        b.setRetryPolicy(p);
+        QCOMPARE(a.name(), "first");
+        QVERIFY(a.environment().isEmpty());
+        QCOMPARE(a.retryPolicy()->count, 3);
+        QCOMPARE(b.name(), "second");
+        QCOMPARE(b.workingDirectory(), "/a");
+        QCOMPARE(b.retryPolicy()->count, 1);
+        QVERIFY(a != b);
+        b.setName("first");
+        b.setEnvironment({});
+        b.setRetryPolicy(a.retryPolicy());
+        QCOMPARE(a, b);
+        const TaskDescriptor plain({ "/bin/true" });
+        QVERIFY(plain.name().isEmpty());
+        QVERIFY(!plain.retryPolicy());
+        QVERIFY(plain != a);
+        QCOMPARE(plain, TaskDescriptor({ "/bin/true" }));
+    }
+
     void eventDescriptions_data()
     {
         QTest::addColumn<TaskEvent>("event");

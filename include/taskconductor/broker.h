@@ -100,6 +100,11 @@ Q_SIGNALS:
     //! The last task ended: nothing is pending, running or waiting to retry.
     void idle();
 
+protected:
+    // Signals are emitted only once something was connected: per output line, two emits to
+    // nobody cost a fifth of the line's time (callgrind, bench_host).
+    void connectNotify(const QMetaMethod &signal) override;
+
 private:
     TaskId enqueueWithContext(const TaskDescriptor &task, const QObject *context,
                               TaskEventHandler handler);

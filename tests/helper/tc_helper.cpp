@@ -22,7 +22,11 @@
 //   succeed-on N FILE      count runs in FILE; exit 1 until the Nth run, which exits 0
 //   record FILE TAG MS     append "TAG" as a line to FILE (one write, O_APPEND), print "TAG",
 //                          sleep MS milliseconds, then exit 0: a run that leaves a trace
+//   head N                 copy N lines of stdin to stdout, then exit 0 (a reader that goes away)
+//   paced-lines N RATE     N lines "paced i" at RATE lines per second, in batches every 10 ms
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -226,6 +230,36 @@ int main(int argc, char **argv)
         close(fd);
         printLine(1, tag);
         usleep(useconds_t(ms * 1000));
+        return 0;
+    }
+    if (mode == "paced-lines") {
+        const long n = std::atol(arg(0).c_str());
+        const double rate = std::atof(arg(1).c_str());
+        const auto begin = std::chrono::steady_clock::now();
+        std::string buffer;
+        for (long i = 1; i <= n;) {
+            // Write what is due by now, then sleep to the next 10 ms tick.
+            const double seconds =
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+            const long due = std::min(n, long(seconds * rate) + 1);
+            for (; i <= due; ++i)
+                buffer += "paced " + std::to_string(i) + "\n";
+            writeAll(1, buffer.data(), buffer.size());
+            buffer.clear();
+            if (i <= n)
+                usleep(10000);
+        }
+        return 0;
+    }
+    if (mode == "head") {
+        long remaining = std::atol(arg(0).c_str());
+        int c = 0;
+        while (remaining > 0 && (c = std::getchar()) != EOF) {
+            std::putchar(c);
+            if (c == '\n')
+                --remaining;
+        }
+        std::fflush(stdout);
         return 0;
     }
     return usage();

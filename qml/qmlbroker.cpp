@@ -1,0 +1,494 @@
+// SPDX-License-Identifier: MIT
+#include "qmlbroker.h"
+
+#include <taskconductor/broker.h>
+#include <taskconductor/tasklistmodel.h>
+
+#include <QtCore/qprocess.h>
+#include <QtQml/qjsvalue.h>
+
+namespace TaskConductor {
+
+/*!
+    \class TaskConductor::QmlBroker
+    BrokerConfig is read once, by the Broker's constructor, while QML sets properties one by one
+    and in no promised order. So the wrapper keeps a BrokerConfig of its own and creates the
+    Broker lazily, at the first enqueue(): by then every declared property has its value.
+    reset() retires the engine without blocking the GUI thread (destroying a Broker with running
+    tasks waits for their process groups); the retired one is deleted when it becomes idle.
+*/
+
+class QmlBrokerPrivate
+{
+public:
+    explicit QmlBrokerPrivate(QmlBroker *qq)
+        : q(qq)
+    { }
+
+    Broker *engine();
+    void connectEngine(Broker *broker);
+    void setConfig(const std::function<void(BrokerConfig &)> &change);
+    bool parse(const QVariant &command, const QVariantMap &options, TaskDescriptor *task,
+               QString *error) const;
+    void refuse(TaskId id, const QString &message);
+
+    QmlBroker *const q;
+    BrokerConfig config;
+    Broker *broker = nullptr; // child of q; created by engine()
+    TaskListModel *tasks = nullptr;
+    int finished = 0;
+    int failed = 0;
+    int canceled = 0;
+    int rejected = 0;
+    int accepted = 0;
+    QString lastError;
+};
+
+Broker *QmlBrokerPrivate::engine()
+{
+    if (!broker) {
+        broker = new Broker(config, q);
+        connectEngine(broker);
+        tasks->setBroker(broker);
+        Q_EMIT q->activeChanged();
+    }
+    return broker;
+}
+
+void QmlBrokerPrivate::connectEngine(Broker *b)
+{
+    QObject::connect(b, &Broker::countsChanged, q, &QmlBroker::countsChanged);
+    QObject::connect(b, &Broker::started, q,
+                     [this](TaskId id, const QStringList &command, const QString &directory) {
+                         Q_EMIT q->started(id, command, directory);
+                     });
+    QObject::connect(b, &Broker::stdoutLine, q,
+                     [this](TaskId id, const QString &line) { Q_EMIT q->stdoutLine(id, line); });
+    QObject::connect(b, &Broker::stderrLine, q,
+                     [this](TaskId id, const QString &line) { Q_EMIT q->stderrLine(id, line); });
+    QObject::connect(b, &Broker::finished, q, [this](TaskId id, int exitCode, qint64 ms) {
+        ++finished;
+        Q_EMIT q->countsChanged();
+        Q_EMIT q->finished(id, exitCode, double(ms));
+    });
+    QObject::connect(b, &Broker::failed, q,
+                     [this](TaskId id, int exitCode, qint64 ms, const QString &message) {
+                         ++failed;
+                         Q_EMIT q->countsChanged();
+                         Q_EMIT q->failed(id, exitCode, double(ms), message);
+                     });
+    QObject::connect(b, &Broker::timedOut, q, [this](TaskId id, qint64 ms) {
+        ++failed;
+        Q_EMIT q->countsChanged();
+        Q_EMIT q->timedOut(id, double(ms));
+    });
+    QObject::connect(b, &Broker::canceled, q, [this](TaskId id, qint64 ms) {
+        ++canceled;
+        Q_EMIT q->countsChanged();
+        Q_EMIT q->canceled(id, double(ms));
+    });
+    QObject::connect(b, &Broker::retrying, q,
+                     [this](TaskId id, int attempt, int exitCode, qint64 delayMs) {
+                         Q_EMIT q->retrying(id, attempt, exitCode, double(delayMs));
+                     });
+    // A terminal internalError refuses an enqueue (queue full, empty command, shutdown).
+    QObject::connect(b, &Broker::eventOccurred, q, [this](const TaskEvent &event) {
+        if (event.kind() != EventKind::InternalError)
+            return;
+        if (event.isTerminal())
+            refuse(event.taskId(), event.message());
+        else
+            Q_EMIT q->internalError(event.taskId(), event.message());
+    });
+}
+
+void QmlBrokerPrivate::refuse(TaskId id, const QString &message)
+{
+    ++rejected;
+    if (lastError != message) {
+        lastError = message;
+        Q_EMIT q->lastErrorChanged();
+    }
+    Q_EMIT q->countsChanged();
+    Q_EMIT q->rejected(id, message);
+}
+
+void QmlBrokerPrivate::setConfig(const std::function<void(BrokerConfig &)> &change)
+{
+    change(config);
+    Q_EMIT q->configChanged();
+}
+
+namespace {
+
+QVariant plain(const QVariant &value)
+{
+    // Arrays and objects may arrive as QJSValue when they come through a var property.
+    if (value.metaType() == QMetaType::fromType<QJSValue>())
+        return value.value<QJSValue>().toVariant();
+    return value;
+}
+
+bool isNumber(const QVariant &value)
+{
+    switch (value.metaType().id()) {
+    case QMetaType::Int:
+    case QMetaType::UInt:
+    case QMetaType::LongLong:
+    case QMetaType::ULongLong:
+    case QMetaType::Double:
+    case QMetaType::Float:
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool isString(const QVariant &value)
+{
+    return value.metaType() == QMetaType::fromType<QString>();
+}
+
+bool toStringList(const QVariant &value, QStringList *out)
+{
+    const QVariant v = plain(value);
+    if (v.metaType() == QMetaType::fromType<QStringList>()) {
+        *out = v.toStringList();
+        return true;
+    }
+    if (v.metaType() != QMetaType::fromType<QVariantList>())
+        return false;
+    out->clear();
+    for (const QVariant &item : v.toList()) {
+        if (!isString(item))
+            return false;
+        out->append(item.toString());
+    }
+    return true;
+}
+
+bool toStringMap(const QVariant &value, QHash<QString, QString> *out)
+{
+    const QVariant v = plain(value);
+    if (v.metaType() != QMetaType::fromType<QVariantMap>())
+        return false;
+    const QVariantMap map = v.toMap();
+    for (auto it = map.cbegin(); it != map.cend(); ++it) {
+        if (!isString(it.value()) && !isNumber(it.value()))
+            return false;
+        out->insert(it.key(), it.value().toString());
+    }
+    return true;
+}
+
+bool parseRetry(const QVariant &value, RetryPolicy *policy, QString *error)
+{
+    const QVariant v = plain(value);
+    if (v.metaType() != QMetaType::fromType<QVariantMap>()) {
+        *error = QStringLiteral("option 'retry' must be an object");
+        return false;
+    }
+    const QVariantMap map = v.toMap();
+    for (auto it = map.cbegin(); it != map.cend(); ++it) {
+        const QString &key = it.key();
+        const QVariant &item = it.value();
+        const bool number = isNumber(item);
+        if (key == QLatin1String("count") && number)
+            policy->count = item.toInt();
+        else if (key == QLatin1String("delaySeconds") && number)
+            policy->delaySeconds = item.toDouble();
+        else if (key == QLatin1String("backoffMultiplier") && number)
+            policy->backoffMultiplier = item.toDouble();
+        else if (key == QLatin1String("maxDelaySeconds") && number)
+            policy->maxDelaySeconds = item.toDouble();
+        else if (key == QLatin1String("jitterSeconds") && number)
+            policy->jitterSeconds = item.toDouble();
+        else if (key == QLatin1String("retryOnTimeout") && item.metaType().id() == QMetaType::Bool)
+            policy->retryOnTimeout = item.toBool();
+        else {
+            *error = QStringLiteral("retry option '%1' is unknown or has the wrong type").arg(key);
+            return false;
+        }
+    }
+    return true;
+}
+
+} // namespace
+
+bool QmlBrokerPrivate::parse(const QVariant &commandValue, const QVariantMap &options,
+                             TaskDescriptor *task, QString *error) const
+{
+    QStringList command;
+    const QVariant c = plain(commandValue);
+    if (isString(c)) {
+        command = QProcess::splitCommand(c.toString());
+    } else if (!toStringList(c, &command)) {
+        *error = QStringLiteral("the command must be a string or an array of strings");
+        return false;
+    }
+    if (command.isEmpty() || command.first().isEmpty()) {
+        *error = QStringLiteral("invalid task: empty command");
+        return false;
+    }
+    task->setCommand(command);
+
+    for (auto it = options.cbegin(); it != options.cend(); ++it) {
+        const QString &key = it.key();
+        const QVariant value = plain(it.value());
+        auto wrongType = [&](const char *expected) {
+            *error = QStringLiteral("option '%1' must be %2").arg(key, QLatin1String(expected));
+            return false;
+        };
+        if (key == QLatin1String("name")) {
+            if (!isString(value))
+                return wrongType("a string");
+            task->setName(value.toString());
+        } else if (key == QLatin1String("workingDirectory")) {
+            if (!isString(value))
+                return wrongType("a string");
+            task->setWorkingDirectory(value.toString());
+        } else if (key == QLatin1String("perTaskLogPath")) {
+            if (!isString(value))
+                return wrongType("a string");
+            task->setPerTaskLogPath(value.toString());
+        } else if (key == QLatin1String("timeoutSeconds")) {
+            if (!isNumber(value) || value.toDouble() < 0)
+                return wrongType("a number of seconds, at least 0");
+            task->setTimeoutSeconds(value.toDouble());
+        } else if (key == QLatin1String("environment")) {
+            QHash<QString, QString> environment;
+            if (!toStringMap(value, &environment))
+                return wrongType("an object of strings");
+            task->setEnvironment(environment);
+        } else if (key == QLatin1String("unsetEnvironment")) {
+            QStringList names;
+            if (!toStringList(value, &names))
+                return wrongType("an array of strings");
+            for (const QString &name : std::as_const(names))
+                task->unsetEnvironmentVariable(name);
+        } else if (key == QLatin1String("retry")) {
+            RetryPolicy policy = config.retry;
+            if (!parseRetry(value, &policy, error))
+                return false;
+            task->setRetryPolicy(policy);
+        } else {
+            *error = QStringLiteral("unknown option '%1'").arg(key);
+            return false;
+        }
+    }
+    return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+QmlBroker::QmlBroker(QObject *parent)
+    : QObject(parent)
+    , d(std::make_unique<QmlBrokerPrivate>(this))
+{
+    d->tasks = new TaskListModel(this);
+}
+
+QmlBroker::~QmlBroker()
+{
+    // The Broker's destructor delivers `canceled` to handlers only, not to signals: the model
+    // and the counters need nothing more.
+    d->tasks->setBroker(nullptr);
+}
+
+quint64 QmlBroker::enqueue(const QVariant &command, const QVariantMap &options)
+{
+    TaskDescriptor task;
+    QString error;
+    if (!d->parse(command, options, &task, &error)) {
+        d->refuse(0, QStringLiteral("enqueue refused: %1").arg(error));
+        return 0;
+    }
+    Broker *broker = d->engine();
+    const int refusedBefore = d->rejected;
+    const TaskId id = broker->enqueue(task); // a refusal is reported before this returns
+    d->tasks->addTask(id, task);
+    if (d->rejected == refusedBefore) {
+        ++d->accepted;
+        Q_EMIT countsChanged();
+    }
+    return id;
+}
+
+bool QmlBroker::cancel(quint64 id)
+{
+    // Refusals (unknown, finished or stopping task) reach internalError() through the signals.
+    return d->broker && d->broker->cancel(id);
+}
+
+void QmlBroker::cancelAll()
+{
+    if (d->broker)
+        d->broker->cancelAll();
+}
+
+void QmlBroker::reset()
+{
+    if (Broker *old = std::exchange(d->broker, nullptr)) {
+        d->tasks->setBroker(nullptr);
+        old->disconnect(this);
+        old->cancelAll();
+        if (old->isIdle())
+            old->deleteLater();
+        else
+            connect(old, &Broker::idle, old, &QObject::deleteLater);
+    }
+    d->tasks->clear();
+    d->finished = d->failed = d->canceled = d->rejected = d->accepted = 0;
+    if (!d->lastError.isEmpty()) {
+        d->lastError.clear();
+        Q_EMIT lastErrorChanged();
+    }
+    Q_EMIT countsChanged();
+    Q_EMIT activeChanged();
+}
+
+TaskListModel *QmlBroker::tasks() const
+{
+    return d->tasks;
+}
+
+bool QmlBroker::isActive() const
+{
+    return d->broker != nullptr;
+}
+
+int QmlBroker::runningCount() const
+{
+    return d->broker ? d->broker->runningCount() : 0;
+}
+
+int QmlBroker::pendingCount() const
+{
+    return d->broker ? d->broker->pendingCount() : 0;
+}
+
+int QmlBroker::retryWaitingCount() const
+{
+    return d->broker ? d->broker->retryWaitingCount() : 0;
+}
+
+int QmlBroker::finishedCount() const
+{
+    return d->finished;
+}
+
+int QmlBroker::failedCount() const
+{
+    return d->failed;
+}
+
+int QmlBroker::canceledCount() const
+{
+    return d->canceled;
+}
+
+int QmlBroker::rejectedCount() const
+{
+    return d->rejected;
+}
+
+int QmlBroker::acceptedCount() const
+{
+    return d->accepted;
+}
+
+int QmlBroker::doneCount() const
+{
+    return d->finished + d->failed + d->canceled;
+}
+
+bool QmlBroker::isIdle() const
+{
+    return !d->broker || d->broker->isIdle();
+}
+
+QString QmlBroker::lastError() const
+{
+    return d->lastError;
+}
+
+#define TC_CONFIG_ACCESSORS(Type, getter, setter, field) \
+    Type QmlBroker::getter() const \
+    { \
+        return d->config.field; \
+    } \
+    void QmlBroker::setter(Type value) \
+    { \
+        if (d->config.field == value) \
+            return; \
+        d->setConfig([&](BrokerConfig &c) { c.field = value; }); \
+    }
+
+TC_CONFIG_ACCESSORS(int, maxConcurrentTasks, setMaxConcurrentTasks, maxConcurrentTasks)
+TC_CONFIG_ACCESSORS(int, maxQueueDepth, setMaxQueueDepth, maxQueueDepth)
+TC_CONFIG_ACCESSORS(double, defaultTimeoutSeconds, setDefaultTimeoutSeconds, defaultTimeoutSeconds)
+TC_CONFIG_ACCESSORS(double, killGraceSeconds, setKillGraceSeconds, killGraceSeconds)
+TC_CONFIG_ACCESSORS(int, maxLineBytes, setMaxLineBytes, maxLineBytes)
+TC_CONFIG_ACCESSORS(int, retryCount, setRetryCount, retry.count)
+TC_CONFIG_ACCESSORS(double, retryDelaySeconds, setRetryDelaySeconds, retry.delaySeconds)
+TC_CONFIG_ACCESSORS(double, retryBackoffMultiplier, setRetryBackoffMultiplier,
+                    retry.backoffMultiplier)
+TC_CONFIG_ACCESSORS(double, retryMaxDelaySeconds, setRetryMaxDelaySeconds, retry.maxDelaySeconds)
+TC_CONFIG_ACCESSORS(double, retryJitterSeconds, setRetryJitterSeconds, retry.jitterSeconds)
+TC_CONFIG_ACCESSORS(bool, retryOnTimeout, setRetryOnTimeout, retry.retryOnTimeout)
+
+#undef TC_CONFIG_ACCESSORS
+
+QString QmlBroker::defaultWorkingDirectory() const
+{
+    return d->config.defaultWorkingDirectory;
+}
+
+void QmlBroker::setDefaultWorkingDirectory(const QString &value)
+{
+    if (d->config.defaultWorkingDirectory != value)
+        d->setConfig([&](BrokerConfig &c) { c.defaultWorkingDirectory = value; });
+}
+
+QVariantMap QmlBroker::defaultEnvironment() const
+{
+    QVariantMap map;
+    for (auto it = d->config.defaultEnvironment.cbegin(); it != d->config.defaultEnvironment.cend();
+         ++it)
+        map.insert(it.key(), it.value());
+    return map;
+}
+
+void QmlBroker::setDefaultEnvironment(const QVariantMap &value)
+{
+    QHash<QString, QString> environment;
+    for (auto it = value.cbegin(); it != value.cend(); ++it)
+        environment.insert(it.key(), plain(it.value()).toString());
+    if (d->config.defaultEnvironment != environment)
+        d->setConfig([&](BrokerConfig &c) { c.defaultEnvironment = environment; });
+}
+
+QString QmlBroker::globalLogPath() const
+{
+    return d->config.globalLogPath;
+}
+
+void QmlBroker::setGlobalLogPath(const QString &value)
+{
+    if (d->config.globalLogPath != value)
+        d->setConfig([&](BrokerConfig &c) { c.globalLogPath = value; });
+}
+
+double QmlBroker::logRotationBytes() const
+{
+    return double(d->config.logRotationBytes);
+}
+
+void QmlBroker::setLogRotationBytes(double value)
+{
+    const qint64 bytes = qint64(std::max(0.0, value));
+    if (d->config.logRotationBytes != bytes)
+        d->setConfig([&](BrokerConfig &c) { c.logRotationBytes = bytes; });
+}
+
+} // namespace TaskConductor

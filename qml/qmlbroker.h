@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <taskconductor/tasklistmodel.h>
+
+#include <QtCore/qobject.h>
+#include <QtCore/qvariant.h>
+#include <QtQml/qqmlregistration.h>
+
+#include <memory>
+
+namespace TaskConductor {
+
+class QmlBrokerPrivate;
+
+//! The Broker as a QML type: the configuration as properties, enqueue()/cancel(), the counts,
+//! the events as signals, and a live TaskListModel of its tasks.
+//!
+//! Contracts:
+//! - The configuration is read when the engine starts: at the first enqueue(), and at the
+//!   first enqueue() after reset(). Changes while `active` wait for the next reset().
+//! - enqueue() returns the task's id (a number; ids stay far below 2^53), or 0 when the command
+//!   or options are invalid; either way a refused enqueue emits rejected() with the reason and
+//!   sets lastError before enqueue() returns.
+//! - reset() never blocks: the old engine's tasks are canceled and it is deleted once idle.
+class QmlBroker : public QObject
+{
+    Q_OBJECT
+    QML_NAMED_ELEMENT(Broker)
+
+    Q_PROPERTY(int maxConcurrentTasks READ maxConcurrentTasks WRITE setMaxConcurrentTasks NOTIFY
+                       configChanged)
+    Q_PROPERTY(int maxQueueDepth READ maxQueueDepth WRITE setMaxQueueDepth NOTIFY configChanged)
+    Q_PROPERTY(double defaultTimeoutSeconds READ defaultTimeoutSeconds WRITE
+                       setDefaultTimeoutSeconds NOTIFY configChanged)
+    Q_PROPERTY(double killGraceSeconds READ killGraceSeconds WRITE setKillGraceSeconds NOTIFY
+                       configChanged)
+    Q_PROPERTY(QString defaultWorkingDirectory READ defaultWorkingDirectory WRITE
+                       setDefaultWorkingDirectory NOTIFY configChanged)
+    Q_PROPERTY(QVariantMap defaultEnvironment READ defaultEnvironment WRITE setDefaultEnvironment
+                       NOTIFY configChanged)
+    Q_PROPERTY(QString globalLogPath READ globalLogPath WRITE setGlobalLogPath NOTIFY configChanged)
+    Q_PROPERTY(double logRotationBytes READ logRotationBytes WRITE setLogRotationBytes NOTIFY
+                       configChanged)
+    Q_PROPERTY(int maxLineBytes READ maxLineBytes WRITE setMaxLineBytes NOTIFY configChanged)
+    Q_PROPERTY(int retryCount READ retryCount WRITE setRetryCount NOTIFY configChanged)
+    Q_PROPERTY(double retryDelaySeconds READ retryDelaySeconds WRITE setRetryDelaySeconds NOTIFY
+                       configChanged)
+    Q_PROPERTY(double retryBackoffMultiplier READ retryBackoffMultiplier WRITE
+                       setRetryBackoffMultiplier NOTIFY configChanged)
+    Q_PROPERTY(double retryMaxDelaySeconds READ retryMaxDelaySeconds WRITE setRetryMaxDelaySeconds
+                       NOTIFY configChanged)
+    Q_PROPERTY(double retryJitterSeconds READ retryJitterSeconds WRITE setRetryJitterSeconds NOTIFY
+                       configChanged)
+    Q_PROPERTY(bool retryOnTimeout READ retryOnTimeout WRITE setRetryOnTimeout NOTIFY configChanged)
+
+    Q_PROPERTY(bool active READ isActive NOTIFY activeChanged)
+    Q_PROPERTY(int runningCount READ runningCount NOTIFY countsChanged)
+    Q_PROPERTY(int pendingCount READ pendingCount NOTIFY countsChanged)
+    Q_PROPERTY(int retryWaitingCount READ retryWaitingCount NOTIFY countsChanged)
+    Q_PROPERTY(int finishedCount READ finishedCount NOTIFY countsChanged)
+    Q_PROPERTY(int failedCount READ failedCount NOTIFY countsChanged)
+    Q_PROPERTY(int canceledCount READ canceledCount NOTIFY countsChanged)
+    Q_PROPERTY(int rejectedCount READ rejectedCount NOTIFY countsChanged)
+    Q_PROPERTY(int acceptedCount READ acceptedCount NOTIFY countsChanged)
+    Q_PROPERTY(int doneCount READ doneCount NOTIFY countsChanged)
+    Q_PROPERTY(bool idle READ isIdle NOTIFY countsChanged)
+    Q_PROPERTY(QString lastError READ lastError NOTIFY lastErrorChanged)
+    Q_PROPERTY(TaskConductor::TaskListModel *tasks READ tasks CONSTANT)
+
+public:
+    explicit QmlBroker(QObject *parent = nullptr);
+    ~QmlBroker() override;
+
+    //! Queues \a command: an array of strings (argv), or one string split into argv as
+    //! QProcess::splitCommand() does (quotes group words; no shell, no expansion).
+    //! \a options: name, workingDirectory, timeoutSeconds, environment (object), unsetEnvironment
+    //! (array), perTaskLogPath, retry (object: count, delaySeconds, backoffMultiplier,
+    //! maxDelaySeconds, jitterSeconds, retryOnTimeout). Unknown keys and wrong types refuse it.
+    Q_INVOKABLE quint64 enqueue(const QVariant &command, const QVariantMap &options = {});
+    //! As Broker::cancel(): true when the task will end as canceled.
+    Q_INVOKABLE bool cancel(quint64 id);
+    Q_INVOKABLE void cancelAll();
+    //! Cancels everything, clears the counts and the task list; the next enqueue() starts an
+    //! engine with the current properties.
+    Q_INVOKABLE void reset();
+
+    TaskListModel *tasks() const;
+    bool isActive() const;
+    int runningCount() const;
+    int pendingCount() const;
+    int retryWaitingCount() const;
+    //! Tasks that ended with exit code 0.
+    int finishedCount() const;
+    //! Tasks that failed (non-zero exit, crash, start failure) or timed out.
+    int failedCount() const;
+    int canceledCount() const;
+    //! Enqueues refused (queue full, invalid command or options).
+    int rejectedCount() const;
+    //! Enqueues that were not refused.
+    int acceptedCount() const;
+    //! Accepted tasks that ended: finished + failed + canceled.
+    int doneCount() const;
+    bool isIdle() const;
+    //! Why the last enqueue was refused; cleared by reset().
+    QString lastError() const;
+
+    int maxConcurrentTasks() const;
+    void setMaxConcurrentTasks(int value);
+    int maxQueueDepth() const;
+    void setMaxQueueDepth(int value);
+    double defaultTimeoutSeconds() const;
+    void setDefaultTimeoutSeconds(double value);
+    double killGraceSeconds() const;
+    void setKillGraceSeconds(double value);
+    QString defaultWorkingDirectory() const;
+    void setDefaultWorkingDirectory(const QString &value);
+    QVariantMap defaultEnvironment() const;
+    void setDefaultEnvironment(const QVariantMap &value);
+    QString globalLogPath() const;
+    void setGlobalLogPath(const QString &value);
+    double logRotationBytes() const;
+    void setLogRotationBytes(double value);
+    int maxLineBytes() const;
+    void setMaxLineBytes(int value);
+    int retryCount() const;
+    void setRetryCount(int value);
+    double retryDelaySeconds() const;
+    void setRetryDelaySeconds(double value);
+    double retryBackoffMultiplier() const;
+    void setRetryBackoffMultiplier(double value);
+    double retryMaxDelaySeconds() const;
+    void setRetryMaxDelaySeconds(double value);
+    double retryJitterSeconds() const;
+    void setRetryJitterSeconds(double value);
+    bool retryOnTimeout() const;
+    void setRetryOnTimeout(bool value);
+
+Q_SIGNALS:
+    void configChanged();
+    void activeChanged();
+    void countsChanged();
+    void lastErrorChanged();
+
+    void started(quint64 id, const QStringList &command, const QString &workingDirectory);
+    void stdoutLine(quint64 id, const QString &line);
+    void stderrLine(quint64 id, const QString &line);
+    void finished(quint64 id, int exitCode, double durationMs);
+    void failed(quint64 id, int exitCode, double durationMs, const QString &message);
+    void canceled(quint64 id, double durationMs);
+    void timedOut(quint64 id, double durationMs);
+    void retrying(quint64 id, int attempt, int exitCode, double delayMs);
+    //! A notice that ends no task (e.g. cancel of a task that is already stopping).
+    void internalError(quint64 id, const QString &message);
+    //! An enqueue was refused; \a id is 0 when it was refused before it got an id.
+    void rejected(quint64 id, const QString &message);
+
+private:
+    std::unique_ptr<QmlBrokerPrivate> d;
+    friend class QmlBrokerPrivate;
+};
+
+} // namespace TaskConductor

@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "runoptions.h"
+
+#include <taskconductor/taskevent.h>
+
+namespace TaskConductor {
+
+class ProgressBar;
+
+//! Writes task events in the chosen format. json: one object per line on stdout and nothing
+//! else there; text: "[name] ..." lines, the task's stderr on stderr, the rest on stdout, with
+//! control characters shown as \xHH; none: nothing.
+class EventPrinter
+{
+public:
+    //! \a bar, if any, is hidden before a line is written to a terminal.
+    EventPrinter(EventFormat format, ProgressBar *bar);
+
+    //! Prints \a event of the task labelled \a name (empty: labelled by its id).
+    void print(const TaskEvent &event, const QString &name);
+
+    //! Prints nothing from now on (stdout has no reader any more).
+    void silence() { m_format = EventFormat::None; }
+
+    //! The JSON form: TaskEvent::toJson() plus "name" (null when the task has none).
+    static QByteArray toJsonLine(const TaskEvent &event, const QString &name);
+
+private:
+    EventFormat m_format;
+    ProgressBar *m_bar;
+    bool m_stdoutIsTerminal;
+    bool m_stderrIsTerminal;
+};
+
+} // namespace TaskConductor

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <taskconductor/brokerconfig.h>
+
+#include <QtCore/qstringlist.h>
+
+namespace TaskConductor {
+
+enum class EventFormat { Text, Json, None };
+enum class ProgressMode { Auto, Always, Never };
+
+//! Everything `taskconductor run` was asked to do. A value type, filled by parseRunOptions().
+struct RunOptions
+{
+    BrokerConfig broker; //!< concurrency, queue depth, timeouts, retries, grace, logs, line size
+    QString taskFile; //!< "-" for standard input; empty when command is set
+    QStringList command; //!< the one task given after "--"
+    EventFormat events = EventFormat::Text;
+    ProgressMode progress = ProgressMode::Auto;
+    QString storePath; //!< empty: no store
+};
+
+//! What the command line asks for.
+enum class CommandLineResult {
+    Run, //!< options are valid: run
+    Exit, //!< --help or --version was printed: exit 0
+    UsageError, //!< message is set: exit 2
+};
+
+//! Parses \a arguments (argv, program name first) with QCommandLineParser. Prints --help and
+//! --version itself; leaves usage errors in \a message.
+CommandLineResult parseRunOptions(const QStringList &arguments, RunOptions &options,
+                                  QString &message);
+
+} // namespace TaskConductor

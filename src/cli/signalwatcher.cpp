@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: MIT
+#include "signalwatcher.h"
+
+#include <QtCore/qsocketnotifier.h>
+
+#include <cerrno>
+#include <csignal>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace TaskConductor {
+
+namespace {
+
+int g_pipe[2] = { -1, -1 };
+
+extern "C" void onSignal(int signalNumber)
+{
+    // Async-signal-safe only: one write, errno preserved.
+    const int savedErrno = errno;
+    const unsigned char byte = static_cast<unsigned char>(signalNumber);
+    [[maybe_unused]] const ssize_t n = ::write(g_pipe[1], &byte, 1);
+    errno = savedErrno;
+}
+
+void install(int signalNumber, void (*handler)(int))
+{
+    struct sigaction action = {};
+    action.sa_handler = handler;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    ::sigaction(signalNumber, &action, nullptr);
+}
+
+} // namespace
+
+SignalWatcher::SignalWatcher(QObject *parent)
+    : QObject(parent)
+{
+    if (g_pipe[0] >= 0 || ::pipe2(g_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        return;
+    m_notifier = std::make_unique<QSocketNotifier>(g_pipe[0], QSocketNotifier::Read);
+    connect(m_notifier.get(), &QSocketNotifier::activated, this, &SignalWatcher::drain);
+    install(SIGINT, onSignal);
+    install(SIGTERM, onSignal);
+    // Not SIG_IGN: an ignored SIGPIPE would be inherited by every task through exec().
+    install(SIGPIPE, onSignal);
+}
+
+SignalWatcher::~SignalWatcher()
+{
+    if (!m_notifier)
+        return;
+    install(SIGINT, SIG_DFL);
+    install(SIGTERM, SIG_DFL);
+    install(SIGPIPE, SIG_DFL);
+    m_notifier.reset();
+    ::close(g_pipe[0]);
+    ::close(g_pipe[1]);
+    g_pipe[0] = g_pipe[1] = -1;
+}
+
+void SignalWatcher::drain()
+{
+    unsigned char byte = 0;
+    while (::read(g_pipe[0], &byte, 1) == 1)
+        Q_EMIT received(int(byte));
+}
+
+} // namespace TaskConductor

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <QtCore/qobject.h>
+
+#include <memory>
+
+QT_BEGIN_NAMESPACE
+class QSocketNotifier;
+QT_END_NAMESPACE
+
+namespace TaskConductor {
+
+//! Turns SIGINT, SIGTERM and SIGPIPE into a Qt signal in the event loop (the self-pipe trick): the
+//! signal handler only writes one byte to a pipe; all the work happens in received().
+//! One instance per process.
+class SignalWatcher : public QObject
+{
+    Q_OBJECT
+
+public:
+    explicit SignalWatcher(QObject *parent = nullptr);
+    ~SignalWatcher() override;
+
+    //! Whether the handlers are installed (false if the pipe could not be made).
+    bool isActive() const { return m_notifier != nullptr; }
+
+Q_SIGNALS:
+    //! \a signalNumber (SIGINT, SIGTERM, or SIGPIPE: the reader of stdout went away) arrived.
+    void received(int signalNumber);
+
+private:
+    void drain();
+
+    std::unique_ptr<QSocketNotifier> m_notifier;
+};
+
+} // namespace TaskConductor

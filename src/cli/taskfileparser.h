@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <taskconductor/retrypolicy.h>
+#include <taskconductor/taskdescriptor.h>
+
+#include <QtCore/qbytearrayview.h>
+#include <QtCore/qstring.h>
+
+namespace TaskConductor {
+
+//! What one physical line of a task file turned out to be.
+enum class TaskFileLineKind {
+    Skipped, //!< blank, or a comment starting with '#'
+    Task, //!< a valid task object
+    Invalid, //!< anything else; error says why
+};
+
+//! The result of parsing one line. A value type.
+struct TaskFileLine
+{
+    TaskFileLineKind kind = TaskFileLineKind::Skipped;
+    qint64 lineNumber = 0; //!< physical line, counted from 1
+    TaskDescriptor task; //!< valid for Task only
+    QString error; //!< for Invalid: the problem, without the file name or line number
+};
+
+//! Turns one line of a JSON Lines task file into a TaskDescriptor or an error. Pure: no I/O, no
+//! global state, never throws or crashes on any input (it is fuzzed).
+//!
+//! A task line is one JSON object: "command" (array of strings, required, non-empty), "env"
+//! (object of strings; null unsets a variable), "cwd", "log", "name" (strings), "timeout"
+//! (seconds, >= 0) and "retries" (integer >= 0). Unknown fields are errors, so typos are caught.
+class TaskFileParser
+{
+public:
+    //! \a retryDefaults is the policy a task's own "retries" count is applied to.
+    explicit TaskFileParser(const RetryPolicy &retryDefaults = RetryPolicy());
+
+    //! Parses \a line (without its line break; a trailing '\r' is ignored) found at physical
+    //! line \a lineNumber. A UTF-8 byte order mark is skipped on line 1.
+    TaskFileLine parse(QByteArrayView line, qint64 lineNumber) const;
+
+    //! The most retries a task line may ask for.
+    static constexpr int MaxRetries = 1000;
+
+private:
+    RetryPolicy m_retryDefaults;
+};
+
+} // namespace TaskConductor

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: MIT
+// Runs N copies of one command through a Broker, at most P at once, and prints what it cost.
+// This is the library's real per-task and per-line cost, without the CLI's parsing and output:
+//   bench_host [--tasks N] [--concurrency P] [--events none|json] -- COMMAND [ARGS...]
+// --events none: a handler that only counts; json: every event as a JSON line to /dev/null.
+// Prints one line: "tasks=N seconds=S tasks_per_s=R lines=L bytes=B".
+#include <taskconductor/broker.h>
+
+#include <QtCore/qcommandlineparser.h>
+#include <QtCore/qcoreapplication.h>
+#include <QtCore/qelapsedtimer.h>
+#include <QtCore/qfile.h>
+#include <QtCore/qjsondocument.h>
+#include <QtCore/qjsonobject.h>
+
+#include <cstdio>
+
+using namespace TaskConductor;
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    QCommandLineParser parser;
+    parser.addOptions({
+            { QStringLiteral("tasks"), QStringLiteral("How many tasks."), QStringLiteral("N"),
+              QStringLiteral("1") },
+            { QStringLiteral("concurrency"), QStringLiteral("Tasks at once."), QStringLiteral("P"),
+              QStringLiteral("1") },
+            { QStringLiteral("events"), QStringLiteral("none or json."), QStringLiteral("how"),
+              QStringLiteral("none") },
+    });
+    parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("What each task runs."));
+    parser.process(app);
+    const QStringList command = parser.positionalArguments();
+    const int tasks = parser.value(QStringLiteral("tasks")).toInt();
+    const bool json = parser.value(QStringLiteral("events")) == QLatin1String("json");
+    if (command.isEmpty() || tasks < 1) {
+        std::fprintf(stderr, "bench_host: need --tasks >= 1 and a command\n");
+        return 2;
+    }
+
+    BrokerConfig config;
+    config.maxConcurrentTasks = parser.value(QStringLiteral("concurrency")).toInt();
+    config.maxQueueDepth = tasks;
+    config.killGraceSeconds = 1;
+
+    QFile sink(QStringLiteral("/dev/null"));
+    if (json && !sink.open(QIODevice::WriteOnly)) {
+        std::fprintf(stderr, "bench_host: cannot open the null device\n");
+        return 2;
+    }
+    qint64 lines = 0;
+    qint64 bytes = 0;
+    int ended = 0;
+    int failures = 0;
+    const TaskEventHandler handler = [&](const TaskEvent &event) {
+        if (event.kind() == EventKind::Stdout) {
+            ++lines;
+            bytes += event.line().size();
+        }
+        if (json)
+            sink.write(QJsonDocument(event.toJson()).toJson(QJsonDocument::Compact) + '\n');
+        if (event.isTerminal()) {
+            failures += event.kind() != EventKind::Finished;
+            if (++ended == tasks)
+                QCoreApplication::quit();
+        }
+    };
+
+    QElapsedTimer clock;
+    clock.start();
+    {
+        Broker broker(config);
+        const TaskDescriptor task(command);
+        QMetaObject::invokeMethod(
+                &app,
+                [&] {
+                    for (int i = 0; i < tasks; ++i)
+                        broker.enqueue(task, handler);
+                },
+                Qt::QueuedConnection);
+        app.exec();
+    }
+    const double seconds = clock.nsecsElapsed() / 1e9;
+    std::printf("tasks=%d seconds=%.4f tasks_per_s=%.1f lines=%lld bytes=%lld failures=%d\n", tasks,
+                seconds, tasks / seconds, lines, bytes, failures);
+    return failures == 0 ? 0 : 1;
+}

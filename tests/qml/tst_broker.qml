@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: MIT
+import QtQuick
+import QtTest
+import TaskConductor
+
+TestCase {
+    id: testCase
+    name: "Broker"
+    when: windowShown
+
+    property var broker: null
+    readonly property int waitMs: 10000
+
+    Component {
+        id: brokerComponent
+        Broker {
+            defaultEnvironment: support.markerEnvironment()
+            killGraceSeconds: 0.3
+        }
+    }
+    Component {
+        id: spyComponent
+        SignalSpy { }
+    }
+    Component {
+        id: outputComponent
+        TaskOutputModel { }
+    }
+    // What a delegate sees: one item per row, with the roles a view binds to.
+    Component {
+        id: rowsComponent
+        Repeater {
+            delegate: Item {
+                required property var taskId
+                required property string name
+                required property string state
+                required property int attempt
+                required property int exitCode
+                required property string lastLine
+                required property string errorString
+            }
+        }
+    }
+
+    Component {
+        id: outputRowsComponent
+        Repeater {
+            delegate: Item {
+                required property string line
+                required property string channel
+                required property var lineNumber
+            }
+        }
+    }
+
+    function makeBroker(properties) {
+        broker = createTemporaryObject(brokerComponent, testCase, properties || {})
+        return broker
+    }
+    function spy(target, signalName) {
+        return createTemporaryObject(spyComponent, testCase,
+                                     { target: target, signalName: signalName })
+    }
+    function rows(b) {
+        return createTemporaryObject(rowsComponent, testCase, { model: b.tasks })
+    }
+    function helper(args) {
+        return [support.helper].concat(args)
+    }
+
+    // After every test: nothing a broker of this test started is left running.
+    function cleanup() {
+        if (broker)
+            broker.cancelAll()
+        broker = null
+        tryVerify(function () { return support.leftoverProcesses() === 0 }, waitMs,
+                  "a process of this test is still running")
+    }
+
+    function test_enqueueRunsAndReportsEvents() {
+        const b = makeBroker({ maxConcurrentTasks: 2 })
+        const started = spy(b, "started")
+        const out = spy(b, "stdoutLine")
+        const finished = spy(b, "finished")
+        const view = rows(b)
+        compare(b.active, false, "the engine starts at the first enqueue")
+
+        const id = b.enqueue(helper(["lines", "3"]), { name: "three lines" })
+        verify(id > 0)
+        compare(b.active, true)
+        compare(b.acceptedCount, 1)
+        finished.wait(waitMs)
+        compare(finished.signalArguments[0][0], id)
+        compare(finished.signalArguments[0][1], 0)
+        compare(started.count, 1)
+        compare(started.signalArguments[0][1], helper(["lines", "3"]))
+        compare(out.count, 3)
+        compare(out.signalArguments[2][1], "line 3")
+        compare(b.finishedCount, 1)
+        compare(b.doneCount, 1)
+        tryCompare(b, "idle", true)
+
+        compare(view.count, 1)
+        const row = view.itemAt(0)
+        compare(row.taskId, id)
+        compare(row.name, "three lines")
+        tryCompare(row, "state", "finished") // the model batches its updates
+        compare(row.attempt, 1)
+        compare(row.lastLine, "line 3")
+    }
+
+    function test_stringCommandIsSplitWithoutAShell() {
+        const b = makeBroker()
+        const out = spy(b, "stdoutLine")
+        const finished = spy(b, "finished")
+        b.enqueue('"' + support.helper + '" args "two words" $HOME')
+        finished.wait(waitMs)
+        compare(out.count, 2)
+        compare(out.signalArguments[0][1], "<two words>")
+        compare(out.signalArguments[1][1], "<$HOME>")
+    }
+
+    function test_invalidInputIsRefusedWithAReason_data() {
+        return [
+            { tag: "number", command: 42, options: {}, reason: "must be a string or an array" },
+            { tag: "empty array", command: [], options: {}, reason: "empty command" },
+            { tag: "empty string", command: "", options: {}, reason: "empty command" },
+            { tag: "array of numbers", command: [1, 2], options: {}, reason: "array of strings" },
+            { tag: "unknown option", command: ["true"], options: { bogus: 1 },
+              reason: "unknown option 'bogus'" },
+            { tag: "wrong type", command: ["true"], options: { timeoutSeconds: "soon" },
+              reason: "option 'timeoutSeconds' must be" },
+            { tag: "bad retry", command: ["true"], options: { retry: { count: "x" } },
+              reason: "retry option 'count'" },
+        ]
+    }
+    function test_invalidInputIsRefusedWithAReason(data) {
+        const b = makeBroker()
+        const rejected = spy(b, "rejected")
+        compare(b.enqueue(data.command, data.options), 0)
+        compare(rejected.count, 1, "refused before enqueue() returns")
+        compare(rejected.signalArguments[0][0], 0)
+        verify(rejected.signalArguments[0][1].indexOf(data.reason) >= 0,
+               rejected.signalArguments[0][1])
+        verify(b.lastError.indexOf(data.reason) >= 0)
+        compare(b.rejectedCount, 1)
+        compare(b.acceptedCount, 0)
+        compare(b.tasks.count, 0, "a refused input gets no row")
+    }
+
+    function test_queueFullIsVisible() {
+        const b = makeBroker({ maxConcurrentTasks: 1, maxQueueDepth: 1 })
+        const rejected = spy(b, "rejected")
+        const canceled = spy(b, "canceled")
+        const view = rows(b)
+        const running = b.enqueue(helper(["hang"]))
+        const waiting = b.enqueue(helper(["hang"]))
+        compare(b.runningCount, 1)
+        compare(b.pendingCount, 1)
+        const refused = b.enqueue(helper(["hang"]), { name: "one too many" })
+        verify(refused > waiting)
+        compare(rejected.count, 1)
+        compare(rejected.signalArguments[0][0], refused)
+        verify(b.lastError.indexOf("queue full") === 0, b.lastError)
+        compare(b.rejectedCount, 1)
+        compare(b.acceptedCount, 2)
+        compare(view.count, 3)
+        tryCompare(view.itemAt(2), "state", "rejected")
+        compare(view.itemAt(2).name, "one too many")
+        verify(view.itemAt(2).errorString.indexOf("queue full") === 0)
+
+        b.cancelAll()
+        tryCompare(canceled, "count", 2, waitMs)
+        compare(b.canceledCount, 2)
+        tryCompare(view.itemAt(0), "state", "canceled")
+        tryCompare(view.itemAt(1), "state", "canceled")
+    }
+
+    function test_cancelRunningTask() {
+        const b = makeBroker()
+        const out = spy(b, "stdoutLine")
+        const canceled = spy(b, "canceled")
+        const notices = spy(b, "internalError")
+        const id = b.enqueue(helper(["hang"]))
+        out.wait(waitMs) // "ready": the process runs
+        verify(b.cancel(id))
+        canceled.wait(waitMs)
+        compare(canceled.signalArguments[0][0], id)
+        verify(!b.cancel(id), "a task that ended cannot be canceled")
+        compare(notices.count, 1)
+        compare(notices.signalArguments[0][0], id)
+        verify(!b.cancel(123456), "unknown id")
+        compare(notices.count, 2)
+    }
+
+    function test_retryThenFail() {
+        const b = makeBroker()
+        const retrying = spy(b, "retrying")
+        const failed = spy(b, "failed")
+        const view = rows(b)
+        const id = b.enqueue(helper(["exit", "3"]), { retry: { count: 1, delaySeconds: 0.01 } })
+        failed.wait(waitMs)
+        compare(retrying.count, 1)
+        compare(retrying.signalArguments[0][1], 1)
+        compare(failed.signalArguments[0][0], id)
+        compare(failed.signalArguments[0][1], 3)
+        compare(b.failedCount, 1)
+        tryCompare(view.itemAt(0), "state", "failed")
+        compare(view.itemAt(0).attempt, 2)
+        compare(view.itemAt(0).exitCode, 3)
+        compare(view.itemAt(0).errorString, "exited with code 3")
+    }
+
+    function test_timeout() {
+        const b = makeBroker()
+        const timedOut = spy(b, "timedOut")
+        const view = rows(b)
+        b.enqueue(helper(["hang"]), { timeoutSeconds: 0.2 })
+        timedOut.wait(waitMs)
+        compare(b.failedCount, 1, "a timeout counts as failed")
+        tryCompare(view.itemAt(0), "state", "timeout")
+    }
+
+    function test_configIsReadAtFirstEnqueueAndAtReset() {
+        const b = makeBroker({ maxConcurrentTasks: 1 })
+        b.enqueue(helper(["hang"]))
+        b.enqueue(helper(["hang"]))
+        compare(b.runningCount, 1)
+        compare(b.pendingCount, 1)
+
+        b.maxConcurrentTasks = 3 // waits for reset()
+        b.enqueue(helper(["hang"]))
+        compare(b.runningCount, 1)
+        compare(b.pendingCount, 2)
+
+        b.reset()
+        compare(b.active, false)
+        compare(b.tasks.count, 0)
+        compare(b.runningCount, 0)
+        compare(b.acceptedCount, 0)
+        for (let i = 0; i < 3; ++i)
+            b.enqueue(helper(["hang"]))
+        compare(b.runningCount, 3)
+        compare(b.pendingCount, 0)
+    }
+
+    function test_destroyedWhileTasksRun() {
+        const b = makeBroker()
+        const out = spy(b, "stdoutLine")
+        const output = createTemporaryObject(outputComponent, testCase, { source: b.tasks })
+        output.taskId = b.enqueue(helper(["hang"]))
+        b.enqueue(helper(["hang"]))
+        tryCompare(out, "count", 2, waitMs)
+        broker = null
+        b.destroy() // stops both process groups; cleanup() checks that nothing is left
+        tryCompare(output, "source", null, waitMs) // destroy() is deferred
+        compare(output.count, 0)
+    }
+
+    function test_outputModelFollowsATask() {
+        const b = makeBroker()
+        b.tasks.outputLineLimit = 3
+        const finished = spy(b, "finished")
+        const id = b.enqueue(helper(["lines", "5"]))
+        const output = createTemporaryObject(outputComponent, testCase,
+                                             { source: b.tasks, taskId: id })
+        finished.wait(waitMs)
+        tryCompare(output, "count", 3)
+        const view = createTemporaryObject(outputRowsComponent, testCase, { model: output })
+        compare(view.count, 3)
+        compare(view.itemAt(2).line, "line 5")
+        compare(view.itemAt(2).channel, "stdout")
+        compare(view.itemAt(0).lineNumber, 3, "line numbers count every line")
+        output.taskId = 0
+        compare(output.count, 0)
+        compare(view.count, 0)
+    }
+}

@@ -1,0 +1,840 @@
+// SPDX-License-Identifier: MIT
+// The taskconductor tool as a user runs it: spawned as a process, its stdout, stderr and exit
+// status checked. Every child is the tc_helper program.
+#include "testsupport.h"
+
+#include <QtCore/qjsonarray.h>
+#include <QtCore/qjsondocument.h>
+#include <QtCore/qjsonobject.h>
+#include <QtCore/qprocess.h>
+#include <QtCore/qtemporarydir.h>
+#include <QtTest/qtest.h>
+
+#include <signal.h>
+
+using namespace TestSupport;
+
+namespace {
+
+constexpr int Wait = 30000; // generous upper bound; QTRY returns as soon as the condition holds
+
+QString cli()
+{
+    return QStringLiteral(TC_CLI_PATH);
+}
+
+// One task line running the helper with \a args, plus extra JSON fields.
+QByteArray taskLine(const QStringList &args, const QJsonObject &extra = {})
+{
+    QJsonObject o = extra;
+    o.insert("command", QJsonArray::fromStringList(QStringList { helper() } + args));
+    return QJsonDocument(o).toJson(QJsonDocument::Compact);
+}
+
+struct Run
+{
+    int exitCode = -1;
+    QProcess::ExitStatus exitStatus = QProcess::CrashExit;
+    QByteArray out;
+    QByteArray err;
+
+    QList<QJsonObject> events() const
+    {
+        QList<QJsonObject> list;
+        for (const QByteArray &line : out.split('\n')) {
+            if (line.isEmpty())
+                continue;
+            QJsonParseError error;
+            const QJsonDocument doc = QJsonDocument::fromJson(line, &error);
+            if (!doc.isObject())
+                qFatal("stdout line is not a JSON object: %s", line.constData());
+            list.append(doc.object());
+        }
+        return list;
+    }
+    QList<QJsonObject> eventsOf(const QString &kind) const
+    {
+        QList<QJsonObject> list;
+        for (const QJsonObject &e : events())
+            if (e.value("event").toString() == kind)
+                list.append(e);
+        return list;
+    }
+    // Output lines of every task, in order.
+    QStringList lines(const QString &kind = QStringLiteral("stdout")) const
+    {
+        QStringList list;
+        for (const QJsonObject &e : eventsOf(kind))
+            list.append(e.value("line").toString());
+        return list;
+    }
+};
+
+// Stops the tool gracefully when a test fails half-way, so that its tasks are not orphaned.
+struct StopOnExit
+{
+    QProcess &process;
+    ~StopOnExit()
+    {
+        if (process.state() == QProcess::NotRunning)
+            return;
+        ::kill(pid_t(process.processId()), SIGTERM);
+        process.waitForFinished(Wait);
+    }
+};
+
+} // namespace
+
+class tst_Cli : public QObject
+{
+    Q_OBJECT
+
+private:
+    QByteArray m_marker;
+    QTemporaryDir m_dir;
+    int m_fileCount = 0;
+
+    QString writeFile(const QByteArray &content, const QString &name = {})
+    {
+        const QString path = m_dir.filePath(
+                name.isEmpty() ? QStringLiteral("tasks%1.jsonl").arg(++m_fileCount) : name);
+        QFile file(path);
+        if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
+            qFatal("cannot write %s", qPrintable(path));
+        file.write(content);
+        return path;
+    }
+    QString writeTasks(const QList<QByteArray> &lines)
+    {
+        return writeFile(lines.join('\n') + '\n');
+    }
+
+    void prepare(QProcess &process, const QString &workingDirectory = {})
+    {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        const int eq = m_marker.indexOf('=');
+        env.insert(QString::fromLatin1(m_marker.left(eq)),
+                   QString::fromLatin1(m_marker.mid(eq + 1)));
+        process.setProcessEnvironment(env);
+        process.setWorkingDirectory(workingDirectory.isEmpty() ? m_dir.path() : workingDirectory);
+        process.setProgram(cli());
+    }
+
+    Run run(const QStringList &args, const QByteArray &input = {},
+            const QString &workingDirectory = {})
+    {
+        QProcess process;
+        prepare(process, workingDirectory);
+        process.setArguments(args);
+        process.start();
+        if (!process.waitForStarted(Wait))
+            qFatal("taskconductor did not start");
+        process.write(input);
+        process.closeWriteChannel();
+        if (!process.waitForFinished(Wait))
+            qFatal("taskconductor did not finish");
+        return Run { process.exitCode(), process.exitStatus(), process.readAllStandardOutput(),
+                     process.readAllStandardError() };
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        m_marker =
+                "TC_TEST_MARKER=tst_cli-" + QByteArray::number(QCoreApplication::applicationPid());
+        QVERIFY(m_dir.isValid());
+        QVERIFY(QFile::exists(helper()));
+        QVERIFY(QFile::exists(cli()));
+    }
+
+    // After every test: neither the tool nor anything it started is left running.
+    void cleanup() { QTRY_COMPARE_WITH_TIMEOUT(processesWithMarker(m_marker), QList<int>(), Wait); }
+
+    void helpListsEveryOption()
+    {
+        const Run r = run({ "--help" });
+        QCOMPARE(r.exitCode, 0);
+        for (const char *option :
+             { "--jobs", "--queue-depth", "--timeout", "--retries", "--retry-delay",
+               "--retry-backoff", "--retry-max-delay", "--retry-jitter", "--kill-grace", "--log",
+               "--log-rotate-bytes", "--log-format", "--events", "--progress", "--store",
+               "--max-line-bytes", "--version" })
+            QVERIFY2(r.out.contains(option), option);
+        QVERIFY(r.out.contains("validated as it is read")); // what stdin cannot do
+        QVERIFY(r.err.isEmpty());
+    }
+
+    void version()
+    {
+        const Run r = run({ "--version" });
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY(r.out.startsWith("taskconductor "));
+    }
+
+    // --executor slurm runs the tasks as Slurm job steps (skipped without a Slurm controller).
+    void slurmExecutor()
+    {
+        QProcess sinfo;
+        sinfo.start("sinfo", { "-h" });
+        if (!sinfo.waitForFinished(5000) || sinfo.exitStatus() != QProcess::NormalExit
+            || sinfo.exitCode() != 0) {
+            sinfo.kill();
+            sinfo.waitForFinished(1000);
+            if (qEnvironmentVariableIsSet("TASKCONDUCTOR_REQUIRE_SLURM"))
+                QFAIL("TASKCONDUCTOR_REQUIRE_SLURM is set, but no Slurm controller answers");
+            QSKIP("no Slurm controller answers (sinfo failed): start one with .ci/slurm/up.sh");
+        }
+        const Run r =
+                run({ "run", "--executor", "slurm", "--slurm-overcommit", "-j", "2", "--events",
+                      "json", "--progress", "never", "--", helper(), "env", "SLURM_STEP_ID" });
+        QCOMPARE(r.exitCode, 0);
+        const QStringList lines = r.lines();
+        QCOMPARE(lines.size(), 1);
+        QVERIFY2(lines.first().startsWith("SLURM_STEP_ID="), qPrintable(lines.first()));
+    }
+
+    void usageErrors_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("error");
+        QTest::newRow("nothing") << QStringList {} << "missing command";
+        QTest::newRow("unknown command") << QStringList { "walk" } << "unknown command";
+        QTest::newRow("unknown option") << QStringList { "run", "--bogus" } << "bogus";
+        QTest::newRow("jobs 0") << QStringList { "run", "-j", "0" } << "--jobs";
+        QTest::newRow("jobs text") << QStringList { "run", "--jobs", "many" } << "--jobs";
+        QTest::newRow("queue depth")
+                << QStringList { "run", "--queue-depth", "0" } << "--queue-depth";
+        QTest::newRow("timeout") << QStringList { "run", "--timeout", "-1" } << "--timeout";
+        QTest::newRow("retries") << QStringList { "run", "--retries", "1.5" } << "--retries";
+        QTest::newRow("backoff") << QStringList { "run", "--retry-backoff", "0.5" }
+                                 << "--retry-backoff";
+        QTest::newRow("events") << QStringList { "run", "--events", "xml" } << "--events";
+        QTest::newRow("progress") << QStringList { "run", "--progress", "maybe" } << "--progress";
+        QTest::newRow("log format")
+                << QStringList { "run", "--log-format", "xml" } << "--log-format";
+        QTest::newRow("line bytes")
+                << QStringList { "run", "--max-line-bytes", "0" } << "--max-line-bytes";
+        QTest::newRow("two files") << QStringList { "run", "a", "b" } << "more than one";
+        QTest::newRow("file and command") << QStringList { "run", "a", "--", "echo" } << "not both";
+        QTest::newRow("empty command") << QStringList { "run", "--" } << "nothing to run";
+        QTest::newRow("executor") << QStringList { "run", "--executor", "cloud" } << "--executor";
+        QTest::newRow("slurm option without slurm")
+                << QStringList { "run", "--slurm-partition", "p", "--", "true" }
+                << "--slurm-partition needs --executor slurm";
+        QTest::newRow("missing file")
+                << QStringList { "run", "no-such-file.jsonl" } << "no-such-file.jsonl: cannot open";
+    }
+    void usageErrors()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QString, error);
+        const Run r = run(args);
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(QString::fromUtf8(r.err).contains(error), r.err.constData());
+        QVERIFY(r.out.isEmpty());
+    }
+
+    // The whole file is checked before anything runs; each error names its physical line.
+    void invalidTaskFile_data()
+    {
+        QTest::addColumn<QByteArray>("badLine");
+        QTest::addColumn<QString>("error");
+        QTest::newRow("bad json") << QByteArray("{\"command\": [\"x\"") << "invalid JSON";
+        QTest::newRow("missing command")
+                << QByteArray("{\"name\": \"x\"}") << "missing required field \"command\"";
+        QTest::newRow("command type") << QByteArray("{\"command\": \"ls -l\"}")
+                                      << "\"command\" must be an array of strings";
+        QTest::newRow("timeout type") << QByteArray("{\"command\": [\"x\"], \"timeout\": \"9\"}")
+                                      << "\"timeout\" must be a number";
+        QTest::newRow("env type") << QByteArray("{\"command\": [\"x\"], \"env\": {\"A\": 1}}")
+                                  << "\"env\".\"A\" must be a string or null";
+        QTest::newRow("retries type") << QByteArray("{\"command\": [\"x\"], \"retries\": true}")
+                                      << "\"retries\" must be a whole number";
+    }
+    void invalidTaskFile()
+    {
+        QFETCH(QByteArray, badLine);
+        QFETCH(QString, error);
+        const QString ran = m_dir.filePath(QStringLiteral("ran-%1").arg(++m_fileCount));
+        // Line 1 would create a file if it ran; comments and blank lines count as lines.
+        const QString path = writeTasks({ taskLine({ "succeed-on", "1", ran }), "# comment", "",
+                                          badLine, taskLine({ "exit", "0" }) });
+        const Run r = run({ "run", path });
+        QCOMPARE(r.exitCode, 2);
+        const QString err = QString::fromUtf8(r.err);
+        QVERIFY2(err.contains(QStringLiteral("%1:4: %2").arg(path, error)), qPrintable(err));
+        QVERIFY2(err.contains("nothing was run"), qPrintable(err));
+        QVERIFY(!QFile::exists(ran));
+        QVERIFY(r.out.isEmpty());
+    }
+
+    void tooLongTaskLine()
+    {
+        const QString path =
+                writeTasks({ taskLine({ "exit", "0" }), taskLine({ "args", QString(200, 'x') }) });
+        const Run r = run({ "run", "--max-line-bytes", "100", path });
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains(":2: line longer than --max-line-bytes"), r.err.constData());
+    }
+
+    void emptyFileIsNoError_data()
+    {
+        QTest::addColumn<QByteArray>("content");
+        QTest::newRow("empty") << QByteArray();
+        QTest::newRow("comments and blanks") << QByteArray("# nothing yet\n\n   \n# done\n");
+    }
+    void emptyFileIsNoError()
+    {
+        QFETCH(QByteArray, content);
+        const Run r = run({ "run", "--events", "json", writeFile(content) });
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY(r.out.isEmpty());
+        QVERIFY2(r.err.contains("0 tasks"), r.err.constData());
+    }
+
+    // --events json: stdout holds event objects and nothing else; the summary is on stderr.
+    void jsonEventSchema()
+    {
+        const QString path = writeTasks(
+                { taskLine({ "lines", "2" }, { { "name", "two lines" } }),
+                  taskLine({ "exit", "3" }),
+                  QByteArray("{\"command\": [\"/nonexistent/program\"], \"name\": \"missing\"}"),
+                  taskLine({ "err-lines", "1", "oops" }, { { "name", "err" } }) });
+        const Run r = run({ "run", "--events", "json", "-j", "1", "--progress", "always", path });
+        QCOMPARE(r.exitCode, 1);
+        const QList<QJsonObject> events = r.events();
+        QVERIFY(!events.isEmpty());
+        for (const QJsonObject &e : events) {
+            QVERIFY(e.value("event").isString());
+            QVERIFY(e.value("id").isDouble());
+            QVERIFY(e.contains("name"));
+            QVERIFY(e.value("name").isString() || e.value("name").isNull());
+        }
+        const QList<QJsonObject> started = r.eventsOf("started");
+        QCOMPARE(started.size(), 3); // the missing program never starts
+        QCOMPARE(started.at(0).value("name").toString(), QStringLiteral("two lines"));
+        QCOMPARE(started.at(0).value("command").toArray(),
+                 QJsonArray::fromStringList({ helper(), "lines", "2" }));
+        QCOMPARE(started.at(0).value("workdir").toString(), m_dir.path());
+        QCOMPARE(started.at(0).value("attempt").toInt(), 1);
+        QVERIFY(started.at(1).value("name").isNull());
+        QCOMPARE(r.lines(), (QStringList { "line 1", "line 2" }));
+        QCOMPARE(r.lines("stderr"), QStringList { "oops 1" });
+
+        const QList<QJsonObject> finished = r.eventsOf("finished");
+        QCOMPARE(finished.size(), 2);
+        QCOMPARE(finished.at(0).value("exitCode").toInt(), 0);
+        QVERIFY(finished.at(0).value("durationMs").isDouble());
+        const QList<QJsonObject> failed = r.eventsOf("failed");
+        QCOMPARE(failed.size(), 2);
+        QCOMPARE(failed.at(0).value("exitCode").toInt(), 3);
+        QCOMPARE(failed.at(1).value("name").toString(), QStringLiteral("missing"));
+        QVERIFY(failed.at(1).value("message").toString().contains("No such file"));
+        QVERIFY2(r.err.contains("4 tasks in "), r.err.constData());
+        QVERIFY(r.err.contains("2 finished, 2 failed, 0 timed out, 0 canceled"));
+        QVERIFY(r.err.contains("done")); // the progress bar went to stderr, not stdout
+    }
+
+    // --events text: readable lines tagged with the task's name, or its id.
+    void textEvents()
+    {
+        const QString path =
+                writeTasks({ taskLine({ "lines", "1", "hello" }, { { "name", "greet" } }),
+                             taskLine({ "err-lines", "1", "warn" }) });
+        const Run r = run({ "run", "-j", "1", path });
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains("[greet] started "), r.out.constData());
+        QVERIFY(r.out.contains("[greet] hello 1\n"));
+        QVERIFY(r.out.contains("[greet] finished (exit 0)"));
+        QVERIFY(r.out.contains("[#2] finished (exit 0)"));
+        QVERIFY(r.err.contains("[#2] warn 1\n")); // a task's stderr stays on stderr
+        QVERIFY(!r.out.contains("[#2] warn"));
+        QVERIFY(r.err.contains("2 finished"));
+    }
+
+    // In text mode a child cannot drive the terminal or forge a line: controls are escaped.
+    void textEventsEscapeControls()
+    {
+        const Run r = run({ "run", "--", helper(), "bytes", "1b5b324a0d5b667265655d0a" });
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains("[#1] \\x1b[2J\\x0d[free]\n"), r.out.constData());
+        QVERIFY(!r.out.contains('\x1b'));
+    }
+
+    void eventsNone()
+    {
+        const Run r = run({ "run", "--events", "none", "--", helper(), "lines", "3" });
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY(r.out.isEmpty());
+        QVERIFY2(r.err.contains("1 task in "), r.err.constData());
+    }
+
+    void progressModes_data()
+    {
+        QTest::addColumn<QString>("mode");
+        QTest::addColumn<bool>("shown");
+        QTest::newRow("always") << "always" << true;
+        QTest::newRow("never") << "never" << false;
+        QTest::newRow("auto, not a terminal") << "auto" << false;
+    }
+    void progressModes()
+    {
+        QFETCH(QString, mode);
+        QFETCH(bool, shown);
+        const QString path = writeTasks({ taskLine({ "exit", "0" }), taskLine({ "exit", "0" }) });
+        const Run r = run({ "run", "--events", "json", "--progress", mode, path });
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.err.contains("\r\033[K"), shown);
+        QCOMPARE(r.err.contains("2/2 done"), shown);
+        QCOMPARE(r.events().size(), 4); // stdout stays pure JSON either way
+    }
+
+    void dashDashRunsOneCommand()
+    {
+        const Run r =
+                run({ "run", "--events", "json", "--", helper(), "args", "a b", "--jobs", "-" });
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.lines(), (QStringList { "<a b>", "<--jobs>", "<->" }));
+        QCOMPARE(run({ "run", "--", helper(), "exit", "4" }).exitCode, 1);
+    }
+
+    void standardInput_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::newRow("dash") << QStringList { "run", "--events", "json", "-" };
+        QTest::newRow("no file") << QStringList { "run", "--events", "json" };
+    }
+    void standardInput()
+    {
+        QFETCH(QStringList, args);
+        const Run r =
+                run(args,
+                    taskLine({ "lines", "1", "a" }) + "\n# c\n" + taskLine({ "lines", "1", "b" }));
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.lines().size(), 2);
+        QVERIFY(r.lines().contains("a 1") && r.lines().contains("b 1"));
+    }
+
+    // Standard input is validated as it is read: what came before an invalid line ran, nothing
+    // after it does, and the status is 2.
+    void invalidStandardInput()
+    {
+        const QString ran = m_dir.filePath("stdin-ran");
+        const QString notRun = m_dir.filePath("stdin-not-run");
+        const Run r = run({ "run", "-j", "1", "--events", "json" },
+                          taskLine({ "succeed-on", "1", ran }) + "\n{\"command\": 5}\n"
+                                  + taskLine({ "succeed-on", "1", notRun }) + "\n");
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("<stdin>:2: \"command\" must be an array"), r.err.constData());
+        QVERIFY(QFile::exists(ran));
+        QVERIFY(!QFile::exists(notRun));
+        QCOMPARE(r.eventsOf("finished").size(), 1);
+    }
+
+    void jobsLimitsConcurrency_data()
+    {
+        QTest::addColumn<int>("jobs");
+        QTest::newRow("1") << 1;
+        QTest::newRow("3") << 3;
+    }
+    void jobsLimitsConcurrency()
+    {
+        QFETCH(int, jobs);
+        QList<QByteArray> lines;
+        for (int i = 0; i < 6; ++i)
+            lines.append(taskLine({ "slow-lines", "2", "100" }));
+        const Run r =
+                run({ "run", "--events", "json", "-j", QString::number(jobs), writeTasks(lines) });
+        QCOMPARE(r.exitCode, 0);
+        int running = 0;
+        int most = 0;
+        for (const QJsonObject &e : r.events()) {
+            const QString kind = e.value("event").toString();
+            if (kind == "started")
+                most = qMax(most, ++running);
+            else if (kind == "finished")
+                --running;
+        }
+        QCOMPARE(most, jobs);
+        QCOMPARE(r.eventsOf("finished").size(), 6);
+    }
+
+    // A queue of one still runs everything: the reader waits for room instead of overfilling.
+    void queueDepthOne()
+    {
+        QList<QByteArray> lines;
+        for (int i = 0; i < 8; ++i)
+            lines.append(taskLine({ "exit", "0" }));
+        const Run r = run(
+                { "run", "--events", "json", "-j", "1", "--queue-depth", "1", writeTasks(lines) });
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.eventsOf("finished").size(), 8);
+        QCOMPARE(r.eventsOf("internalError").size(), 0); // no "queue full"
+    }
+
+    void timeoutOptionAndTaskOverride()
+    {
+        const QString path = writeTasks({ taskLine({ "hang" }, { { "name", "stuck" } }),
+                                          taskLine({ "slow-lines", "2", "200" },
+                                                   { { "name", "patient" }, { "timeout", 10 } }) });
+        const Run r =
+                run({ "run", "--events", "json", "--timeout", "0.2", "--kill-grace", "0.2", path });
+        QCOMPARE(r.exitCode, 1);
+        const QList<QJsonObject> timeouts = r.eventsOf("timeout");
+        QCOMPARE(timeouts.size(), 1);
+        QCOMPARE(timeouts.at(0).value("name").toString(), QStringLiteral("stuck"));
+        QVERIFY(timeouts.at(0).value("durationMs").toInt() >= 200);
+        QCOMPARE(r.eventsOf("finished").size(), 1);
+        QVERIFY(r.err.contains("1 finished, 0 failed, 1 timed out"));
+    }
+
+    void killGrace()
+    {
+        // A task that ignores SIGTERM ends only with the SIGKILL that follows the grace period.
+        const QString path = writeTasks({ taskLine({ "ignore-term" }) });
+        const Run r =
+                run({ "run", "--events", "json", "--timeout", "0.1", "--kill-grace", "0.6", path });
+        QCOMPARE(r.exitCode, 1);
+        const QList<QJsonObject> timeouts = r.eventsOf("timeout");
+        QCOMPARE(timeouts.size(), 1);
+        QVERIFY(timeouts.at(0).value("durationMs").toInt() >= 700);
+    }
+
+    void retriesAndTaskOverride()
+    {
+        const QString counter = m_dir.filePath("retry-count");
+        const QString once = m_dir.filePath("retry-once");
+        const QString path =
+                writeTasks({ taskLine({ "succeed-on", "3", counter }, { { "name", "flaky" } }),
+                             taskLine({ "succeed-on", "3", once },
+                                      { { "name", "once" }, { "retries", 0 } }) });
+        const Run r = run({ "run", "--events", "json", "--retries", "2", "--retry-delay", "0.05",
+                            "-j", "1", path });
+        QCOMPARE(r.exitCode, 1);
+        const QList<QJsonObject> retrying = r.eventsOf("retrying");
+        QCOMPARE(retrying.size(), 2);
+        for (const QJsonObject &e : retrying) {
+            QCOMPARE(e.value("name").toString(), QStringLiteral("flaky"));
+            QCOMPARE(e.value("exitCode").toInt(), 1);
+            QCOMPARE(e.value("delayMs").toInt(), 50);
+        }
+        QCOMPARE(retrying.at(0).value("attempt").toInt(), 1);
+        QCOMPARE(r.eventsOf("finished").size(), 1);
+        const QList<QJsonObject> failed = r.eventsOf("failed");
+        QCOMPARE(failed.size(), 1);
+        QCOMPARE(failed.at(0).value("name").toString(), QStringLiteral("once"));
+    }
+
+    void retryBackoffAndCap()
+    {
+        const Run r = run({ "run", "--events", "json", "--retries", "3", "--retry-delay", "0.05",
+                            "--retry-backoff", "2", "--retry-max-delay", "0.15", "--", helper(),
+                            "exit", "1" });
+        QCOMPARE(r.exitCode, 1);
+        QList<int> delays;
+        for (const QJsonObject &e : r.eventsOf("retrying"))
+            delays.append(e.value("delayMs").toInt());
+        QCOMPARE(delays, (QList<int> { 50, 100, 150 }));
+    }
+
+    void retryJitter()
+    {
+        const Run r = run({ "run", "--events", "json", "--retries", "4", "--retry-delay", "0.1",
+                            "--retry-jitter", "0.05", "--", helper(), "exit", "1" });
+        QCOMPARE(r.exitCode, 1);
+        QList<int> delays;
+        for (const QJsonObject &e : r.eventsOf("retrying"))
+            delays.append(e.value("delayMs").toInt());
+        QCOMPARE(delays.size(), 4);
+        bool moved = false;
+        for (int d : delays) {
+            QVERIFY2(d >= 50 && d <= 150, qPrintable(QString::number(d)));
+            moved = moved || d != 100;
+        }
+        QVERIFY(moved); // four delays of exactly 100 ms would mean no jitter
+    }
+
+    void workingDirectory()
+    {
+        QVERIFY(QDir(m_dir.path()).mkpath("sub/inner"));
+        const QString path =
+                writeTasks({ taskLine({ "cwd" }, { { "name", "default" } }),
+                             taskLine({ "cwd" }, { { "name", "own" }, { "cwd", "inner" } }) });
+        const QString startDir = m_dir.filePath("sub");
+        const Run r = run({ "run", "--events", "json", "-j", "1", path }, {}, startDir);
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.lines(), (QStringList { startDir, startDir + "/inner" }));
+    }
+
+    void environment()
+    {
+        qputenv("TC_CLI_INHERITED", "from-host");
+        const QString path = writeTasks(
+                { taskLine({ "env", "TC_CLI_SET", "TC_CLI_INHERITED" },
+                           { { "env",
+                               QJsonObject { { "TC_CLI_SET", "yes" },
+                                             { "TC_CLI_INHERITED", QJsonValue() } } } }) });
+        const Run r = run({ "run", "--events", "json", path });
+        qunsetenv("TC_CLI_INHERITED");
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.lines(), (QStringList { "TC_CLI_SET=yes", "TC_CLI_INHERITED unset" }));
+    }
+
+    void maxLineBytesSplitsOutput()
+    {
+        const Run r = run({ "run", "--events", "json", "--max-line-bytes", "4", "--", helper(),
+                            "huge-line", "10" });
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.lines(), (QStringList { "xxxx", "xxxx", "xx" }));
+    }
+
+    void logOptions()
+    {
+        const QString log = m_dir.filePath("events.log");
+        const QString taskLog = m_dir.filePath("one.task.log");
+        const QString path = writeTasks(
+                { taskLine({ "lines", "2", "logged" }, { { "name", "one" }, { "log", taskLog } }),
+                  taskLine({ "exit", "0" }) });
+        Run r = run({ "run", "--events", "none", "--log", log, "--log-format", "json", path });
+        QCOMPARE(r.exitCode, 0);
+        QFile file(log);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        QStringList kinds;
+        for (const QByteArray &line : file.readAll().split('\n')) {
+            if (line.isEmpty())
+                continue;
+            const QJsonObject o = QJsonDocument::fromJson(line).object();
+            QVERIFY2(o.contains("ts") && o.contains("id"), line.constData());
+            kinds.append(o.value("event").toString());
+        }
+        QCOMPARE(kinds.count("started"), 2);
+        QCOMPARE(kinds.count("stdout"), 2);
+        QCOMPARE(kinds.count("finished"), 2);
+        QFile perTask(taskLog);
+        QVERIFY(perTask.open(QIODevice::ReadOnly));
+        const QByteArray perTaskText = perTask.readAll();
+        QVERIFY2(perTaskText.contains("logged 1") && perTaskText.contains("logged 2"),
+                 perTaskText.constData());
+
+        // Text format, rotated: the log never grows past the limit; the older lines move to .1
+        const QString rotated = m_dir.filePath("rotated.log");
+        r = run({ "run", "--events", "none", "--log", rotated, "--log-rotate-bytes", "2000", "--",
+                  helper(), "lines", "100" });
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY(QFileInfo(rotated).size() <= 2000);
+        QVERIFY(QFileInfo::exists(rotated + ".1"));
+        QFile text(rotated);
+        QVERIFY(text.open(QIODevice::ReadOnly));
+        QVERIFY(text.readAll().contains(" finished"));
+    }
+
+    // A log that cannot be written is reported on stderr; the tasks run anyway.
+    void unwritableLogIsReported()
+    {
+        const Run r = run({ "run", "--events", "none", "--log", m_dir.filePath("no-dir/x.log"),
+                            "--", helper(), "exit", "0" });
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.err.contains("no-dir/x.log") && r.err.contains("1 finished"), r.err.constData());
+    }
+
+    void unusableStore()
+    {
+        const Run r = run({ "run", "--store", m_dir.path(), "--", helper(), "exit", "0" });
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("--store"), r.err.constData());
+    }
+
+    // With --store, a run that died (SIGKILL, the machine went down) or was stopped (SIGINT) is
+    // resumed by the same command: what had not finished runs again, nothing that finished does,
+    // and the tasks the first run never reached run once.
+    void resumeWithStore_data()
+    {
+        QTest::addColumn<int>("signalNumber");
+        QTest::newRow("SIGKILL") << int(SIGKILL);
+        QTest::newRow("SIGINT") << int(SIGINT);
+    }
+    void resumeWithStore()
+    {
+        QFETCH(int, signalNumber);
+        const QString runs = m_dir.filePath(QStringLiteral("runs-%1").arg(signalNumber));
+        const QString store = m_dir.filePath(QStringLiteral("resume-%1.db").arg(signalNumber));
+        auto record = [&](const QString &tag, int ms) {
+            return taskLine({ "record", runs, tag, QString::number(ms) }, { { "name", tag } });
+        };
+        const QString path =
+                writeTasks({ record("quick1", 0), record("quick2", 0), record("long1", 2000),
+                             record("long2", 2000), record("later1", 0), record("later2", 0) });
+        const QStringList args { "run", "--events", "json", "-j",           "2",   "--queue-depth",
+                                 "1",   "--store",  store,  "--kill-grace", "0.2", path };
+        {
+            QProcess process;
+            prepare(process);
+            process.setArguments(args);
+            process.start();
+            StopOnExit stopper { process };
+            QVERIFY(process.waitForStarted(Wait));
+            QByteArray out;
+            QTRY_VERIFY_WITH_TIMEOUT(
+                    [&] {
+                        out += process.readAllStandardOutput();
+                        return out.contains("\"line\":\"long1\"")
+                                && out.contains("\"line\":\"long2\"");
+                    }(),
+                    Wait);
+            ::kill(pid_t(process.processId()), signalNumber);
+            QVERIFY(process.waitForFinished(Wait));
+            if (signalNumber == SIGKILL) {
+                // The machine went down with the tool: its tasks die too.
+                for (int pid : processesWithMarker(m_marker))
+                    ::kill(pid, SIGKILL);
+            } else {
+                QCOMPARE(process.exitCode(), 130);
+            }
+            QTRY_COMPARE_WITH_TIMEOUT(processesWithMarker(m_marker), QList<int>(), Wait);
+        }
+        const Run second = run(args);
+        QCOMPARE(second.exitCode, 0);
+        QFile file(runs);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QList<QByteArray> tags = file.readAll().split('\n');
+        QCOMPARE(tags.count("quick1"), 1);
+        QCOMPARE(tags.count("quick2"), 1);
+        QCOMPARE(tags.count("long1"), 2);
+        QCOMPARE(tags.count("long2"), 2);
+        QCOMPARE(tags.count("later1"), 1);
+        QCOMPARE(tags.count("later2"), 1);
+        QStringList names;
+        for (const QJsonObject &e : second.eventsOf("finished"))
+            names.append(e.value("name").toString());
+        names.sort();
+        QCOMPARE(names, (QStringList { "later1", "later2", "long1", "long2" }));
+
+        // A third run finds everything done: nothing runs.
+        const Run third = run(args);
+        QCOMPARE(third.exitCode, 0);
+        QVERIFY(third.eventsOf("started").isEmpty());
+        QVERIFY(file.seek(0));
+        QCOMPARE(file.readAll().split('\n').size(), tags.size());
+
+        // The store belongs to its list: another list is refused before anything runs.
+        const Run other = run({ "run", "--store", store,
+                                writeTasks({ record("a", 0), record("b", 0), record("c", 0),
+                                             record("d", 0), record("e", 0), record("f", 0) }) });
+        QCOMPARE(other.exitCode, 2);
+        QVERIFY2(other.err.contains("different task list"), other.err.constData());
+    }
+
+    // SIGINT or SIGTERM mid-run: running tasks get the graceful stop, pending ones are canceled,
+    // the summary is printed and the status is 130.
+    void signalStopsGracefully_data()
+    {
+        QTest::addColumn<int>("signalNumber");
+        QTest::newRow("SIGINT") << int(SIGINT);
+        QTest::newRow("SIGTERM") << int(SIGTERM);
+    }
+    void signalStopsGracefully()
+    {
+        QFETCH(int, signalNumber);
+        QList<QByteArray> lines;
+        for (int i = 0; i < 2; ++i)
+            lines.append(taskLine({ "hang" }));
+        lines.append(taskLine({ "ignore-term" }));
+        for (int i = 0; i < 3; ++i)
+            lines.append(taskLine({ "exit", "0" }));
+        QProcess process;
+        prepare(process);
+        process.setArguments(
+                { "run", "--events", "json", "-j", "3", "--kill-grace", "0.3", writeTasks(lines) });
+        process.start();
+        StopOnExit stopper { process };
+        QVERIFY(process.waitForStarted(Wait));
+        QByteArray out;
+        QTRY_VERIFY_WITH_TIMEOUT((out += process.readAllStandardOutput()).count("\"ready\"") == 3,
+                                 Wait);
+        ::kill(pid_t(process.processId()), signalNumber);
+        QVERIFY(process.waitForFinished(Wait));
+        QCOMPARE(process.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(process.exitCode(), 130);
+        Run r { process.exitCode(), process.exitStatus(), out + process.readAllStandardOutput(),
+                process.readAllStandardError() };
+        QCOMPARE(r.eventsOf("canceled").size(), 6); // three stopped, three never started
+        QCOMPARE(r.eventsOf("started").size(), 3);
+        QVERIFY2(r.err.contains("6 tasks in "), r.err.constData());
+        QVERIFY(r.err.contains("0 finished, 0 failed, 0 timed out, 6 canceled"));
+    }
+
+    // `taskconductor run ... | head`: when stdout loses its reader the tool stops every task
+    // gracefully (instead of dying of SIGPIPE and orphaning them) and exits 141.
+    void closedStdoutStopsGracefully()
+    {
+        QProcess process;
+        QProcess head; // reads three lines of the tool's stdout, then exits
+        prepare(process);
+        process.setArguments(
+                { "run", "--events", "json", "-j", "2",
+                  writeTasks({ taskLine({ "hang" }), taskLine({ "slow-lines", "200", "20" }) }) });
+        process.setStandardOutputProcess(&head);
+        process.start();
+        head.start(helper(), { "head", "3" });
+        StopOnExit stopper { process };
+        QVERIFY(process.waitForStarted(Wait));
+        QVERIFY(head.waitForFinished(Wait));
+        QCOMPARE(head.readAllStandardOutput().count('\n'), 3);
+        QVERIFY(process.waitForFinished(Wait));
+        QCOMPARE(process.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(process.exitCode(), 141);
+        const QByteArray err = process.readAllStandardError();
+        QVERIFY2(err.contains("standard output was closed"), err.constData());
+        QVERIFY(err.contains("2 canceled"));
+    }
+
+    // A 100,000-line file is validated in a streaming pass, then read lazily while tasks run:
+    // the tool's peak memory stays far below the file's size.
+    void hugeFileInBoundedMemory()
+    {
+        constexpr int Lines = 100000;
+        const QString padding(400, QLatin1Char('p')); // 40 MB of task file in all
+        QFile file(m_dir.filePath("huge.jsonl"));
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        for (int i = 0; i < Lines; ++i)
+            file.write(taskLine({ "exit", "0" },
+                                { { "name", QStringLiteral("%1 %2").arg(i).arg(padding) } })
+                       + '\n');
+        file.close();
+        QVERIFY(file.size() > 40'000'000);
+
+        QProcess process;
+        prepare(process);
+        process.setArguments(
+                { "run", "--events", "none", "--progress", "always", "-j", "2", file.fileName() });
+        process.start();
+        StopOnExit stopper { process };
+        QVERIFY(process.waitForStarted(Wait));
+        // Progress lines say how far the run got; wait until a few hundred tasks have ended.
+        QByteArray err;
+        QTRY_VERIFY_WITH_TIMEOUT(
+                [&] {
+                    err += process.readAllStandardError();
+                    const qsizetype at = err.lastIndexOf("] ");
+                    return at >= 0 && err.mid(at + 2).split('/').value(0).toInt() >= 300;
+                }(),
+                Wait);
+        QVERIFY(err.contains("/100000 done")); // the first pass counted every task
+        QFile status(QStringLiteral("/proc/%1/status").arg(process.processId()));
+        QVERIFY(status.open(QIODevice::ReadOnly));
+        qint64 peakKiB = 0;
+        for (const QByteArray &line : status.readAll().split('\n'))
+            if (line.startsWith("VmHWM:"))
+                peakKiB = line.mid(6).trimmed().split(' ').value(0).toLongLong();
+        ::kill(pid_t(process.processId()), SIGINT);
+        QVERIFY(process.waitForFinished(Wait));
+        QCOMPARE(process.exitCode(), 130);
+        qInfo("peak RSS after validating %d lines and running 300+ tasks: %lld KiB", Lines,
+              peakKiB);
+        QVERIFY(peakKiB > 0);
+        QVERIFY2(peakKiB < 40 * 1024, qPrintable(QString::number(peakKiB)));
+    }
+};
+
+QTEST_GUILESS_MAIN(tst_Cli)
+#include "tst_cli.moc"

@@ -1,0 +1,551 @@
+// SPDX-License-Identifier: MIT
+// The same scenarios against every executor: whatever runs the processes, a host sees the same
+// events, the same exactly-once terminal event, and the same cancel, timeout and retry
+// behaviour. Each test runs once per global row ("local", "slurm"); the Slurm rows skip when no
+// Slurm controller answers, so that the default test run works on any machine.
+#include "testsupport.h"
+
+#include <taskconductor/broker.h>
+#include <taskconductor/executor.h>
+#include <taskconductor/slurmexecutor.h>
+
+#include <QtCore/qelapsedtimer.h>
+#include <QtCore/qprocess.h>
+#include <QtCore/qregularexpression.h>
+#include <QtCore/qtemporarydir.h>
+#include <QtTest/qsignalspy.h>
+#include <QtTest/qtest.h>
+
+#include <memory>
+
+using namespace TaskConductor;
+using namespace TestSupport;
+
+namespace {
+constexpr int Wait = 15000; // generous upper bound; QTRY returns as soon as the condition holds
+constexpr double Grace = 0.5;
+
+// Output of a Slurm client command, or a null string if it failed.
+QString slurmQuery(const QString &program, const QStringList &args)
+{
+    QProcess p;
+    p.start(program, args);
+    if (!p.waitForFinished(5000) || p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0) {
+        p.kill();
+        p.waitForFinished(1000);
+        return QString();
+    }
+    return QString::fromLocal8Bit(p.readAllStandardOutput()).trimmed() + QLatin1String("");
+}
+
+bool slurmControllerAnswers()
+{
+    static const bool answers =
+            !slurmQuery(QStringLiteral("sinfo"), { QStringLiteral("-h") }).isNull();
+    return answers;
+}
+
+// Jobs Slurm still holds under \a jobName (pending, running or completing), one id per line.
+QString jobsNamed(const QString &jobName)
+{
+    return slurmQuery(QStringLiteral("squeue"),
+                      { QStringLiteral("-h"), QStringLiteral("-n"), jobName, QStringLiteral("-o"),
+                        QStringLiteral("%i") });
+}
+} // namespace
+
+class tst_ExecutorConformance : public QObject
+{
+    Q_OBJECT
+
+private:
+    QByteArray m_marker;
+    std::shared_ptr<Executor> m_executor;
+    QString m_jobName; // of the Slurm executor, to check that no job is left behind
+
+    BrokerConfig config()
+    {
+        QFETCH_GLOBAL(QString, executor);
+        BrokerConfig c;
+        c.maxConcurrentTasks = 4;
+        c.killGraceSeconds = Grace;
+        const int eq = m_marker.indexOf('=');
+        c.defaultEnvironment.insert(QString::fromLatin1(m_marker.left(eq)),
+                                    QString::fromLatin1(m_marker.mid(eq + 1)));
+        if (executor == QLatin1String("slurm")) {
+            SlurmOptions options;
+            options.allocationTasks = c.maxConcurrentTasks;
+            options.overcommit = true; // CI machines have fewer CPUs than tasks at once
+            options.idleReleaseMsecs = 200;
+            options.jobNamePrefix = QStringLiteral("tc-conformance");
+            auto slurm = std::make_shared<SlurmExecutor>(options);
+            m_jobName = slurm->jobName();
+            m_executor = slurm;
+        } else {
+            m_executor = std::make_shared<LocalExecutor>();
+        }
+        c.executor = m_executor;
+        return c;
+    }
+
+private Q_SLOTS:
+    void initTestCase_data()
+    {
+        QTest::addColumn<QString>("executor");
+        QTest::newRow("local") << "local";
+        QTest::newRow("slurm") << "slurm";
+    }
+
+    void initTestCase()
+    {
+        m_marker = "TC_TEST_MARKER=tst_executorconformance-"
+                + QByteArray::number(QCoreApplication::applicationPid());
+        QVERIFY(QFile::exists(helper()));
+    }
+
+    void init()
+    {
+        QFETCH_GLOBAL(QString, executor);
+        if (executor == QLatin1String("slurm") && !slurmControllerAnswers()) {
+            // CI brings a cluster up and sets this, so that a broken one cannot pass as skipped.
+            if (qEnvironmentVariableIsSet("TASKCONDUCTOR_REQUIRE_SLURM"))
+                QFAIL("TASKCONDUCTOR_REQUIRE_SLURM is set, but no Slurm controller answers");
+            QSKIP("no Slurm controller answers (sinfo failed): start one with .ci/slurm/up.sh");
+        }
+    }
+
+    // After every test: nothing the test started is left running, and no Slurm job is left.
+    void cleanup()
+    {
+        m_executor.reset(); // the last owner: releases the allocation
+        QTRY_COMPARE_WITH_TIMEOUT(processesWithMarker(m_marker), QList<int>(), Wait);
+        if (!m_jobName.isEmpty())
+            QTRY_COMPARE_WITH_TIMEOUT(jobsNamed(std::exchange(m_jobName, {})), QString(), Wait);
+    }
+
+    void eventsOfASuccessfulTask()
+    {
+        Broker broker(config());
+        Recorder r;
+        const TaskId id = broker.enqueue(helperTask({ "lines", "3" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        QCOMPARE(r.kinds(id),
+                 (QList<EventKind> { EventKind::Started, EventKind::Stdout, EventKind::Stdout,
+                                     EventKind::Stdout, EventKind::Finished }));
+        QCOMPARE(r.lines(id), (QStringList { "line 1", "line 2", "line 3" }));
+        QCOMPARE(r.of(id).first().command(), (QStringList { helper(), "lines", "3" }));
+        QCOMPARE(r.terminal(id).exitCode(), 0);
+        QTRY_VERIFY_WITH_TIMEOUT(broker.isIdle(), Wait);
+    }
+
+    void stdoutAndStderrStaySeparate()
+    {
+        Broker broker(config());
+        Recorder r;
+        const TaskId id = broker.enqueue(helperTask({ "mixed" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        QCOMPARE(r.lines(id, EventKind::Stdout), (QStringList { "out 1", "out 2" }));
+        QCOMPARE(r.lines(id, EventKind::Stderr), (QStringList { "err 1", "err 2" }));
+        QVERIFY(r.exactlyOnce(id));
+    }
+
+    void workingDirectoryEnvironmentAndArguments()
+    {
+        QTemporaryDir dir;
+        Broker broker(config());
+        Recorder r;
+        TaskDescriptor cwd = helperTask({ "cwd" });
+        cwd.setWorkingDirectory(dir.path());
+        TaskDescriptor env = helperTask({ "env", "TC_TASK" });
+        env.setEnvironmentVariable("TC_TASK", "with space and 'quote'");
+        const TaskId a = broker.enqueue(cwd, r.handler());
+        const TaskId b = broker.enqueue(env, r.handler());
+        const TaskId c =
+                broker.enqueue(helperTask({ "args", "a b", "$HOME", "", "*" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(a) && r.ended(b) && r.ended(c), Wait);
+        QCOMPARE(r.lines(a), QStringList { QDir(dir.path()).canonicalPath() });
+        QCOMPARE(r.lines(b), QStringList { "TC_TASK=with space and 'quote'" });
+        QCOMPARE(r.lines(c), (QStringList { "<a b>", "<$HOME>", "<>", "<*>" }));
+    }
+
+    void exitCodesAndCrashes_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<EventKind>("kind");
+        QTest::addColumn<int>("exitCode");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("exit 0") << QStringList { "exit", "0" } << EventKind::Finished << 0
+                                << QString();
+        QTest::newRow("exit 7") << QStringList { "exit", "7" } << EventKind::Failed << 7
+                                << QString();
+        QTest::newRow("exit 139 is no crash")
+                << QStringList { "exit", "139" } << EventKind::Failed << 139 << QString();
+        QTest::newRow("SIGSEGV") << QStringList { "crash" } << EventKind::Failed << -SIGSEGV
+                                 << "crashed with signal 11";
+    }
+
+    void exitCodesAndCrashes()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(EventKind, kind);
+        QFETCH(int, exitCode);
+        QFETCH(QString, message);
+        Broker broker(config());
+        Recorder r;
+        const TaskId id = broker.enqueue(helperTask(args), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        QCOMPARE(r.kinds(id), (QList<EventKind> { EventKind::Started, kind }));
+        QCOMPARE(r.lines(id, EventKind::Stderr), QStringList()); // no words of the executor's
+        QCOMPARE(r.terminal(id).exitCode(), exitCode);
+        QVERIFY2(r.terminal(id).message().contains(message), qPrintable(r.terminal(id).message()));
+    }
+
+    void startFailures_data()
+    {
+        QTest::addColumn<QStringList>("command");
+        QTest::addColumn<QString>("workdir");
+        QTest::addColumn<QString>("reason");
+        QTest::newRow("missing executable") << QStringList { "/nonexistent/tc-no-such-program" }
+                                            << QString() << "No such file or directory";
+        QTest::newRow("executable not in PATH") << QStringList { "tc-no-such-program-in-path" }
+                                                << QString() << "No such file or directory";
+        QTest::newRow("missing working directory")
+                << QStringList { helper(), "exit", "0" } << "/nonexistent/tc-no-such-dir"
+                << "working directory '/nonexistent/tc-no-such-dir': No such file or directory";
+        QTest::newRow("permission denied")
+                << QStringList { QFINDTESTDATA("tst_executorconformance.cpp") } << QString()
+                << "Permission denied";
+        QTest::newRow("argument list too long")
+                << QStringList { helper(), "args", QString(200 * 1024, 'a') } << QString()
+                << "Argument list too long";
+    }
+
+    void startFailures()
+    {
+        QFETCH(QStringList, command);
+        QFETCH(QString, workdir);
+        QFETCH(QString, reason);
+        Broker broker(config());
+        TaskDescriptor task(command);
+        task.setWorkingDirectory(workdir);
+        Recorder r;
+        const TaskId id = broker.enqueue(task, r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        QCOMPARE(r.kinds(id), QList<EventKind> { EventKind::Failed });
+        QVERIFY2(r.terminal(id).message().startsWith("failed to start"),
+                 qPrintable(r.terminal(id).message()));
+        QVERIFY2(r.terminal(id).message().contains(reason), qPrintable(r.terminal(id).message()));
+        QCOMPARE(r.terminal(id).exitCode(), -1);
+        // The broker keeps working afterwards.
+        const TaskId next = broker.enqueue(helperTask({ "exit", "0" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(next), Wait);
+        QCOMPARE(r.terminal(next).kind(), EventKind::Finished);
+    }
+
+    void linesStreamWhileTheTaskRuns()
+    {
+        Broker broker(config());
+        Recorder r;
+        const TaskId id = broker.enqueue(helperTask({ "slow-lines", "3", "400" }), r.handler());
+        QTRY_COMPARE_WITH_TIMEOUT(r.lines(id), QStringList { "slow 1" }, Wait);
+        QVERIFY(!r.ended(id)); // the first line came while the task still ran
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        QCOMPARE(r.lines(id), (QStringList { "slow 1", "slow 2", "slow 3" }));
+        QCOMPARE(r.terminal(id).kind(), EventKind::Finished);
+    }
+
+    void manyLinesArriveComplete()
+    {
+        Broker broker(config());
+        Recorder r;
+        const TaskId id = broker.enqueue(helperTask({ "lines", "20000" }), r.handler());
+        const TaskId err = broker.enqueue(helperTask({ "err-lines", "2000" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id) && r.ended(err), Wait);
+        const QStringList lines = r.lines(id);
+        QCOMPARE(lines.size(), 20000);
+        QCOMPARE(lines.first(), "line 1");
+        QCOMPARE(lines.last(), "line 20000");
+        QCOMPARE(r.lines(err, EventKind::Stderr).size(), 2000);
+    }
+
+    void partialAndOverlongLines()
+    {
+        BrokerConfig c = config();
+        c.maxLineBytes = 64 * 1024;
+        Broker broker(c);
+        Recorder r;
+        const TaskId partial = broker.enqueue(helperTask({ "partial", "no newline" }), r.handler());
+        const TaskId huge = broker.enqueue(helperTask({ "huge-line", "200000" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(partial) && r.ended(huge), Wait);
+        QCOMPARE(r.lines(partial), QStringList { "no newline" });
+        QList<int> sizes;
+        for (const QString &piece : r.lines(huge))
+            sizes.append(piece.size());
+        QCOMPARE(sizes, (QList<int> { 65536, 65536, 65536, 200000 - 3 * 65536 }));
+    }
+
+    void cancelRunning_data()
+    {
+        QTest::addColumn<QString>("mode");
+        QTest::newRow("obeys SIGTERM") << "hang";
+        QTest::newRow("ignores SIGTERM") << "ignore-term";
+    }
+
+    void cancelRunning()
+    {
+        QFETCH(QString, mode);
+        Broker broker(config());
+        Recorder r;
+        const TaskId id = broker.enqueue(helperTask({ mode }), r.handler());
+        QTRY_COMPARE_WITH_TIMEOUT(r.lines(id), QStringList { "ready" }, Wait);
+        QElapsedTimer clock;
+        clock.start();
+        QVERIFY(broker.cancel(id));
+        QCOMPARE(broker.state(id), TaskState::Stopping);
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        QCOMPARE(r.kinds(id),
+                 (QList<EventKind> { EventKind::Started, EventKind::Stdout, EventKind::Canceled }));
+        if (mode == "ignore-term")
+            QVERIFY(clock.elapsed() >= Grace * 1000 - 50); // it took SIGKILL after the grace
+        else
+            QVERIFY2(clock.elapsed() < Grace * 1000, qPrintable(QString::number(clock.elapsed())));
+    }
+
+    void cancelBeforeItRuns()
+    {
+        Broker broker(config());
+        Recorder r;
+        const TaskId id = broker.enqueue(helperTask({ "hang" }), r.handler());
+        QVERIFY(broker.cancel(id)); // Slurm: still waiting for the allocation
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        QVERIFY(r.exactlyOnce(id));
+        QCOMPARE(r.terminal(id).kind(), EventKind::Canceled);
+
+        const TaskId warmUp = broker.enqueue(helperTask({ "exit", "0" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(warmUp), Wait);
+        const TaskId launching = broker.enqueue(helperTask({ "hang" }), r.handler());
+        QVERIFY(broker.cancel(launching)); // Slurm: srun runs, the step has not reported yet
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(launching), Wait);
+        QVERIFY(r.exactlyOnce(launching));
+        QCOMPARE(r.terminal(launching).kind(), EventKind::Canceled);
+    }
+
+    void timeoutStopsTheTaskAndWhatItSpawned()
+    {
+        Broker broker(config());
+        Recorder r;
+        TaskDescriptor task = helperTask({ "grandchild", "hang" });
+        task.setTimeoutSeconds(1.0);
+        const TaskId id = broker.enqueue(task, r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        QCOMPARE(r.kinds(id),
+                 (QList<EventKind> { EventKind::Started, EventKind::Stdout, EventKind::Timeout }));
+        QVERIFY(r.terminal(id).durationMs() >= 1000);
+        const int grandchild = r.lines(id).first().split(' ').last().toInt();
+        QVERIFY(grandchild > 0);
+        QTRY_VERIFY_WITH_TIMEOUT(!processAlive(grandchild), Wait);
+    }
+
+    void retriesUntilSuccess()
+    {
+        QTemporaryDir dir;
+        BrokerConfig c = config();
+        c.retry.count = 5;
+        c.retry.delaySeconds = 0.01;
+        Broker broker(c);
+        Recorder r;
+        const TaskId id = broker.enqueue(helperTask({ "succeed-on", "3", dir.filePath("count") }),
+                                         r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        QCOMPARE(r.kinds(id),
+                 (QList<EventKind> { EventKind::Started, EventKind::Stdout, EventKind::Retrying,
+                                     EventKind::Started, EventKind::Stdout, EventKind::Retrying,
+                                     EventKind::Started, EventKind::Stdout, EventKind::Finished }));
+        QCOMPARE(r.lines(id), (QStringList { "run 1", "run 2", "run 3" }));
+        QCOMPARE(r.terminal(id).attempt(), 3);
+    }
+
+    void retryOnTimeout()
+    {
+        Broker broker(config());
+        Recorder r;
+        TaskDescriptor task = helperTask({ "hang" });
+        task.setTimeoutSeconds(0.5);
+        RetryPolicy policy;
+        policy.count = 1;
+        policy.delaySeconds = 0.01;
+        policy.retryOnTimeout = true;
+        task.setRetryPolicy(policy);
+        const TaskId id = broker.enqueue(task, r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        QCOMPARE(r.kinds(id),
+                 (QList<EventKind> { EventKind::Started, EventKind::Stdout, EventKind::Retrying,
+                                     EventKind::Started, EventKind::Stdout, EventKind::Timeout }));
+        QCOMPARE(r.terminal(id).attempt(), 2);
+    }
+
+    void concurrencyCap()
+    {
+        BrokerConfig c = config();
+        c.maxConcurrentTasks = 2;
+        Broker broker(c);
+        Recorder r;
+        int running = 0, most = 0;
+        connect(&broker, &Broker::eventOccurred, this, [&](const TaskEvent &e) {
+            if (e.kind() == EventKind::Started)
+                most = std::max(most, ++running);
+            else if (e.isTerminal())
+                --running;
+        });
+        QList<TaskId> ids;
+        for (int i = 0; i < 5; ++i)
+            ids << broker.enqueue(helperTask({ "slow-lines", "2", "100" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(broker.isIdle(), Wait);
+        for (TaskId id : ids) {
+            QVERIFY(r.exactlyOnce(id));
+            QCOMPARE(r.terminal(id).kind(), EventKind::Finished);
+        }
+        QCOMPARE(most, 2);
+    }
+
+    // Slurm only: an idle executor gives its allocation back, and takes a new one when needed.
+    void idleAllocationIsReleased()
+    {
+        QFETCH_GLOBAL(QString, executor);
+        if (executor != QLatin1String("slurm"))
+            QSKIP("an allocation exists only on Slurm");
+        Broker broker(config()); // idleReleaseMsecs = 200
+        auto *slurm = static_cast<SlurmExecutor *>(m_executor.get());
+        Recorder r;
+        const TaskId first = broker.enqueue(helperTask({ "exit", "0" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(first), Wait);
+        const QString job = slurm->jobId();
+        QVERIFY(!job.isEmpty());
+        QTRY_VERIFY_WITH_TIMEOUT(slurm->jobId().isEmpty(), Wait);
+        QTRY_COMPARE_WITH_TIMEOUT(jobsNamed(m_jobName), QString(), Wait);
+        const TaskId second = broker.enqueue(helperTask({ "exit", "0" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(second), Wait);
+        QCOMPARE(r.terminal(second).kind(), EventKind::Finished);
+        QVERIFY(slurm->jobId() != job);
+    }
+
+    // Slurm only: an allocation that ended under the executor (time limit, someone's scancel)
+    // is replaced, and the task that found it gone runs in the new one.
+    void lostAllocationIsReplaced()
+    {
+        QFETCH_GLOBAL(QString, executor);
+        if (executor != QLatin1String("slurm"))
+            QSKIP("an allocation exists only on Slurm");
+        BrokerConfig c = config();
+        auto *slurm = static_cast<SlurmExecutor *>(m_executor.get());
+        Broker broker(c);
+        Recorder r;
+        const TaskId first = broker.enqueue(helperTask({ "exit", "0" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(first), Wait);
+        const QString lost = slurm->jobId();
+        QVERIFY(!lost.isEmpty());
+        QVERIFY(!slurmQuery(QStringLiteral("scancel"), { lost }).isNull());
+        QTRY_COMPARE_WITH_TIMEOUT(jobsNamed(m_jobName), QString(), Wait);
+        QTest::ignoreMessage(QtWarningMsg, QRegularExpression("allocation .* is gone"));
+        const TaskId second = broker.enqueue(helperTask({ "lines", "1" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(second), Wait);
+        QVERIFY2(r.terminal(second).kind() == EventKind::Finished,
+                 qPrintable(QStringLiteral("%1 %2 %3")
+                                    .arg(int(r.terminal(second).kind()))
+                                    .arg(r.terminal(second).exitCode())
+                                    .arg(r.terminal(second).message())));
+        QCOMPARE(r.kinds(second),
+                 (QList<EventKind> { EventKind::Started, EventKind::Stdout, EventKind::Finished }));
+        QVERIFY(!slurm->jobId().isEmpty());
+        QVERIFY(slurm->jobId() != lost);
+    }
+
+    // Slurm only: srun failing before the step runs is a start failure with srun's reason.
+    void srunFailureIsAStartFailure()
+    {
+        QFETCH_GLOBAL(QString, executor);
+        if (executor != QLatin1String("slurm"))
+            QSKIP("srun runs only on Slurm");
+        BrokerConfig c = config();
+        SlurmOptions options = static_cast<SlurmExecutor *>(m_executor.get())->options();
+        options.extraSrunArguments = QStringList { "--tc-no-such-option" };
+        auto slurm = std::make_shared<SlurmExecutor>(options);
+        m_jobName = slurm->jobName();
+        m_executor = slurm;
+        c.executor = slurm;
+        Broker broker(c);
+        Recorder r;
+        const TaskId id = broker.enqueue(helperTask({ "exit", "0" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        QCOMPARE(r.kinds(id), QList<EventKind> { EventKind::Failed });
+        QCOMPARE(r.terminal(id).exitCode(), -1);
+        QVERIFY2(r.terminal(id).message().startsWith("failed to start")
+                         && r.terminal(id).message().contains("tc-no-such-option"),
+                 qPrintable(r.terminal(id).message()));
+    }
+
+    // Slurm only: an allocation Slurm refuses fails the waiting tasks to start, and says why.
+    void refusedAllocationIsAStartFailure()
+    {
+        QFETCH_GLOBAL(QString, executor);
+        if (executor != QLatin1String("slurm"))
+            QSKIP("an allocation exists only on Slurm");
+        BrokerConfig c = config();
+        SlurmOptions options;
+        options.partition = QStringLiteral("tc-no-such-partition");
+        auto slurm = std::make_shared<SlurmExecutor>(options);
+        m_jobName = slurm->jobName();
+        m_executor = slurm;
+        c.executor = slurm;
+        Broker broker(c);
+        Recorder r;
+        QTest::ignoreMessage(QtWarningMsg, QRegularExpression("no Slurm allocation: .*partition"));
+        const TaskId a = broker.enqueue(helperTask({ "exit", "0" }), r.handler());
+        const TaskId b = broker.enqueue(helperTask({ "exit", "0" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(a) && r.ended(b), Wait);
+        for (TaskId id : { a, b }) {
+            QCOMPARE(r.kinds(id), QList<EventKind> { EventKind::Failed });
+            QVERIFY2(r.terminal(id).message().contains("no Slurm allocation"),
+                     qPrintable(r.terminal(id).message()));
+            QVERIFY2(r.terminal(id).message().contains("partition"),
+                     qPrintable(r.terminal(id).message()));
+        }
+        QVERIFY(slurm->jobId().isEmpty());
+    }
+
+    void destructionStopsEverything()
+    {
+        BrokerConfig c = config();
+        c.maxConcurrentTasks = 3;
+        c.retry.count = 1;
+        c.retry.delaySeconds = 60;
+        auto broker = std::make_unique<Broker>(c);
+        Recorder r;
+        QList<TaskId> ids;
+        ids << broker->enqueue(helperTask({ "hang" }), r.handler())
+            << broker->enqueue(helperTask({ "ignore-term" }), r.handler())
+            << broker->enqueue(helperTask({ "grandchild", "hang" }), r.handler())
+            << broker->enqueue(helperTask({ "exit", "0" }), r.handler()); // pending
+        QTRY_VERIFY_WITH_TIMEOUT(r.lines(ids[0]).size() == 1 && r.lines(ids[1]).size() == 1
+                                         && r.lines(ids[2]).size() == 1,
+                                 Wait);
+        QElapsedTimer clock;
+        clock.start();
+        broker.reset();
+        // Bounded by the grace period (ignore-term), plus scancel's round trips on Slurm (well
+        // below Slurm's own KillWait of 5 s, which a plain "scancel J.S" would wait for).
+        QFETCH_GLOBAL(QString, executor);
+        const int slack = executor == QLatin1String("slurm") ? 3000 : 500;
+        QVERIFY2(clock.elapsed() < Grace * 1000 + slack,
+                 qPrintable(QString::number(clock.elapsed())));
+        for (TaskId id : ids) {
+            QVERIFY(r.exactlyOnce(id));
+            QCOMPARE(r.terminal(id).kind(), EventKind::Canceled);
+        }
+        // Slurm's step teardown may take a moment after srun returns; cleanup() waits for it
+        // and for the allocation to go.
+    }
+};
+
+QTEST_GUILESS_MAIN(tst_ExecutorConformance)
+#include "tst_executorconformance.moc"
