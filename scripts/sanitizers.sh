@@ -38,7 +38,8 @@ run_asan() {
 run_tsan() {
     configure_and_build build-tsan "-fsanitize=thread -fno-omit-frame-pointer"
     # Without a fixed address space layout, TSan fails on hosts with high mmap randomisation.
-    TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+    # QProcess forks from a multi-threaded host; the child only execs, so that is safe here.
+    TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:die_after_fork=0 \
         setarch "$(uname -m)" -R \
         ctest --test-dir build-tsan --output-on-failure --parallel "$jobs" -L '^threads$'
 }
