@@ -4,6 +4,7 @@
 
 #include <taskconductor/broker.h>
 
+#include <QtCore/qcoreapplication.h>
 #include <QtCore/qdir.h>
 #include <QtCore/qfile.h>
 #include <QtCore/qlist.h>
@@ -18,6 +19,22 @@ namespace TestSupport {
 inline QString helper()
 {
     return QStringLiteral(TC_HELPER_PATH);
+}
+
+// The environment entry "NAME=value" that a test program puts on every child it starts, so that
+// its cleanup() finds them, re-parented grandchildren included (see processesWithMarker()).
+inline QByteArray childMarker(const char *testName)
+{
+    return "TC_TEST_MARKER=" + QByteArray(testName) + '-'
+            + QByteArray::number(QCoreApplication::applicationPid());
+}
+
+// Adds \a marker (from childMarker()) to an environment map such as defaultEnvironment.
+template<typename Map> void addChildMarker(Map &environment, const QByteArray &marker)
+{
+    const int eq = marker.indexOf('=');
+    environment.insert(QString::fromLatin1(marker.left(eq)),
+                       QString::fromLatin1(marker.mid(eq + 1)));
 }
 
 inline TaskConductor::TaskDescriptor helperTask(const QStringList &args)

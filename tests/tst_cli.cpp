@@ -112,9 +112,7 @@ private:
     void prepare(QProcess &process, const QString &workingDirectory = {})
     {
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        const int eq = m_marker.indexOf('=');
-        env.insert(QString::fromLatin1(m_marker.left(eq)),
-                   QString::fromLatin1(m_marker.mid(eq + 1)));
+        addChildMarker(env, m_marker);
         process.setProcessEnvironment(env);
         process.setWorkingDirectory(workingDirectory.isEmpty() ? m_dir.path() : workingDirectory);
         process.setProgram(cli());
@@ -140,8 +138,7 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
-        m_marker =
-                "TC_TEST_MARKER=tst_cli-" + QByteArray::number(QCoreApplication::applicationPid());
+        m_marker = childMarker("tst_cli");
         QVERIFY(m_dir.isValid());
         QVERIFY(QFile::exists(helper()));
         QVERIFY(QFile::exists(cli()));

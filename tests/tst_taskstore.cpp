@@ -90,17 +90,14 @@ private:
         BrokerConfig c;
         c.maxConcurrentTasks = 4;
         c.killGraceSeconds = 0.3;
-        const int eq = m_marker.indexOf('=');
-        c.defaultEnvironment.insert(QString::fromLatin1(m_marker.left(eq)),
-                                    QString::fromLatin1(m_marker.mid(eq + 1)));
+        addChildMarker(c.defaultEnvironment, m_marker);
         return c;
     }
 
 private Q_SLOTS:
     void initTestCase()
     {
-        m_marker = "TC_TEST_MARKER=tst_taskstore-"
-                + QByteArray::number(QCoreApplication::applicationPid());
+        m_marker = childMarker("tst_taskstore");
         QVERIFY(QFile::exists(helper()));
         QVERIFY(QFile::exists(QStringLiteral(TC_STOREHOST_PATH)));
     }

@@ -104,11 +104,7 @@ private:
     }
 
 private Q_SLOTS:
-    void initTestCase()
-    {
-        m_marker = "TC_TEST_MARKER=tst_qmldemo-"
-                + QByteArray::number(QCoreApplication::applicationPid());
-    }
+    void initTestCase() { m_marker = childMarker("tst_qmldemo"); }
 
     void cleanup() { QTRY_COMPARE_WITH_TIMEOUT(processesWithMarker(m_marker), QList<int>(), Wait); }
 
@@ -122,10 +118,9 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitForWindowExposed(window));
         QObject *broker = window->findChild<QObject *>(QStringLiteral("broker"));
         QVERIFY(broker);
-        const int eq = m_marker.indexOf('=');
-        QVERIFY(broker->setProperty("defaultEnvironment",
-                                    QVariantMap { { QString::fromLatin1(m_marker.left(eq)),
-                                                    QString::fromLatin1(m_marker.mid(eq + 1)) } }));
+        QVariantMap environment;
+        addChildMarker(environment, m_marker);
+        QVERIFY(broker->setProperty("defaultEnvironment", environment));
 
         const QString helperCommand = QLatin1Char('"') + helper() + QLatin1String("\" ");
         type(window, helperCommand + QLatin1String("lines 5"));

@@ -38,9 +38,7 @@ private:
     {
         BrokerConfig c;
         c.killGraceSeconds = 0.3;
-        const int eq = m_marker.indexOf('=');
-        c.defaultEnvironment.insert(QString::fromLatin1(m_marker.left(eq)),
-                                    QString::fromLatin1(m_marker.mid(eq + 1)));
+        addChildMarker(c.defaultEnvironment, m_marker);
         return c;
     }
 
@@ -52,11 +50,7 @@ private:
     }
 
 private Q_SLOTS:
-    void initTestCase()
-    {
-        m_marker = "TC_TEST_MARKER=tst_tasklistmodel-"
-                + QByteArray::number(QCoreApplication::applicationPid());
-    }
+    void initTestCase() { m_marker = childMarker("tst_tasklistmodel"); }
 
     void cleanup() { QTRY_COMPARE_WITH_TIMEOUT(processesWithMarker(m_marker), QList<int>(), Wait); }
 
