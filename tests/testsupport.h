@@ -9,8 +9,6 @@
 #include <QtCore/qfile.h>
 #include <QtCore/qlist.h>
 
-#include <QtCore/qcoreapplication.h>
-
 #include <signal.h>
 #include <unistd.h>
 
@@ -35,6 +33,16 @@ template<typename Map> void addChildMarker(Map &environment, const QByteArray &m
     const int eq = marker.indexOf('=');
     environment.insert(QString::fromLatin1(marker.left(eq)),
                        QString::fromLatin1(marker.mid(eq + 1)));
+}
+
+// The Broker settings the suites start from: 4 slots, a short kill grace, children marked.
+inline TaskConductor::BrokerConfig testConfig(const QByteArray &marker)
+{
+    TaskConductor::BrokerConfig c;
+    c.maxConcurrentTasks = 4;
+    c.killGraceSeconds = 0.3;
+    addChildMarker(c.defaultEnvironment, marker);
+    return c;
 }
 
 inline TaskConductor::TaskDescriptor helperTask(const QStringList &args)

@@ -25,14 +25,7 @@ class tst_Broker : public QObject
 private:
     QByteArray m_marker;
 
-    BrokerConfig config() const
-    {
-        BrokerConfig c;
-        c.maxConcurrentTasks = 4;
-        c.killGraceSeconds = 0.3;
-        addChildMarker(c.defaultEnvironment, m_marker);
-        return c;
-    }
+    BrokerConfig config() const { return testConfig(m_marker); }
 
 private Q_SLOTS:
     void initTestCase()
