@@ -26,8 +26,12 @@ configure_and_build() { # dir flags [targets...]
 }
 
 run_asan() {
+    # No vptr check: it probes the object's memory through a pipe, so at the fd limit that
+    # tst_fdpressure reaches on purpose it reports valid objects as "invalid vptr", and such a
+    # report cannot be suppressed (suppressions match the dynamic type it could not read).
+    # ASan still catches calls on freed objects.
     configure_and_build build-asan \
-        "-fsanitize=address,undefined -fno-omit-frame-pointer"
+        "-fsanitize=address,undefined -fno-sanitize=vptr -fno-omit-frame-pointer"
     # The install_* tests build an unsanitized program against the sanitized library: the ASan
     # runtime would not come first in it, so it is left to the plain build.
     ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1:strict_string_checks=1 \
