@@ -73,5 +73,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check(error.error == QJsonParseError::NoError && document.isObject(),
           "a JSON log line does not parse");
     check(document.object().value(field).toString() == text, "JSON lost or changed the text");
+
+    // The public compact form shares the writer; it must say exactly what toJson() says.
+    const QString compact = event.toJsonText();
+    check(isOnePhysicalLine(compact), "toJsonText() holds a line break");
+    check(QJsonDocument::fromJson(compact.toUtf8()).object() == event.toJson(),
+          "toJsonText() disagrees with toJson()");
     return 0;
 }

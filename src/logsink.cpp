@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include <taskconductor/logsink.h>
 
+#include "eventjson_p.h"
+
 #include <QtCore/qstringlist.h>
 
 namespace TaskConductor {
@@ -122,110 +124,17 @@ QString escapeControlCharacters(const QString &text)
 
 namespace {
 
-void appendJsonString(QString &out, QStringView text)
-{
-    out.append(u'"');
-    for (const QChar ch : text) {
-        const char16_t c = ch.unicode();
-        switch (c) {
-        case u'"':
-            out.append(u"\\\"");
-            break;
-        case u'\\':
-            out.append(u"\\\\");
-            break;
-        case u'\n':
-            out.append(u"\\n");
-            break;
-        case u'\r':
-            out.append(u"\\r");
-            break;
-        case u'\t':
-            out.append(u"\\t");
-            break;
-        default:
-            // Other controls, and the Unicode line breaks, as \uXXXX: still one physical line.
-            if (c < 0x20 || c == 0x7f || c == 0x85 || c == 0x2028 || c == 0x2029)
-                out.append(QStringLiteral("\\u%1").arg(uint(c), 4, 16, QLatin1Char('0')));
-            else
-                out.append(ch);
-        }
-    }
-    out.append(u'"');
-}
-
-void appendJsonKey(QString &out, QLatin1String key)
-{
-    out.append(u",\"");
-    out.append(key);
-    out.append(u"\":");
-}
-
-void appendJsonField(QString &out, QLatin1String key, qint64 value)
-{
-    appendJsonKey(out, key);
-    out.append(QString::number(value));
-}
-
-void appendJsonField(QString &out, QLatin1String key, QStringView value)
-{
-    appendJsonKey(out, key);
-    appendJsonString(out, value);
-}
-
-// The fields of TaskEvent::toJson() plus "ts" and "stream", written directly: building a
-// QJsonObject per event costs several times more than the line itself.
+// TaskEvent::toJson()'s members, with "ts" first and, for output, "stream".
 QString jsonLine(const TaskEvent &event, const QDateTime &timestamp)
 {
     QString out;
     out.reserve(96 + event.line().size());
-    out.append(u"{\"ts\":\"");
-    out.append(isoTimestamp(timestamp));
-    out.append(u'"');
-    appendJsonField(out, QLatin1String("id"), qint64(event.taskId()));
-    appendJsonField(out, QLatin1String("event"), TaskEvent::kindName(event.kind()));
-    appendJsonField(out, QLatin1String("attempt"), event.attempt());
-    switch (event.kind()) {
-    case EventKind::Started: {
-        appendJsonKey(out, QLatin1String("command"));
-        out.append(u'[');
-        const QStringList command = event.command();
-        for (qsizetype i = 0; i < command.size(); ++i) {
-            if (i > 0)
-                out.append(u',');
-            appendJsonString(out, command.at(i));
-        }
-        out.append(u']');
-        appendJsonField(out, QLatin1String("workdir"), event.workingDirectory());
-        break;
-    }
-    case EventKind::Stdout:
-    case EventKind::Stderr:
-        appendJsonField(out, QLatin1String("stream"), TaskEvent::kindName(event.kind()));
-        appendJsonField(out, QLatin1String("line"), event.line());
-        break;
-    case EventKind::Finished:
-    case EventKind::Failed:
-        appendJsonField(out, QLatin1String("exitCode"), event.exitCode());
-        appendJsonField(out, QLatin1String("durationMs"), event.durationMs());
-        if (!event.message().isEmpty())
-            appendJsonField(out, QLatin1String("message"), event.message());
-        break;
-    case EventKind::Canceled:
-    case EventKind::Timeout:
-        appendJsonField(out, QLatin1String("durationMs"), event.durationMs());
-        break;
-    case EventKind::Retrying:
-        appendJsonField(out, QLatin1String("exitCode"), event.exitCode());
-        appendJsonField(out, QLatin1String("delayMs"), event.delayMs());
-        break;
-    case EventKind::InternalError:
-        appendJsonField(out, QLatin1String("message"), event.message());
-        appendJsonKey(out, QLatin1String("terminal"));
-        out.append(event.isTerminal() ? QLatin1String("true") : QLatin1String("false"));
-        break;
-    }
-    out.append(u'}');
+    JsonObjectWriter json(out);
+    json.member(u"ts", QStringView(isoTimestamp(timestamp)));
+    if (event.kind() == EventKind::Stdout || event.kind() == EventKind::Stderr)
+        json.member(u"stream", QStringView(TaskEvent::kindName(event.kind())));
+    json.eventMembers(event);
+    json.finish();
     return out;
 }
 

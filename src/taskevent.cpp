@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include <taskconductor/taskevent.h>
 
+#include "eventjson_p.h"
+
 #include <QtCore/qjsonarray.h>
 #include <QtCore/qjsonobject.h>
 
@@ -172,6 +174,16 @@ QJsonObject TaskEvent::toJson() const
         break;
     }
     return o;
+}
+
+QString TaskEvent::toJsonText() const
+{
+    QString out;
+    out.reserve(64 + m_text.size());
+    JsonObjectWriter json(out);
+    json.eventMembers(*this);
+    json.finish();
+    return out;
 }
 
 bool operator==(const TaskEvent &a, const TaskEvent &b)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The log sinks: the pure formatter, rotation naming, the rotating file sink on its own, and
 // the Broker's logs end to end (global log, per-task logs, handlers, errors, flushing).
+#include "eventjson_p.h"
 #include "testsupport.h"
 
 #include <taskconductor/broker.h>
@@ -222,6 +223,50 @@ private Q_SLOTS:
         if (event.kind() == EventKind::Stdout || event.kind() == EventKind::Stderr)
             QCOMPARE(parsed.take("stream").toString(), TaskEvent::kindName(event.kind()));
         QCOMPARE(parsed, event.toJson());
+    }
+
+    // The public compact text, and the CLI's --events json (same writer plus "name").
+    void toJsonTextAgreesWithToJson_data() { jsonLineAgreesWithToJson_data(); }
+    void toJsonTextAgreesWithToJson()
+    {
+        QFETCH(TaskEvent, event);
+        const QString text = event.toJsonText();
+        QVERIFY(!text.contains('\n') && !text.contains('\r') && !text.contains(QChar(0x2028))
+                && !text.contains(QChar(0x85)));
+        QJsonParseError error;
+        const QJsonObject parsed = QJsonDocument::fromJson(text.toUtf8(), &error).object();
+        QCOMPARE(error.error, QJsonParseError::NoError);
+        QCOMPARE(parsed, event.toJson());
+        QVERIFY(text.startsWith(QStringLiteral("{\"id\":%1,\"event\":").arg(event.taskId())));
+
+        QString labelled;
+        JsonObjectWriter json(labelled);
+        json.eventMembers(event);
+        json.member(u"name", QStringLiteral("n\"\u2029"));
+        json.member(u"none", QString());
+        json.finish();
+        QJsonObject expected = event.toJson();
+        expected.insert("name", QStringLiteral("n\"\u2029"));
+        expected.insert("none", QJsonValue::Null);
+        QCOMPARE(QJsonDocument::fromJson(labelled.toUtf8()).object(), expected);
+    }
+
+    // The CLI writes every event into one reused buffer: nothing of a longer event may remain.
+    void jsonWriterReusesItsBuffer()
+    {
+        QString buffer;
+        const TaskEvent events[] = {
+            TaskEvent::output(1, 1, OutputChannel::Stdout, QString(500, 'x')),
+            TaskEvent::finished(1, 1, 7), TaskEvent::output(1, 1, OutputChannel::Stdout, "\u2028")
+        };
+        for (const TaskEvent &event : events) {
+            buffer.resize(0);
+            JsonObjectWriter json(buffer);
+            json.eventMembers(event);
+            json.finish();
+            QCOMPARE(buffer, event.toJsonText());
+            QCOMPARE(QJsonDocument::fromJson(buffer.toUtf8()).object(), event.toJson());
+        }
     }
 
     void entryFormatsOncePerFormat()

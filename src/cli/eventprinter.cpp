@@ -3,8 +3,7 @@
 
 #include "progressbar.h"
 
-#include <QtCore/qjsondocument.h>
-#include <QtCore/qjsonobject.h>
+#include "eventjson_p.h"
 
 #include <cstdio>
 #include <unistd.h>
@@ -38,11 +37,12 @@ EventPrinter::EventPrinter(EventFormat format, ProgressBar *bar)
     , m_stderrIsTerminal(::isatty(STDERR_FILENO) == 1)
 { }
 
-QByteArray EventPrinter::toJsonLine(const TaskEvent &event, const QString &name)
+void EventPrinter::appendJson(QString &out, const TaskEvent &event, const QString &name)
 {
-    QJsonObject object = event.toJson();
-    object.insert(QStringLiteral("name"), name.isEmpty() ? QJsonValue() : QJsonValue(name));
-    return QJsonDocument(object).toJson(QJsonDocument::Compact) + '\n';
+    JsonObjectWriter json(out);
+    json.eventMembers(event);
+    json.member(u"name", name.isEmpty() ? QString() : name);
+    json.finish();
 }
 
 void EventPrinter::print(const TaskEvent &event, const QString &name)
@@ -54,16 +54,19 @@ void EventPrinter::print(const TaskEvent &event, const QString &name)
     if (m_bar && (toStderr ? m_stderrIsTerminal : m_stdoutIsTerminal))
         m_bar->hide();
 
-    QByteArray bytes;
     if (m_format == EventFormat::Json) {
-        bytes = toJsonLine(event, name);
+        // One event per output line, millions a second: the buffers are reused, not allocated.
+        m_text.resize(0);
+        appendJson(m_text, event, name);
+        m_text.append(u'\n');
     } else {
         const QString label = name.isEmpty() ? QStringLiteral("#%1").arg(event.taskId()) : name;
-        bytes = QStringLiteral("[%1] %2\n")
-                        .arg(escapeControls(label), escapeControls(event.description()))
-                        .toUtf8();
+        m_text = QStringLiteral("[%1] %2\n")
+                         .arg(escapeControls(label), escapeControls(event.description()));
     }
-    std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stream);
+    m_bytes.resize(m_encoder.requiredSpace(m_text.size()));
+    const char *end = m_encoder.appendToBuffer(m_bytes.data(), m_text);
+    std::fwrite(m_bytes.constData(), 1, size_t(end - m_bytes.constData()), stream);
     // Interleaving with stderr stays readable on a terminal; pipes and files keep full buffering.
     if (toStderr || m_stdoutIsTerminal)
         std::fflush(stream);

@@ -5,6 +5,8 @@
 
 #include <taskconductor/taskevent.h>
 
+#include <QtCore/qstringconverter.h>
+
 namespace TaskConductor {
 
 class ProgressBar;
@@ -24,14 +26,18 @@ public:
     //! Prints nothing from now on (stdout has no reader any more).
     void silence() { m_format = EventFormat::None; }
 
-    //! The JSON form: TaskEvent::toJson() plus "name" (null when the task has none).
-    static QByteArray toJsonLine(const TaskEvent &event, const QString &name);
+    //! Appends the JSON form to \a out: TaskEvent::toJson() plus "name" (null when the task has
+    //! none), on one line, without a line break.
+    static void appendJson(QString &out, const TaskEvent &event, const QString &name);
 
 private:
     EventFormat m_format;
     ProgressBar *m_bar;
     bool m_stdoutIsTerminal;
     bool m_stderrIsTerminal;
+    QString m_text;
+    QByteArray m_bytes;
+    QStringEncoder m_encoder { QStringEncoder::Utf8, QStringConverter::Flag::Stateless };
 };
 
 } // namespace TaskConductor

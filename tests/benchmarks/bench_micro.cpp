@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // QBENCHMARK microbenchmarks of the per-line and per-event paths: the line splitter, and
-// TaskEvent::description() / toJson() (with the JSON text a CLI would write).
+// TaskEvent::description() / toJson(), and the JSON text of an event through QJsonDocument and
+// through TaskEvent::toJsonText().
 #include "linesplitter.h"
 
 #include <taskconductor/taskevent.h>
@@ -22,6 +23,8 @@ private Q_SLOTS:
     void description();
     void toJson_data();
     void toJson();
+    void jsonDocumentText_data();
+    void jsonDocumentText();
     void toJsonText_data();
     void toJsonText();
 
@@ -105,13 +108,13 @@ void BenchMicro::toJson()
     QCOMPARE(json.value(QLatin1String("id")).toInt(), 7);
 }
 
-void BenchMicro::toJsonText_data()
+void BenchMicro::jsonDocumentText_data()
 {
     addEventRows();
 }
 
-// What a JSON event stream pays per event: the object and its compact text.
-void BenchMicro::toJsonText()
+// What a JSON event stream paid per event through Qt's JSON classes: the object and its text.
+void BenchMicro::jsonDocumentText()
 {
     QFETCH(TaskEvent, event);
     QByteArray text;
@@ -120,6 +123,23 @@ void BenchMicro::toJsonText()
         text = QJsonDocument(event.toJson()).toJson(QJsonDocument::Compact);
     }
     QVERIFY(text.startsWith("{"));
+}
+
+void BenchMicro::toJsonText_data()
+{
+    addEventRows();
+}
+
+// The same text written directly (what the CLI and the JSON Lines sink use).
+void BenchMicro::toJsonText()
+{
+    QFETCH(TaskEvent, event);
+    QString text;
+    QBENCHMARK
+    {
+        text = event.toJsonText();
+    }
+    QVERIFY(text.startsWith(u'{'));
 }
 
 QTEST_GUILESS_MAIN(BenchMicro)

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: MIT
+#include "eventjson_p.h"
+
+#include <algorithm>
+
+namespace TaskConductor {
+
+JsonObjectWriter::JsonObjectWriter(QString &out)
+    : m_out(out)
+    , m_end(out.size())
+    , m_size(out.size())
+{
+    put(u"{");
+}
+
+JsonObjectWriter::~JsonObjectWriter()
+{
+    m_out.resize(m_end);
+}
+
+char16_t *JsonObjectWriter::room(qsizetype count)
+{
+    if (m_end + count > m_size) {
+        m_size = std::max(m_end + count, 2 * m_size + 128);
+        m_out.resize(m_size);
+        m_data = reinterpret_cast<char16_t *>(m_out.data());
+    }
+    return m_data + m_end;
+}
+
+void JsonObjectWriter::put(QStringView text)
+{
+    std::copy(text.utf16(), text.utf16() + text.size(), room(text.size()));
+    m_end += text.size();
+}
+
+void JsonObjectWriter::key(QStringView key)
+{
+    char16_t *out = room(key.size() + 4);
+    char16_t *const begin = out;
+    if (!m_first)
+        *out++ = u',';
+    m_first = false;
+    *out++ = u'"';
+    out = std::copy(key.utf16(), key.utf16() + key.size(), out);
+    *out++ = u'"';
+    *out++ = u':';
+    m_end += out - begin;
+}
+
+void JsonObjectWriter::string(QStringView text)
+{
+    // Worst case: every character escaped as \uXXXX.
+    char16_t *out = room(6 * text.size() + 2);
+    char16_t *const begin = out;
+    *out++ = u'"';
+    for (const QChar ch : text) {
+        const char16_t c = ch.unicode();
+        if (c >= 0x20 && c != u'"' && c != u'\\' && c != 0x7f && c != 0x85 && c != 0x2028
+            && c != 0x2029) {
+            *out++ = c;
+            continue;
+        }
+        *out++ = u'\\';
+        switch (c) {
+        case u'"':
+        case u'\\':
+            *out++ = c;
+            break;
+        case u'\n':
+            *out++ = u'n';
+            break;
+        case u'\r':
+            *out++ = u'r';
+            break;
+        case u'\t':
+            *out++ = u't';
+            break;
+        default: {
+            // The other controls and the Unicode line breaks: still one physical line.
+            static constexpr char16_t hex[] = u"0123456789abcdef";
+            *out++ = u'u';
+            *out++ = hex[(c >> 12) & 0xf];
+            *out++ = hex[(c >> 8) & 0xf];
+            *out++ = hex[(c >> 4) & 0xf];
+            *out++ = hex[c & 0xf];
+        }
+        }
+    }
+    *out++ = u'"';
+    m_end += out - begin;
+}
+
+void JsonObjectWriter::member(QStringView name, qint64 value)
+{
+    key(name);
+    char16_t digits[24];
+    char16_t *const last = digits + 24;
+    char16_t *first = last;
+    quint64 magnitude = value < 0 ? 0 - quint64(value) : quint64(value);
+    do {
+        *--first = char16_t(u'0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude != 0);
+    if (value < 0)
+        *--first = u'-';
+    put(QStringView(first, last));
+}
+
+void JsonObjectWriter::member(QStringView name, bool value)
+{
+    key(name);
+    put(value ? QStringView(u"true") : QStringView(u"false"));
+}
+
+void JsonObjectWriter::member(QStringView name, QStringView value)
+{
+    key(name);
+    string(value);
+}
+
+void JsonObjectWriter::member(QStringView name, const QString &value)
+{
+    if (value.isNull()) {
+        key(name);
+        put(u"null");
+    } else {
+        member(name, QStringView(value));
+    }
+}
+
+void JsonObjectWriter::finish()
+{
+    put(u"}");
+    m_out.resize(m_end);
+    m_size = m_end;
+}
+
+void JsonObjectWriter::eventMembers(const TaskEvent &event)
+{
+    member(u"id", qint64(event.taskId()));
+    member(u"event", QStringView(TaskEvent::kindName(event.kind())));
+    member(u"attempt", qint64(event.attempt()));
+    switch (event.kind()) {
+    case EventKind::Started: {
+        key(u"command");
+        put(u"[");
+        const QStringList command = event.command();
+        for (qsizetype i = 0; i < command.size(); ++i) {
+            if (i > 0)
+                put(u",");
+            string(command.at(i));
+        }
+        put(u"]");
+        member(u"workdir", QStringView(event.workingDirectory()));
+        break;
+    }
+    case EventKind::Stdout:
+    case EventKind::Stderr:
+        member(u"line", QStringView(event.line()));
+        break;
+    case EventKind::Finished:
+    case EventKind::Failed:
+        member(u"exitCode", qint64(event.exitCode()));
+        member(u"durationMs", event.durationMs());
+        if (!event.message().isEmpty())
+            member(u"message", QStringView(event.message()));
+        break;
+    case EventKind::Canceled:
+    case EventKind::Timeout:
+        member(u"durationMs", event.durationMs());
+        break;
+    case EventKind::Retrying:
+        member(u"exitCode", qint64(event.exitCode()));
+        member(u"delayMs", event.delayMs());
+        break;
+    case EventKind::InternalError:
+        member(u"message", QStringView(event.message()));
+        member(u"terminal", event.isTerminal());
+        break;
+    }
+}
+
+} // namespace TaskConductor

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Private to TaskConductor (not installed); exported for the CLI and the tests.
+
+#include <taskconductor/taskconductor_export.h>
+#include <taskconductor/taskevent.h>
+
+#include <QtCore/qstring.h>
+
+namespace TaskConductor {
+
+//! Writes one compact JSON object straight into a QString. Events are written this way rather
+//! than through QJsonObject and QJsonDocument, which cost several times more than the line
+//! itself; tests parse the result and compare it with TaskEvent::toJson().
+//! Strings escape '"', '\\' and every control character, and also U+0085, U+2028 and U+2029,
+//! so the text never contains a line break of any kind: one object is one physical line.
+class TASKCONDUCTOR_EXPORT JsonObjectWriter
+{
+public:
+    //! Appends '{' to \a out, which must outlive the writer. Reusing one \a out (cleared with
+    //! resize(0), which keeps its capacity) saves an allocation per object.
+    explicit JsonObjectWriter(QString &out);
+
+    //! Keys are written as given (no escaping): pass plain literals, e.g. u"exitCode".
+    void member(QStringView key, qint64 value);
+    void member(QStringView key, bool value);
+    void member(QStringView key, QStringView value);
+    //! A null \a value is written as null, any other string (even empty) as a string.
+    void member(QStringView key, const QString &value);
+    //! The members of TaskEvent::toJson() for \a event.
+    void eventMembers(const TaskEvent &event);
+    //! Appends '}' and trims \a out to what was written (it grows ahead while writing).
+    //! Nothing may be added through the writer afterwards.
+    void finish();
+    //! Trims \a out as finish() does, for a writer that did not finish.
+    ~JsonObjectWriter();
+
+    JsonObjectWriter(const JsonObjectWriter &) = delete;
+    JsonObjectWriter &operator=(const JsonObjectWriter &) = delete;
+
+private:
+    // Written through a cursor into space reserved ahead, not by QString::append per piece:
+    // an event has a dozen pieces, and append's checks cost more than copying them.
+    char16_t *room(qsizetype count);
+    void put(QStringView text);
+    void key(QStringView key);
+    void string(QStringView text);
+
+    QString &m_out;
+    char16_t *m_data = nullptr; // m_out's characters, valid up to m_size
+    qsizetype m_end; // what was written ends here
+    qsizetype m_size;
+    bool m_first = true;
+};
+
+} // namespace TaskConductor
