@@ -10,8 +10,6 @@
 #include <QtCore/qcoreapplication.h>
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qfile.h>
-#include <QtCore/qjsondocument.h>
-#include <QtCore/qjsonobject.h>
 
 #include <cstdio>
 
@@ -59,7 +57,7 @@ int main(int argc, char **argv)
             bytes += event.line().size();
         }
         if (json)
-            sink.write(QJsonDocument(event.toJson()).toJson(QJsonDocument::Compact) + '\n');
+            sink.write((event.toJsonText() + u'\n').toUtf8());
         if (event.isTerminal()) {
             failures += event.kind() != EventKind::Finished;
             if (++ended == tasks)
