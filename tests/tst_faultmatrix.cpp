@@ -289,6 +289,39 @@ private Q_SLOTS:
         qInfo("destroying the broker with 64 tasks running took %lld ms", took);
     }
 
+    // ---- Start failures ------------------------------------------------------------------
+
+    // Qt 6.4 leaks one pipe per exec() that fails in the child, so a host that keeps starting
+    // tasks whose arguments or environment are too large would run out of descriptors. They
+    // are refused before forking: a burst of them leaves the fd count where it was.
+    void argumentListTooLongLeaksNoDescriptor()
+    {
+        const int before = openFdCount();
+        {
+            Broker broker(fastConfig());
+            Recorder r;
+            QList<TaskId> ids;
+            const QString tooLong(200 * 1024, QLatin1Char('a')); // over 32 pages with any page
+            for (int i = 0; i < 50; ++i) {
+                TaskDescriptor task = helperTask({ "exit", "0" });
+                if (i % 2 == 0)
+                    task = helperTask({ "args", tooLong });
+                else
+                    task.setEnvironmentVariable(QStringLiteral("TC_TOO_LONG"), tooLong);
+                ids << broker.enqueue(task, r.handler());
+            }
+            QTRY_VERIFY_WITH_TIMEOUT(broker.isIdle(), Wait);
+            for (TaskId id : std::as_const(ids)) {
+                QCOMPARE(r.kinds(id), QList<EventKind> { EventKind::Failed });
+                // As QProcess words it, with the environment the Broker always passes.
+                QVERIFY2(r.terminal(id).message().contains(
+                                 QLatin1String("execve: Argument list too long")),
+                         qPrintable(r.terminal(id).message()));
+            }
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(openFdCount(), before, 5000);
+    }
+
     // ---- Kill latency --------------------------------------------------------------------
 
     void killLatency_data()
