@@ -47,6 +47,19 @@ bool exceedsExecLimits(const QStringList &argv, const QProcessEnvironment &envir
 {
     // An empty environment makes QProcess pass the host's own: not counted, so not predicted.
     const QStringList variables = environment.toStringList();
+    // The common case without encoding anything: UTF-8 takes at most 3 bytes per UTF-16 unit.
+    qint64 upperBound = 0;
+    bool longString = false;
+    for (const QStringList *strings : { &argv, &variables }) {
+        for (const QString &s : *strings) {
+            const qint64 bytes = 3 * qint64(s.size()) + 1;
+            longString = longString || bytes > limits.maxStringBytes;
+            upperBound += bytes + qint64(sizeof(char *));
+        }
+    }
+    if (!longString && upperBound <= limits.maxTotalBytes)
+        return false;
+
     qint64 total = 0;
     for (const QStringList *strings : { &argv, &variables }) {
         for (const QString &s : *strings) {
