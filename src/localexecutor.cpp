@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include "execlimits.h"
 #include "processmarker.h"
 
 #include <taskconductor/executor.h>
@@ -26,10 +27,8 @@ QString errnoText(int error)
     return QString::fromLocal8Bit(::strerror(error));
 }
 
-// Start failures that can be seen before forking, worded as QProcess words them. Qt 6.4 leaks
-// one pipe per exec() that fails in the child, so these never get that far. What cannot be
-// predicted (argument list too long, fork failure) still goes through QProcess.
-QString predictableStartFailure(const LaunchRequest &request)
+// A missing working directory or program, or one that may not be executed.
+QString missingOrForbidden(const LaunchRequest &request)
 {
     const QByteArray directory = QFile::encodeName(request.workingDirectory);
     if (::access(directory.constData(), X_OK) != 0)
@@ -55,6 +54,24 @@ QString predictableStartFailure(const LaunchRequest &request)
         return QStringLiteral("execvp: ") + errnoText(errno);
     if (QFileInfo(path).isDir())
         return QStringLiteral("execvp: ") + errnoText(EACCES);
+    return QString();
+}
+
+// Start failures that can be seen before forking, worded as QProcess words them. Qt 6.4 leaks
+// one pipe per exec() that fails in the child, so these never get that far. What cannot be
+// predicted (fork failure, an argument list within sysconf(_SC_ARG_MAX) but over the kernel's
+// 6 MiB cap) still goes through QProcess. The exec checks the program before it counts the
+// arguments, so a missing program is reported first, as the exec would.
+QString predictableStartFailure(const LaunchRequest &request)
+{
+    if (QString failure = missingOrForbidden(request); !failure.isEmpty())
+        return failure;
+    // Read per start: the limit follows RLIMIT_STACK, which the host may change. QProcess
+    // calls execve() when it is given an environment, execvp() when not.
+    if (exceedsExecLimits(request.command, request.environment, ExecLimits::current()))
+        return (request.environment.isEmpty() ? QStringLiteral("execvp: ")
+                                              : QStringLiteral("execve: "))
+                + errnoText(E2BIG);
     return QString();
 }
 

@@ -61,7 +61,8 @@ LogDispatcher::LogDispatcher(const BrokerConfig &config,
         m_sinks.push_back(std::make_shared<RotatingFileSink>(config.globalLogPath, config.logFormat,
                                                              config.logRotationBytes,
                                                              config.logRotationBackups));
-    m_sinks.push_back(std::make_shared<PerTaskLogSink>(config.logFormat));
+    m_perTaskLogs = std::make_shared<PerTaskLogSink>(config.logFormat);
+    m_sinks.push_back(m_perTaskLogs);
     if (config.logLineHandler)
         m_sinks.push_back(
                 std::make_shared<LineHandlerSink>(config.logLineHandler, config.logFormat));
@@ -93,8 +94,10 @@ LogDispatcher::~LogDispatcher()
 
 void LogDispatcher::taskAccepted(TaskId id, const TaskDescriptor &task)
 {
-    if (!task.perTaskLogPath().isEmpty())
+    if (!task.perTaskLogPath().isEmpty()) {
         m_perTaskLogPaths.insert(id, task.perTaskLogPath());
+        m_perTaskLogs->taskAccepted(id, task.perTaskLogPath());
+    }
 }
 
 void LogDispatcher::dispatch(const TaskEvent &event)

@@ -5,6 +5,12 @@
 
 #include <QtCore/qfileinfo.h>
 
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 namespace TaskConductor {
 
 namespace {
@@ -52,13 +58,60 @@ bool LogFile::ensureOpen()
     const QIODevice::OpenMode mode = m_regularFile
             ? QIODevice::WriteOnly | QIODevice::Append | QIODevice::Unbuffered
             : QIODevice::WriteOnly | QIODevice::Unbuffered;
-    if (!m_file.open(mode)) {
+    if (!openFile(mode))
+        return false;
+    m_size = m_regularFile ? m_file.size() : 0; // one stat per open; then the size is tracked
+    return true;
+}
+
+// Opens m_path, or reports why not. QFile cannot say O_NOFOLLOW: without following, the file
+// is opened with open(2) (mode 0666 less the umask, as QFile creates files) and handed over.
+bool LogFile::openFile(QIODevice::OpenMode mode)
+{
+    if (m_followLinks) {
+        if (m_file.open(mode))
+            return true;
         fail(QStringLiteral("log file '%1' cannot be opened: %2 (lines are dropped until it can)")
                      .arg(m_path, m_file.errorString()));
         return false;
     }
-    m_size = m_regularFile ? m_file.size() : 0; // one stat per open; then the size is tracked
+    const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW
+            | (mode.testFlag(QIODevice::Append) ? O_APPEND : 0);
+    const int fd = ::open(QFile::encodeName(m_path).constData(), flags, 0666);
+    if (fd < 0) {
+        const int error = errno;
+        if (error == ELOOP) {
+            fail(QStringLiteral("log file '%1' is a symbolic link that was not there when the "
+                                "task was enqueued; it is not followed (lines are dropped until "
+                                "it is gone)")
+                         .arg(m_path));
+        } else {
+            fail(QStringLiteral("log file '%1' cannot be opened: %2 (lines are dropped until it "
+                                "can)")
+                         .arg(m_path, QString::fromLocal8Bit(::strerror(error))));
+        }
+        return false;
+    }
+    if (!m_file.open(fd, mode, QFileDevice::AutoCloseHandle)) {
+        ::close(fd);
+        fail(QStringLiteral("log file '%1' cannot be opened: %2 (lines are dropped until it can)")
+                     .arg(m_path, m_file.errorString()));
+        return false;
+    }
     return true;
+}
+
+// Whether the open file is still the one at m_path. Following links, only a deletion counts;
+// otherwise the same inode must be there, so a link put in its place is noticed.
+bool LogFile::stillAtPath() const
+{
+    if (m_followLinks)
+        return QFile::exists(m_path);
+    struct stat atPath;
+    struct stat open;
+    return ::lstat(QFile::encodeName(m_path).constData(), &atPath) == 0
+            && ::fstat(m_file.handle(), &open) == 0 && atPath.st_dev == open.st_dev
+            && atPath.st_ino == open.st_ino;
 }
 
 bool LogFile::writeBuffer()
@@ -131,17 +184,19 @@ void LogFile::flush()
             m_file.close();
         return;
     }
-    if (m_file.isOpen() && m_regularFile && !QFile::exists(m_path)) {
-        // Deleted (or moved away) while open: what we write would vanish with the inode, so
-        // the buffer goes to a new file at the path instead.
+    if (m_file.isOpen() && m_regularFile && !stillAtPath()) {
+        // Deleted (or moved away, or replaced) while open: what we write would vanish with the
+        // inode, so the buffer goes to the file at the path instead. A failing reopen (a link
+        // that is not followed) reports itself.
         m_file.close();
-        if (!m_reported && m_reporter) {
-            m_reported = true;
-            m_reporter(QStringLiteral("log file '%1' was deleted while open; it is created again")
-                               .arg(m_path));
-        }
         if (!ensureOpen())
             return;
+        if (!m_reported && m_reporter) {
+            m_reported = true;
+            m_reporter(QStringLiteral("log file '%1' was deleted or replaced while open; it is "
+                                      "opened again at its path")
+                               .arg(m_path));
+        }
     }
     if (m_file.isOpen())
         writeBuffer();

@@ -22,6 +22,10 @@ public:
     ~LogFile(); // flushes
 
     QString path() const { return m_path; }
+    //! false: the file is opened with O_NOFOLLOW, so a symbolic link put at path() is refused
+    //! (reported once, lines dropped until it is gone) instead of written through; replacing
+    //! the file while it is open is noticed at the next flush. Default: true.
+    void setFollowSymbolicLinks(bool follow) { m_followLinks = follow; }
     //! Appends \a line (ending in '\n'); rotates first if it would not fit.
     void append(const QByteArray &line);
     //! Writes the buffer out; reopens a file that failed or was deleted.
@@ -31,6 +35,8 @@ public:
 
 private:
     bool ensureOpen();
+    bool openFile(QIODevice::OpenMode mode);
+    bool stillAtPath() const;
     bool writeBuffer();
     void rotate();
     void fail(const QString &message);
@@ -43,6 +49,7 @@ private:
     QByteArray m_buffer;
     qint64 m_size = 0; // bytes in the file, tracked from open on
     bool m_regularFile = true; // only regular files rotate or can be deleted under us
+    bool m_followLinks = true;
     bool m_failing = false; // lines are dropped until the next flush() reopens the file
     bool m_reported = false; // this failure episode was reported
     bool m_rotationBlocked = false; // a rename failed: no new attempt before the next flush

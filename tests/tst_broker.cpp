@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include "execlimits.h"
 #include "testsupport.h"
 
 #include <taskconductor/broker.h>
@@ -150,6 +151,11 @@ private Q_SLOTS:
         QTest::newRow("argument list too long")
                 << QStringList { helper(), "args", QString(200 * 1024, 'a') } << QString()
                 << "Argument list too long";
+        // 400000 small strings: 9.6 MB with their pointers, over sysconf(_SC_ARG_MAX) with the
+        // default 8 MiB stack and over the kernel's 6 MiB cap with any stack.
+        QTest::newRow("many small arguments over ARG_MAX")
+                << QStringList { helper(), "args" } + QStringList(400000, "abcdefghijklmno")
+                << QString() << "Argument list too long";
     }
 
     void startFailures()
@@ -171,6 +177,65 @@ private Q_SLOTS:
         const TaskId next = broker.enqueue(helperTask({ "exit", "0" }), r.handler());
         QTRY_VERIFY_WITH_TIMEOUT(r.ended(next), Wait);
         QCOMPARE(r.terminal(next).kind(), EventKind::Finished);
+    }
+
+    // The E2BIG prediction, against limits given to it: exactly at a limit still execs.
+    void execLimitsPrediction_data()
+    {
+        QTest::addColumn<QStringList>("argv");
+        QTest::addColumn<QStringList>("environment"); // NAME=value
+        QTest::addColumn<bool>("exceeds");
+        // Limits: 16 bytes per string with its NUL, 100 bytes of strings and pointers.
+        QTest::newRow("small") << QStringList { "/bin/x", "a" } << QStringList { "A=1" } << false;
+        QTest::newRow("argument of 15 bytes (16 with NUL)")
+                << QStringList { "/bin/x", QString(15, 'a') } << QStringList() << false;
+        QTest::newRow("argument of 16 bytes")
+                << QStringList { "/bin/x", QString(16, 'a') } << QStringList() << true;
+        QTest::newRow("variable of 16 bytes")
+                << QStringList { "/bin/x" } << QStringList { "A=" + QString(14, 'v') } << true;
+        QTest::newRow("UTF-8 counts in bytes") // 8 characters, 16 bytes
+                << QStringList { "/bin/x", QString(8, QChar(0xe9)) } << QStringList() << true;
+        // Five times "abcde" takes 5 × (6 + 8) = 70; "A=bcdef" 16, "B=cde" 14, "B=cdef" 15.
+        QTest::newRow("total 100 exactly")
+                << QStringList(5, "abcde") << QStringList { "A=bcdef", "B=cde" } << false;
+        QTest::newRow("total 101")
+                << QStringList(5, "abcde") << QStringList { "A=bcdef", "B=cdef" } << true;
+        // A byte that is not UTF-8 comes back from QProcessEnvironment as U+FFFD (3 bytes):
+        // counted as the one byte the child gets.
+        QTest::newRow("replacement character counts as one byte")
+                << QStringList { "/bin/x" } << QStringList { "A=" + QString(12, QChar(0xfffd)) }
+                << false;
+    }
+    void execLimitsPrediction()
+    {
+        QFETCH(QStringList, argv);
+        QFETCH(QStringList, environment);
+        QFETCH(bool, exceeds);
+        QProcessEnvironment env;
+        for (const QString &variable : environment)
+            env.insert(variable.section('=', 0, 0), variable.section('=', 1));
+        ExecLimits limits;
+        limits.maxStringBytes = 16;
+        limits.maxTotalBytes = 100;
+        QCOMPARE(exceedsExecLimits(argv, env, limits), exceeds);
+    }
+
+    // The prediction refuses nothing the kernel accepts: the longest argument it lets through
+    // runs, the next byte is refused before forking.
+    void longestArgumentTheKernelAcceptsRuns()
+    {
+        const qint64 longest = ExecLimits::current().maxStringBytes - 1; // plus its NUL
+        Broker broker(config());
+        Recorder r;
+        const TaskId fits =
+                broker.enqueue(helperTask({ "exit", "0", QString(longest, 'a') }), r.handler());
+        const TaskId over =
+                broker.enqueue(helperTask({ "exit", "0", QString(longest + 1, 'a') }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(fits) && r.ended(over), Wait);
+        QCOMPARE(r.terminal(fits).kind(), EventKind::Finished);
+        QCOMPARE(r.kinds(over), QList<EventKind> { EventKind::Failed });
+        QVERIFY2(r.terminal(over).message().contains("Argument list too long"),
+                 qPrintable(r.terminal(over).message()));
     }
 
     void invalidTaskIsRejected()

@@ -5,12 +5,17 @@
 #include "testsupport.h"
 
 #include <taskconductor/broker.h>
+#include <taskconductor/rotatingfilesink.h>
 
 #include <QtCore/qelapsedtimer.h>
+#include <QtCore/qjsondocument.h>
+#include <QtCore/qjsonobject.h>
 #include <QtCore/qloggingcategory.h>
 #include <QtCore/qrandom.h>
+#include <QtCore/qregularexpression.h>
 #include <QtCore/qtemporarydir.h>
 #include <QtCore/qtimer.h>
+#include <QtTest/qsignalspy.h>
 #include <QtTest/qtest.h>
 
 #include <memory>
@@ -289,6 +294,39 @@ private Q_SLOTS:
         qInfo("destroying the broker with 64 tasks running took %lld ms", took);
     }
 
+    // ---- Start failures ------------------------------------------------------------------
+
+    // Qt 6.4 leaks one pipe per exec() that fails in the child, so a host that keeps starting
+    // tasks whose arguments or environment are too large would run out of descriptors. They
+    // are refused before forking: a burst of them leaves the fd count where it was.
+    void argumentListTooLongLeaksNoDescriptor()
+    {
+        const int before = openFdCount();
+        {
+            Broker broker(fastConfig());
+            Recorder r;
+            QList<TaskId> ids;
+            const QString tooLong(200 * 1024, QLatin1Char('a')); // over 32 pages with any page
+            for (int i = 0; i < 50; ++i) {
+                TaskDescriptor task = helperTask({ "exit", "0" });
+                if (i % 2 == 0)
+                    task = helperTask({ "args", tooLong });
+                else
+                    task.setEnvironmentVariable(QStringLiteral("TC_TOO_LONG"), tooLong);
+                ids << broker.enqueue(task, r.handler());
+            }
+            QTRY_VERIFY_WITH_TIMEOUT(broker.isIdle(), Wait);
+            for (TaskId id : std::as_const(ids)) {
+                QCOMPARE(r.kinds(id), QList<EventKind> { EventKind::Failed });
+                // As QProcess words it, with the environment the Broker always passes.
+                QVERIFY2(r.terminal(id).message().contains(
+                                 QLatin1String("execve: Argument list too long")),
+                         qPrintable(r.terminal(id).message()));
+            }
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(openFdCount(), before, 5000);
+    }
+
     // ---- Kill latency --------------------------------------------------------------------
 
     void killLatency_data()
@@ -443,6 +481,119 @@ private Q_SLOTS:
         // both run on the monotonic clock, so moving the wall clock changes nothing.
         // (tests/check_monotonic.cmake keeps wall-clock calls out of src/.)
         QCOMPARE(QElapsedTimer::clockType(), QElapsedTimer::MonotonicClock);
+    }
+
+    // ---- Logs ----------------------------------------------------------------------------
+
+    // 8 tasks write numbered lines at a steady pace while the global log rotates about every
+    // second. Every backup is kept (the limit is far above what the run needs, and checked), so
+    // what the files hold together is everything that was logged: each event exactly once, in
+    // order, each physical line one whole event, no line cut at a file boundary.
+    void rotationEverySecondUnderEightWriters_data()
+    {
+        QTest::addColumn<LogFormat>("format");
+        // 32000 lines a second of about 50 (text) or 100 (JSON) bytes: a rotation a second.
+        QTest::addColumn<qint64>("rotationBytes");
+        QTest::newRow("text") << LogFormat::Text << qint64(1600 * 1000);
+        QTest::newRow("json lines") << LogFormat::JsonLines << qint64(3200 * 1000);
+    }
+
+    void rotationEverySecondUnderEightWriters()
+    {
+        QFETCH(LogFormat, format);
+        QFETCH(qint64, rotationBytes);
+        constexpr int Writers = 8;
+        constexpr int LinesPerWriter = 12000; // 3 s at 4000 lines per second each
+        constexpr int Backups = 1000;
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString path = dir.filePath(QStringLiteral("global.log"));
+        BrokerConfig c = fastConfig();
+        c.globalLogPath = path;
+        c.logFormat = format;
+        c.logRotationBytes = rotationBytes;
+        c.logRotationBackups = Backups;
+        QStringList handed; // exactly the lines of the global log, in order
+        c.logLineHandler = [&](const QString &line) { handed.append(line); };
+        Recorder r;
+        QList<TaskId> ids;
+        QElapsedTimer clock;
+        {
+            Broker broker(c);
+            QSignalSpy internalErrors(&broker, &Broker::internalError);
+            clock.start();
+            for (int i = 0; i < Writers; ++i)
+                ids << broker.enqueue(helperTask({ "paced-lines", QString::number(LinesPerWriter),
+                                                   QStringLiteral("4000") }),
+                                      r.handler());
+            QTRY_VERIFY_WITH_TIMEOUT(broker.isIdle(), Wait * 3);
+            QCOMPARE(internalErrors.count(), 0);
+        } // destroyed: every sink flushed
+        const qint64 ran = clock.elapsed();
+        for (TaskId id : std::as_const(ids)) {
+            QVERIFY(r.exactlyOnce(id));
+            QCOMPARE(r.terminal(id).kind(), EventKind::Finished);
+            QCOMPARE(r.lines(id).size(), LinesPerWriter);
+        }
+
+        // The files, oldest first; none was dropped.
+        int rotations = 0;
+        while (QFile::exists(rotatedLogName(path, rotations + 1)))
+            ++rotations;
+        QVERIFY2(rotations < Backups, "a backup may have been dropped");
+        QVERIFY(!QFile::exists(rotatedLogName(path, rotations + 2)));
+        qInfo("%d writers, %lld ms: %d rotations", Writers, ran, rotations);
+        QVERIFY2(rotations >= 2, qPrintable(QStringLiteral("only %1 rotations").arg(rotations)));
+        QByteArray all;
+        for (int i = rotations; i >= 0; --i) {
+            const QString name = i == 0 ? path : rotatedLogName(path, i);
+            QFile file(name);
+            QVERIFY(file.open(QIODevice::ReadOnly));
+            const QByteArray content = file.readAll();
+            // Whole lines only, and within the limit: no line was split across two files.
+            QVERIFY2(content.endsWith('\n'), qPrintable(name));
+            QVERIFY2(content.size() <= rotationBytes, qPrintable(name));
+            all += content;
+        }
+
+        // Nothing lost, nothing duplicated, nothing reordered: byte for byte what was logged.
+        QCOMPARE(handed.size(), r.events.size());
+        QVERIFY(all == (handed.join(QLatin1Char('\n')) + QLatin1Char('\n')).toUtf8());
+
+        // Every physical line is one complete event; each task's numbered lines appear once
+        // each, in order.
+        const QRegularExpression text(QStringLiteral(
+                R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d (\d+) (\w+) (.*)$)"));
+        QHash<TaskId, int> next;
+        const QList<QByteArray> lines = all.chopped(1).split('\n');
+        QCOMPARE(lines.size(), r.events.size());
+        for (const QByteArray &raw : lines) {
+            const QString line = QString::fromUtf8(raw);
+            TaskId id = 0;
+            QString kind;
+            QString output;
+            if (format == LogFormat::JsonLines) {
+                const QJsonObject o = QJsonDocument::fromJson(raw).object();
+                QVERIFY2(!o.isEmpty(), raw.constData());
+                id = TaskId(o.value(QLatin1String("id")).toInteger());
+                kind = o.value(QLatin1String("event")).toString();
+                output = o.value(QLatin1String("line")).toString();
+            } else {
+                const QRegularExpressionMatch m = text.match(line);
+                QVERIFY2(m.hasMatch(), raw.constData());
+                id = m.captured(1).toULongLong();
+                kind = m.captured(2);
+                output = m.captured(3);
+            }
+            if (kind != QLatin1String("stdout"))
+                continue;
+            const int expected = next.value(id) + 1;
+            QCOMPARE(output, QStringLiteral("paced %1").arg(expected));
+            next[id] = expected;
+        }
+        QCOMPARE(next.size(), Writers);
+        for (TaskId id : std::as_const(ids))
+            QCOMPARE(next.value(id), LinesPerWriter);
     }
 
     // ---- Security ------------------------------------------------------------------------

@@ -17,6 +17,7 @@
 #include <QtTest/qsignalspy.h>
 #include <QtTest/qtest.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace TaskConductor;
@@ -543,6 +544,115 @@ private Q_SLOTS:
         QCOMPARE(mixedLog.count(" stderr err "), 2);
         QCOMPARE(mixedLog.count(" stdout out "), 2);
         QVERIFY(mixedLog.contains(" finished "));
+    }
+
+    // Log files are created as any file of the host: 0666 less its umask.
+    void logsAreCreatedWithTheHostsUmask()
+    {
+        QTemporaryDir dir;
+        const mode_t previous = ::umask(027);
+        auto restore = qScopeGuard([previous] { ::umask(previous); });
+        BrokerConfig c = config();
+        c.globalLogPath = dir.filePath("global.log");
+        Recorder r;
+        {
+            Broker broker(c);
+            TaskDescriptor task = helperTask({ "lines", "2" });
+            task.setPerTaskLogPath(dir.filePath("task.log"));
+            const TaskId id = broker.enqueue(task, r.handler());
+            QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        }
+        for (const char *name : { "task.log", "global.log" }) {
+            struct stat st;
+            QCOMPARE(::stat(QFile::encodeName(dir.filePath(name)).constData(), &st), 0);
+            QCOMPARE(st.st_mode & 07777, mode_t(0640));
+        }
+        QVERIFY(readAll(dir.filePath("task.log")).contains("line 2"));
+    }
+
+    // A link at the per-task log path when the task is enqueued is the host's: honoured (and
+    // resolved then). A link that appears later is the task's: never followed, reported once,
+    // and the task runs on as if its log were fine.
+    void perTaskLogFollowsOnlyTheHostsLinks_data()
+    {
+        QTest::addColumn<QString>("hostLink"); // "", "existing" or "dangling"
+        QTest::addColumn<QString>("taskLink"); // "", "existing" or "dangling"
+        QTest::addColumn<int>("retries");
+        QTest::newRow("task plants a link to a file") << ""
+                                                      << "existing" << 0;
+        QTest::newRow("task plants a dangling link") << ""
+                                                     << "dangling" << 0;
+        QTest::newRow("task plants a link, then a retry reopens") << ""
+                                                                  << "existing" << 2;
+        QTest::newRow("host's link") << "existing"
+                                     << "" << 0;
+        QTest::newRow("host's dangling link") << "dangling"
+                                              << "" << 0;
+        QTest::newRow("host's link, the task repoints it") << "existing"
+                                                           << "existing" << 1;
+    }
+    void perTaskLogFollowsOnlyTheHostsLinks()
+    {
+        QFETCH(QString, hostLink);
+        QFETCH(QString, taskLink);
+        QFETCH(int, retries);
+        QTemporaryDir dir;
+        QVERIFY(QDir(dir.path()).mkdir("host") && QDir(dir.path()).mkdir("elsewhere"));
+        const QString path = dir.filePath("task.log");
+        const QString hostTarget = dir.filePath("host/real.log");
+        const QString taskTarget = dir.filePath("elsewhere/victim");
+        const QByteArray precious = "precious\n";
+        if (taskLink == "existing") {
+            QFile victim(taskTarget);
+            QVERIFY(victim.open(QIODevice::WriteOnly) && victim.write(precious) > 0);
+        }
+        if (hostLink == "existing") {
+            QFile real(hostTarget);
+            QVERIFY(real.open(QIODevice::WriteOnly) && real.write("host's\n") > 0);
+        }
+        if (!hostLink.isEmpty())
+            QVERIFY(QFile::link(hostTarget, path));
+
+        BrokerConfig c = config();
+        c.retry.count = retries;
+        c.retry.delaySeconds = 0.01;
+        Broker broker(c);
+        QSignalSpy errors(&broker, &Broker::internalError);
+        Recorder r;
+        TaskDescriptor task = taskLink.isEmpty()
+                ? helperTask({ "lines", "3" })
+                : helperTask({ "symlink-log", path, taskTarget, retries > 0 ? "1" : "0" });
+        task.setPerTaskLogPath(path);
+        const TaskId id = broker.enqueue(task, r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+
+        // The task never noticed: every attempt ran and said everything.
+        QCOMPARE(r.terminal(id).kind(), retries > 0 ? EventKind::Failed : EventKind::Finished);
+        QCOMPARE(r.kinds(id).count(EventKind::Started), retries + 1);
+        QCOMPARE(r.lines(id).size(), (retries + 1) * (taskLink.isEmpty() ? 3 : 4));
+        QVERIFY(internalErrorsOf(r.events).isEmpty());
+
+        if (taskLink == "existing")
+            QCOMPARE(readAll(taskTarget), precious); // nothing written through the link
+        if (taskLink == "dangling")
+            QVERIFY(!QFileInfo::exists(taskTarget)); // nor created through it
+        if (!hostLink.isEmpty()) {
+            // The host's link led the way: the file it named has every attempt's lines.
+            const QByteArray log = readAll(hostTarget);
+            QCOMPARE(log.count("(attempt "), retries + 1);
+            QVERIFY2(log.contains(taskLink.isEmpty() ? " stdout line 3" : " stdout after 3"),
+                     log.constData());
+            QCOMPARE(errors.count(), 0);
+        } else {
+            // Refused once, naming the path, however many attempts tried to reopen it.
+            QTRY_VERIFY_WITH_TIMEOUT(errors.count() >= 1, Wait);
+            QCoreApplication::processEvents(); // reports are queued; the task's log is closed
+            QCOMPARE(errors.count(), 1);
+            const QString message = errors.first().at(1).toString();
+            QVERIFY2(message.contains(path) && message.contains("symbolic link"),
+                     qPrintable(message));
+            QCOMPARE(errors.first().at(0).value<TaskId>(), TaskId(0));
+        }
     }
 
     void writeErrorsNeverStopTasks_data()

@@ -24,6 +24,8 @@
 //                          sleep MS milliseconds, then exit 0: a run that leaves a trace
 //   head N                 copy N lines of stdin to stdout, then exit 0 (a reader that goes away)
 //   paced-lines N RATE     N lines "paced i" at RATE lines per second, in batches every 10 ms
+//   symlink-log PATH TARGET CODE  replace PATH by a symbolic link to TARGET (atomically, as an
+//                          attacker would), print "replaced" and "after 1".."after 3", exit CODE
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -250,6 +252,18 @@ int main(int argc, char **argv)
                 usleep(10000);
         }
         return 0;
+    }
+    if (mode == "symlink-log") {
+        const std::string path = arg(0);
+        const std::string temporary = path + ".tc_helper_link";
+        unlink(temporary.c_str());
+        if (symlink(arg(1).c_str(), temporary.c_str()) != 0
+            || rename(temporary.c_str(), path.c_str()) != 0)
+            return 2;
+        printLine(1, "replaced");
+        for (int i = 1; i <= 3; ++i)
+            printLine(1, "after " + std::to_string(i));
+        return std::atoi(arg(2).c_str());
     }
     if (mode == "head") {
         long remaining = std::atol(arg(0).c_str());

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT
+#include "execlimits.h"
+
+#include <QtCore/qfile.h>
+
+#include <limits>
+#include <unistd.h>
+
+namespace TaskConductor {
+
+/*!
+    Linux (fs/exec.c) refuses an exec with E2BIG when one argument or environment string,
+    counted with its terminating NUL, is longer than MAX_ARG_STRLEN (32 pages), or when all of
+    them together, plus one pointer per string, do not fit in the stack share for arguments:
+    a quarter of RLIMIT_STACK, at least 32 pages and (since Linux 4.13) at most 6 MiB.
+    glibc's sysconf(_SC_ARG_MAX) is that quarter without the 6 MiB cap, so it is never below the
+    kernel's limit: refusing above it refuses nothing the kernel accepts. Above the cap but
+    below sysconf() the exec still fails in the child, through QProcess.
+*/
+
+ExecLimits ExecLimits::current()
+{
+    ExecLimits limits;
+    const long page = ::sysconf(_SC_PAGESIZE);
+    limits.maxStringBytes = 32 * qint64(page > 0 ? page : 4096);
+    const long argMax = ::sysconf(_SC_ARG_MAX);
+    // No answer: no prediction (the exec decides).
+    limits.maxTotalBytes = argMax > 0 ? qint64(argMax) : std::numeric_limits<qint64>::max();
+    return limits;
+}
+
+namespace {
+
+// The bytes execve() copies for one string, NUL included, or fewer: QProcessEnvironment hands
+// variables out as QString, and a byte that was not valid UTF-8 comes back as U+FFFD, three
+// bytes in UTF-8 where the child gets one.
+qint64 lowerBoundBytes(const QString &text)
+{
+    const qint64 invalid = text.count(QChar::ReplacementCharacter);
+    return QFile::encodeName(text).size() - 2 * invalid + 1;
+}
+
+} // namespace
+
+bool exceedsExecLimits(const QStringList &argv, const QProcessEnvironment &environment,
+                       const ExecLimits &limits)
+{
+    // An empty environment makes QProcess pass the host's own: not counted, so not predicted.
+    const QStringList variables = environment.toStringList();
+    // The common case without encoding anything: UTF-8 takes at most 3 bytes per UTF-16 unit.
+    qint64 upperBound = 0;
+    bool longString = false;
+    for (const QStringList *strings : { &argv, &variables }) {
+        for (const QString &s : *strings) {
+            const qint64 bytes = 3 * qint64(s.size()) + 1;
+            longString = longString || bytes > limits.maxStringBytes;
+            upperBound += bytes + qint64(sizeof(char *));
+        }
+    }
+    if (!longString && upperBound <= limits.maxTotalBytes)
+        return false;
+
+    qint64 total = 0;
+    for (const QStringList *strings : { &argv, &variables }) {
+        for (const QString &s : *strings) {
+            const qint64 bytes = lowerBoundBytes(s);
+            if (bytes > limits.maxStringBytes)
+                return true;
+            total += bytes + qint64(sizeof(char *));
+        }
+    }
+    return total > limits.maxTotalBytes;
+}
+
+} // namespace TaskConductor

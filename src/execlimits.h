@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <taskconductor/taskconductor_export.h>
+
+#include <QtCore/qprocess.h>
+#include <QtCore/qstringlist.h>
+
+namespace TaskConductor {
+
+//! The limits Linux's execve() puts on argv and envp, read once from sysconf().
+struct TASKCONDUCTOR_EXPORT ExecLimits
+{
+    qint64 maxStringBytes = 0; //!< one string with its NUL (MAX_ARG_STRLEN: 32 pages)
+    qint64 maxTotalBytes = 0; //!< all strings with their NULs plus one pointer each (ARG_MAX)
+
+    //! This host's limits: 32 × sysconf(_SC_PAGESIZE) and sysconf(_SC_ARG_MAX).
+    static ExecLimits current();
+};
+
+//! True only if execve() of \a argv with \a environment certainly fails with E2BIG under
+//! \a limits. Never true for what execve() would accept: sizes are counted as the kernel counts
+//! them or less (e.g. without the program path it copies too), so a doubtful case goes on to
+//! exec() and fails there, if at all. Pure; unit-tested.
+TASKCONDUCTOR_EXPORT bool exceedsExecLimits(const QStringList &argv,
+                                            const QProcessEnvironment &environment,
+                                            const ExecLimits &limits);
+
+} // namespace TaskConductor
