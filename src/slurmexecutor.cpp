@@ -16,9 +16,17 @@ namespace TaskConductor {
 
 /*!
     \class TaskConductor::SlurmExecutor
-    Each attempt is one job step, `srun --jobid=J --exact -n1 -Q --input=none -- /bin/sh -c
+    Each attempt is one job step, `srun --jobid=J --exact -n1 -Q --input=all -- /bin/sh -c
     STEP_SCRIPT ...`, inside one allocation from `salloc --no-shell`. Steps start in tens of
     milliseconds where a job per task would wait for the scheduler's next pass (seconds).
+
+    Standard input: srun's is a pipe that stays open and silent until srun exits, and the script
+    gives the task /dev/null, as LocalExecutor does. Not `--input=none` or an empty stdin: srun
+    then sends an end-of-input message over the step's I/O connection, slurmstepd may not have
+    read it when it closes that connection at the step's end, and a TCP close with unread data
+    resets the connection. The output srun had not received yet was lost with it: under CPU
+    load, tens of KiB at the end of a step's output ("srun: error: _server_read: ... unexpected
+    eof reading message body", which the stderr filter takes for srun's).
 
     The step script runs on the compute node, where the task will run, and closes Slurm's gaps
     there: Slurm silently runs a task whose working directory is missing in /tmp, and reports a
@@ -60,7 +68,7 @@ if [ -d "$prog" ] || [ ! -x "$prog" ]; then
   printf '\036tc-fail execvp: Permission denied\n'; exit 127
 fi
 printf '\036tc-step %s.%s\n' "$SLURM_JOB_ID" "$SLURM_STEP_ID"
-exec "$@")sh";
+exec "$@" </dev/null)sh";
 
 constexpr QByteArrayView recordStart = "\x1etc-";
 constexpr qsizetype maxRecordBytes = 4096;
@@ -141,7 +149,7 @@ public:
                            QStringLiteral("--exact"),
                            QStringLiteral("-n1"),
                            QStringLiteral("-Q"),
-                           QStringLiteral("--input=none"),
+                           QStringLiteral("--input=all"), // see the class comment
                            QStringLiteral("--job-name=") + m_allocation->jobName };
         if (options.overcommit)
             args << QStringLiteral("--overcommit");
@@ -154,8 +162,9 @@ public:
         m_srun.setArguments(args);
         // srun hands its environment to the task (--export=ALL).
         m_srun.setProcessEnvironment(m_request.environment);
-        m_srun.setStandardInputFile(QProcess::nullDevice());
-        m_srun.start(QIODevice::ReadOnly);
+        // Read-write, so that srun's stdin is a pipe that we keep open and never write to: srun
+        // then never sends an end of input that slurmstepd would leave unread (class comment).
+        m_srun.start(QIODevice::ReadWrite);
     }
 
     void allocationFailed(const QString &why)
