@@ -5,6 +5,7 @@
 #include <taskconductor/executor.h>
 
 #include <QtCore/qdir.h>
+#include <QtCore/qelapsedtimer.h>
 #include <QtCore/qfileinfo.h>
 #include <QtCore/qprocess.h>
 #include <QtCore/qstandardpaths.h>
@@ -123,6 +124,7 @@ public:
                         end({ ProcessEnd::Kind::FailedToStart, -1, m_process.errorString() });
                 });
         m_process.start(QIODevice::ReadOnly);
+        m_started.start();
         // Both sides set the group, so a signal sent right after start() cannot miss it.
         const qint64 pid = m_process.processId();
         if (pid > 0) {
@@ -159,8 +161,14 @@ private:
 
     void killEscapees()
     {
-        if (!m_swept && !m_marker.isEmpty())
-            m_marker.killAll(m_process.state() == QProcess::NotRunning ? 0 : m_pid, { m_pid });
+        if (m_swept || m_marker.isEmpty())
+            return;
+        // For a short task only the processes numbered after it are read: its descendants.
+        // ProcessMarker notices a wrap of the pid counter; a full cycle in 100 ms would take
+        // hundreds of thousands of forks a second. Longer tasks pay for the full read.
+        const qint64 bornAfter = m_started.isValid() && m_started.elapsed() < 100 ? m_pid : 0;
+        m_marker.killAll(m_process.state() == QProcess::NotRunning ? 0 : m_pid, { m_pid },
+                         bornAfter);
         m_swept = true;
     }
 
@@ -205,6 +213,7 @@ private:
     QProcess m_process;
     TaskProcessObserver *m_observer;
     ProcessMarker m_marker = ProcessMarker::fromEnvironment({});
+    QElapsedTimer m_started;
     qint64 m_pid = 0;
     bool m_ended = false;
     bool m_swept = false;

@@ -32,12 +32,19 @@ public:
     bool isEmpty() const { return m_entry.isEmpty(); }
 
     //! Pids of living processes (zombies excluded) whose environment matches, minus \a except.
-    QList<qint64> find(qint64 except = 0) const;
-    //! SIGKILLs every match (except \a except). When this process is a child subreaper, also
-    //! reaps the matches re-parented to it, and its zombie children in the process groups
-    //! \a groups (their environment is gone, so only the group tells they were a task's),
-    //! waiting at most about 100 ms for them. Returns how many it killed.
-    int killAll(qint64 except = 0, const QList<qint64> &groups = {}) const;
+    //! With \a bornAfter > 0, only processes created after the one with that pid are read,
+    //! which Linux numbers upwards; if the numbers have wrapped since (the last pid given out
+    //! is below \a bornAfter), every process is read. The caller passes it only for a recent
+    //! pid: a full wrap in between must be out of reach.
+    QList<qint64> find(qint64 except = 0, qint64 bornAfter = 0) const;
+    //! SIGKILLs every match (except \a except; \a bornAfter as for find()). When this process
+    //! is a child subreaper, also reaps the matches re-parented to it, and its zombie children
+    //! in the process groups \a groups (their environment is gone, so only the group tells they
+    //! were a task's), waiting at most about 100 ms for them. Returns how many it killed.
+    int killAll(qint64 except = 0, const QList<qint64> &groups = {}, qint64 bornAfter = 0) const;
+
+    //! The pid Linux gave out last in this pid namespace (/proc/loadavg), or 0 if unknown.
+    static qint64 lastPid();
 
     //! Makes this process a child subreaper (prctl), so orphans of its descendants are
     //! re-parented to it rather than to init. Process-wide. Returns whether it worked.
@@ -49,6 +56,7 @@ private:
         , m_exact(exact)
     { }
     bool matches(const QByteArray &environ) const;
+    bool matchesProcess(qint64 pid) const;
 
     QByteArray m_entry; // "NAME=value" (exact) or a prefix of it
     bool m_exact = true;

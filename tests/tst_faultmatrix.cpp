@@ -2,6 +2,7 @@
 // The fault matrix of the reliability gate: each test is a promise of the README's "Guarantees"
 // section, each row a scenario. Every test ends with the leak check: no process carrying our
 // brokers' marker, no zombie child, and the fd count back to its baseline.
+#include "processmarker.h"
 #include "testsupport.h"
 
 #include <taskconductor/broker.h>
@@ -258,6 +259,29 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(!processAlive(grandchild), 1000);
         if (subreaper) // re-parented to us and reaped by the broker, not by init
             QVERIFY(!QFile::exists(QStringLiteral("/proc/%1").arg(grandchild)));
+    }
+
+    // The per-task sweep of a short task reads only the processes numbered after it; a pid
+    // counter that wrapped around since must send it back to reading them all.
+    void sweepReadsOnlyLaterPidsUnlessTheCounterWrapped()
+    {
+        const ProcessMarker marker = ProcessMarker::forTask(987654321, 1);
+        QProcess child;
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.insert(QString::fromLatin1(ProcessMarker::variableName()), marker.value());
+        child.setProcessEnvironment(environment);
+        child.start(helper(), { "hang" });
+        QVERIFY(child.waitForReadyRead(10000)); // "ready": its environment is in place
+        const qint64 pid = child.processId();
+        QVERIFY(ProcessMarker::lastPid() >= pid);
+        QCOMPARE(marker.find(), QList<qint64> { pid });
+        QCOMPARE(marker.find(0, pid - 1), QList<qint64> { pid });
+        QCOMPARE(marker.find(0, pid), QList<qint64>()); // numbered before: not read
+        // A bound above the last pid given out means the numbers wrapped: everything is read.
+        QCOMPARE(marker.find(0, ProcessMarker::lastPid() + 1), QList<qint64> { pid });
+        QCOMPARE(marker.killAll(0, {}, pid - 1), 1);
+        QVERIFY(child.waitForFinished(10000));
+        QCOMPARE(child.exitStatus(), QProcess::CrashExit);
     }
 
     void destroyingTheBrokerWith64TasksRunning()
