@@ -270,9 +270,14 @@ private Q_SLOTS:
         QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
         environment.insert(QString::fromLatin1(ProcessMarker::variableName()), marker.value());
         child.setProcessEnvironment(environment);
-        child.start(helper(), { "hang" });
-        QVERIFY(child.waitForReadyRead(10000)); // "ready": its environment is in place
+        // Threads: /proc/<tid> reads as the process, but only the process may be found.
+        child.start(helper(), { "threads", "3" });
+        QVERIFY(child.waitForReadyRead(10000)); // "ready": its threads and environment are there
         const qint64 pid = child.processId();
+        QCOMPARE(QDir(QStringLiteral("/proc/%1/task").arg(pid))
+                         .entryList(QDir::Dirs | QDir::NoDotAndDotDot)
+                         .size(),
+                 4);
         QVERIFY(ProcessMarker::lastPid() >= pid);
         QCOMPARE(marker.find(), QList<qint64> { pid });
         QCOMPARE(marker.find(0, pid - 1), QList<qint64> { pid });

@@ -10,6 +10,7 @@
 //   exit N                 exit with code N
 //   crash                  die of SIGSEGV
 //   hang                   print "ready", then sleep until killed
+//   threads N              start N threads that sleep, then as "hang"
 //   ignore-term            ignore SIGTERM, print "ready", then sleep until killed
 //   grandchild exit|hang   fork a grandchild that holds stdout and sleeps; print "grandchild PID";
 //                          then the parent exits 0 or hangs
@@ -36,6 +37,7 @@
 #include <fcntl.h>
 #include <string>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 namespace {
@@ -151,6 +153,12 @@ int main(int argc, char **argv)
         return 99;
     }
     if (mode == "hang") {
+        printLine(1, "ready");
+        sleepForever();
+    }
+    if (mode == "threads") {
+        for (int i = std::atoi(arg(0, "2").c_str()); i > 0; --i)
+            std::thread(sleepForever).detach();
         printLine(1, "ready");
         sleepForever();
     }
