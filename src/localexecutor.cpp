@@ -89,6 +89,7 @@ public:
     {
         if (m_process.state() != QProcess::NotRunning)
             reap(0);
+        ProcessMarker::setTaskProcessRunning(m_pid, false);
     }
 
     void start(const LaunchRequest &request) override
@@ -130,6 +131,7 @@ public:
         if (pid > 0) {
             m_pid = pid;
             ::setpgid(pid_t(pid), pid_t(pid));
+            ProcessMarker::setTaskProcessRunning(pid, true);
         }
     }
 
@@ -188,6 +190,7 @@ private:
         forward(OutputChannel::Stderr);
         // The main process is gone; whatever it left in its group goes with it, and so does
         // whatever left the group (setsid) but still carries the task's marker.
+        ProcessMarker::setTaskProcessRunning(m_pid, false);
         signalGroup(SIGKILL);
         killEscapees();
         if (status == QProcess::CrashExit) {

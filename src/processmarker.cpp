@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "processmarker.h"
 
+#include <QtCore/qset.h>
 #include <QtCore/qstring.h>
+
+#include <mutex>
 
 #include <cerrno>
 #include <csignal>
@@ -84,7 +87,31 @@ qint64 threadGroupOf(qint64 pid)
     return status.mid(at + 6, end < 0 ? -1 : end - at - 6).trimmed().toLongLong();
 }
 
+struct RunningTaskProcesses
+{
+    std::mutex mutex;
+    QSet<qint64> pids;
+};
+
+RunningTaskProcesses &runningTaskProcesses()
+{
+    static RunningTaskProcesses running;
+    return running;
+}
+
 } // namespace
+
+void ProcessMarker::setTaskProcessRunning(qint64 pid, bool running)
+{
+    if (pid <= 0)
+        return;
+    RunningTaskProcesses &r = runningTaskProcesses();
+    const std::lock_guard<std::mutex> lock(r.mutex);
+    if (running)
+        r.pids.insert(pid);
+    else
+        r.pids.remove(pid);
+}
 
 ProcessMarker ProcessMarker::forTask(quint64 brokerSerial, TaskId id)
 {
@@ -165,12 +192,20 @@ QList<qint64> ProcessMarker::find(qint64 except, qint64 bornAfter) const
     // Reading every process's environment costs microseconds each, which after every task of
     // a few milliseconds was a third of the host's CPU time. The task's descendants were
     // numbered after it: a few numbers are probed directly, more are taken from the listing.
+    QSet<qint64> otherTasks;
     if (bornAfter > 0) {
+        {
+            RunningTaskProcesses &r = runningTaskProcesses();
+            const std::lock_guard<std::mutex> lock(r.mutex);
+            otherTasks = r.pids;
+        }
         const qint64 last = lastPid();
         if (last < bornAfter) {
             bornAfter = 0; // the numbers wrapped around since
         } else if (last - bornAfter <= 64) {
             for (qint64 pid = bornAfter + 1; pid <= last; ++pid) {
+                if (otherTasks.contains(pid))
+                    continue;
                 consider(pid);
                 // /proc/<tid> of a thread reads as its process: keep only process leaders.
                 if (!found.isEmpty() && found.constLast() == pid && threadGroupOf(pid) != pid)
@@ -185,7 +220,7 @@ QList<qint64> ProcessMarker::find(qint64 except, qint64 bornAfter) const
     while (const dirent *entry = ::readdir(proc)) {
         char *end = nullptr;
         const long long pid = std::strtoll(entry->d_name, &end, 10);
-        if (pid > 0 && *end == '\0' && pid > bornAfter)
+        if (pid > 0 && *end == '\0' && pid > bornAfter && !otherTasks.contains(pid))
             consider(pid);
     }
     ::closedir(proc);

@@ -32,7 +32,8 @@ public:
     bool isEmpty() const { return m_entry.isEmpty(); }
 
     //! Pids of living processes (zombies excluded) whose environment matches, minus \a except.
-    //! With \a bornAfter > 0, only processes created after the one with that pid are read,
+    //! With \a bornAfter > 0, only processes created after the one with that pid and not
+    //! noted by setTaskProcessRunning() are read,
     //! which Linux numbers upwards; if the numbers have wrapped since (the last pid given out
     //! is below \a bornAfter), every process is read. The caller passes it only for a recent
     //! pid: a full wrap in between must be out of reach.
@@ -45,6 +46,11 @@ public:
 
     //! The pid Linux gave out last in this pid namespace (/proc/loadavg), or 0 if unknown.
     static qint64 lastPid();
+    //! Notes \a pid as a task's main process that runs now, or no longer (any Broker of this
+    //! process, any thread). A sweep with bornAfter skips these: each carries its own task's
+    //! marker, and reading the environment of a process still inside execve() waits for the
+    //! exec to finish, which stalled the host at high concurrency.
+    static void setTaskProcessRunning(qint64 pid, bool running);
 
     //! Makes this process a child subreaper (prctl), so orphans of its descendants are
     //! re-parented to it rather than to init. Process-wide. Returns whether it worked.

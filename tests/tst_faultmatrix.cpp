@@ -284,6 +284,11 @@ private Q_SLOTS:
         QCOMPARE(marker.find(0, pid), QList<qint64>()); // numbered before: not read
         // A bound above the last pid given out means the numbers wrapped: everything is read.
         QCOMPARE(marker.find(0, ProcessMarker::lastPid() + 1), QList<qint64> { pid });
+        // Another task's running main process is skipped by the quick sweep, never by a full one.
+        ProcessMarker::setTaskProcessRunning(pid, true);
+        QCOMPARE(marker.find(0, pid - 1), QList<qint64>());
+        QCOMPARE(marker.find(), QList<qint64> { pid });
+        ProcessMarker::setTaskProcessRunning(pid, false);
         QCOMPARE(marker.killAll(0, {}, pid - 1), 1);
         QVERIFY(child.waitForFinished(10000));
         QCOMPARE(child.exitStatus(), QProcess::CrashExit);
