@@ -8,6 +8,7 @@
 
 #include <QtCore/qdir.h>
 #include <QtCore/qelapsedtimer.h>
+#include <QtCore/qmetaobject.h>
 #include <QtCore/qrandom.h>
 #include <QtCore/qthread.h>
 
@@ -146,40 +147,45 @@ void BrokerPrivate::publish(const TaskEventHandler &handler, const TaskEvent &ev
         guarded([&] { handler(event); });
     if (!destroyed)
         logging->dispatch(event); // the logs, logLineHandler, extraLogHandler, the host's sinks
-    if (!destroyed && !destroying && signalsConnected.load(std::memory_order_relaxed)) {
-        const TaskId id = event.taskId();
+    const quint32 connected = connectedSignals.load(std::memory_order_relaxed);
+    if (destroyed || destroying || connected == 0)
+        return;
+    const TaskId id = event.taskId();
+    if (connected & EventOccurredBit) {
         Q_EMIT q->eventOccurred(event);
-        if (!destroyed) {
-            switch (event.kind()) {
-            case EventKind::Started:
-                Q_EMIT q->started(id, event.command(), event.workingDirectory());
-                break;
-            case EventKind::Stdout:
-                Q_EMIT q->stdoutLine(id, event.line());
-                break;
-            case EventKind::Stderr:
-                Q_EMIT q->stderrLine(id, event.line());
-                break;
-            case EventKind::Finished:
-                Q_EMIT q->finished(id, 0, event.durationMs());
-                break;
-            case EventKind::Failed:
-                Q_EMIT q->failed(id, event.exitCode(), event.durationMs(), event.message());
-                break;
-            case EventKind::Canceled:
-                Q_EMIT q->canceled(id, event.durationMs());
-                break;
-            case EventKind::Timeout:
-                Q_EMIT q->timedOut(id, event.durationMs());
-                break;
-            case EventKind::Retrying:
-                Q_EMIT q->retrying(id, event.attempt(), event.exitCode(), event.delayMs());
-                break;
-            case EventKind::InternalError:
-                Q_EMIT q->internalError(id, event.message());
-                break;
-            }
-        }
+        if (destroyed)
+            return;
+    }
+    if (!(connected & bitFor(event.kind())))
+        return;
+    switch (event.kind()) {
+    case EventKind::Started:
+        Q_EMIT q->started(id, event.command(), event.workingDirectory());
+        break;
+    case EventKind::Stdout:
+        Q_EMIT q->stdoutLine(id, event.line());
+        break;
+    case EventKind::Stderr:
+        Q_EMIT q->stderrLine(id, event.line());
+        break;
+    case EventKind::Finished:
+        Q_EMIT q->finished(id, 0, event.durationMs());
+        break;
+    case EventKind::Failed:
+        Q_EMIT q->failed(id, event.exitCode(), event.durationMs(), event.message());
+        break;
+    case EventKind::Canceled:
+        Q_EMIT q->canceled(id, event.durationMs());
+        break;
+    case EventKind::Timeout:
+        Q_EMIT q->timedOut(id, event.durationMs());
+        break;
+    case EventKind::Retrying:
+        Q_EMIT q->retrying(id, event.attempt(), event.exitCode(), event.delayMs());
+        break;
+    case EventKind::InternalError:
+        Q_EMIT q->internalError(id, event.message());
+        break;
     }
 }
 
@@ -504,10 +510,27 @@ Broker::~Broker()
 
 void Broker::connectNotify(const QMetaMethod &signal)
 {
-    // May run in another thread with a QObject mutex held: only set the flag. It is never
+    // May run in another thread with a QObject mutex held: only set a bit. Bits are never
     // cleared on disconnect: emitting to nobody is correct, merely slower.
-    Q_UNUSED(signal);
-    d->signalsConnected.store(true, std::memory_order_relaxed);
+    static const std::pair<QMetaMethod, quint32> eventSignals[] = {
+        { QMetaMethod::fromSignal(&Broker::eventOccurred), BrokerPrivate::EventOccurredBit },
+        { QMetaMethod::fromSignal(&Broker::started), BrokerPrivate::bitFor(EventKind::Started) },
+        { QMetaMethod::fromSignal(&Broker::stdoutLine), BrokerPrivate::bitFor(EventKind::Stdout) },
+        { QMetaMethod::fromSignal(&Broker::stderrLine), BrokerPrivate::bitFor(EventKind::Stderr) },
+        { QMetaMethod::fromSignal(&Broker::finished), BrokerPrivate::bitFor(EventKind::Finished) },
+        { QMetaMethod::fromSignal(&Broker::failed), BrokerPrivate::bitFor(EventKind::Failed) },
+        { QMetaMethod::fromSignal(&Broker::canceled), BrokerPrivate::bitFor(EventKind::Canceled) },
+        { QMetaMethod::fromSignal(&Broker::timedOut), BrokerPrivate::bitFor(EventKind::Timeout) },
+        { QMetaMethod::fromSignal(&Broker::retrying), BrokerPrivate::bitFor(EventKind::Retrying) },
+        { QMetaMethod::fromSignal(&Broker::internalError),
+          BrokerPrivate::bitFor(EventKind::InternalError) },
+    };
+    quint32 bits = signal.isValid() ? 0 : ~0u; // unknown: assume every signal
+    for (const auto &[method, bit] : eventSignals) {
+        if (method == signal)
+            bits = bit;
+    }
+    d->connectedSignals.fetch_or(bits, std::memory_order_relaxed);
 }
 
 BrokerConfig Broker::config() const

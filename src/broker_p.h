@@ -97,8 +97,12 @@ public:
     std::atomic<int> runningCount { 0 };
     std::atomic<int> retryWaitingCount { 0 };
 
-    // Set once anything connects to the Broker's signals (connectNotify(), any thread).
-    std::atomic<bool> signalsConnected { false };
+    // Which event signals have been connected (connectNotify(), any thread): bit 1 << kind for
+    // each kind's own signal, EventOccurredBit for eventOccurred(). Only those are emitted; a
+    // host that connects idle() alone must not pay two emissions per output line.
+    static constexpr quint32 EventOccurredBit = 1u << 31;
+    static constexpr quint32 bitFor(EventKind kind) { return 1u << int(kind); }
+    std::atomic<quint32> connectedSignals { 0 };
 
     bool scheduling = false;
     bool scheduleAgain = false;

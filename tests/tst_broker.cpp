@@ -554,6 +554,85 @@ private Q_SLOTS:
         QCOMPARE(r.terminal(id).attempt(), 2);
     }
 
+    // The Broker emits only the signals someone connected; each one alone must still arrive.
+    void eachSignalArrivesWhenConnectedAlone_data()
+    {
+        QTest::addColumn<int>("signal");
+        const char *names[] = { "eventOccurred", "started",      "stdoutLine", "stderrLine",
+                                "finished",      "failed",       "canceled",   "timedOut",
+                                "retrying",      "internalError" };
+        for (int i = 0; i < int(std::size(names)); ++i)
+            QTest::newRow(names[i]) << i;
+    }
+    void eachSignalArrivesWhenConnectedAlone()
+    {
+        QFETCH(int, signal);
+        BrokerConfig c = config();
+        c.maxConcurrentTasks = 8;
+        c.maxQueueDepth = 0;
+        Broker broker(c);
+        std::unique_ptr<QSignalSpy> spy;
+        switch (signal) {
+        case 0:
+            spy = std::make_unique<QSignalSpy>(&broker, &Broker::eventOccurred);
+            break;
+        case 1:
+            spy = std::make_unique<QSignalSpy>(&broker, &Broker::started);
+            break;
+        case 2:
+            spy = std::make_unique<QSignalSpy>(&broker, &Broker::stdoutLine);
+            break;
+        case 3:
+            spy = std::make_unique<QSignalSpy>(&broker, &Broker::stderrLine);
+            break;
+        case 4:
+            spy = std::make_unique<QSignalSpy>(&broker, &Broker::finished);
+            break;
+        case 5:
+            spy = std::make_unique<QSignalSpy>(&broker, &Broker::failed);
+            break;
+        case 6:
+            spy = std::make_unique<QSignalSpy>(&broker, &Broker::canceled);
+            break;
+        case 7:
+            spy = std::make_unique<QSignalSpy>(&broker, &Broker::timedOut);
+            break;
+        case 8:
+            spy = std::make_unique<QSignalSpy>(&broker, &Broker::retrying);
+            break;
+        default:
+            spy = std::make_unique<QSignalSpy>(&broker, &Broker::internalError);
+            break;
+        }
+        Recorder r;
+        QList<TaskId> ids;
+        ids << broker.enqueue(helperTask({ "mixed" }), r.handler()); // started, out, err, finished
+        TaskDescriptor failing = helperTask({ "exit", "3" });
+        RetryPolicy once;
+        once.count = 1;
+        once.delaySeconds = 0.01;
+        failing.setRetryPolicy(once);
+        ids << broker.enqueue(failing, r.handler()); // retrying, failed
+        TaskDescriptor slow = helperTask({ "hang" });
+        slow.setTimeoutSeconds(0.1);
+        ids << broker.enqueue(slow, r.handler()); // timeout
+        const TaskId canceled = broker.enqueue(helperTask({ "hang" }), r.handler());
+        ids << canceled;
+        QTRY_COMPARE_WITH_TIMEOUT(r.lines(canceled), QStringList { "ready" }, Wait);
+        QVERIFY(broker.cancel(canceled));
+        QTRY_VERIFY_WITH_TIMEOUT(
+                std::all_of(ids.cbegin(), ids.cend(), [&](TaskId id) { return r.ended(id); }),
+                Wait);
+        c.maxConcurrentTasks = 1; // queue full: an internalError
+        Broker full(c);
+        if (signal == 9) {
+            spy = std::make_unique<QSignalSpy>(&full, &Broker::internalError);
+            full.enqueue(helperTask({ "hang" }), r.handler());
+            full.enqueue(helperTask({ "hang" }), r.handler());
+        }
+        QVERIFY2(!spy->isEmpty(), "the only connected signal was never emitted");
+    }
+
     void grandchildHoldingStdoutIsKilled()
     {
         Broker broker(config());
