@@ -147,8 +147,10 @@ void BrokerPrivate::publish(const TaskEventHandler &handler, const TaskEvent &ev
         guarded([&] { handler(event); });
     if (!destroyed)
         logging->dispatch(event); // the logs, logLineHandler, extraLogHandler, the host's sinks
+    if (destroyed || destroying) // a handler or a sink may have destroyed the Broker
+        return;
     const quint32 connected = connectedSignals.load(std::memory_order_relaxed);
-    if (destroyed || destroying || connected == 0)
+    if (connected == 0)
         return;
     const TaskId id = event.taskId();
     if (connected & EventOccurredBit) {
