@@ -9,6 +9,8 @@
 #include <QtCore/qfile.h>
 #include <QtCore/qlist.h>
 
+#include <algorithm>
+
 #include <signal.h>
 #include <unistd.h>
 
@@ -106,9 +108,9 @@ struct Recorder
     }
 };
 
-// Processes whose environment carries \a marker (the broker puts it in every child's), so
-// grandchildren that were re-parented are found too. Zombies count as gone.
-inline QList<int> processesWithMarker(const QByteArray &marker)
+// Living processes (zombies excluded) with an environment variable for which \a matches holds.
+// Read from /proc independently of the library's own sweep, so the tests do not trust it.
+template<typename Predicate> QList<int> processesWithVariable(Predicate matches)
 {
     QList<int> found;
     const QStringList entries = QDir(QStringLiteral("/proc")).entryList(QDir::Dirs);
@@ -118,7 +120,10 @@ inline QList<int> processesWithMarker(const QByteArray &marker)
         if (!ok)
             continue;
         QFile environ(QStringLiteral("/proc/%1/environ").arg(pid));
-        if (!environ.open(QIODevice::ReadOnly) || !environ.readAll().split('\0').contains(marker))
+        if (!environ.open(QIODevice::ReadOnly))
+            continue;
+        const QList<QByteArray> variables = environ.readAll().split('\0');
+        if (std::none_of(variables.cbegin(), variables.cend(), matches))
             continue;
         QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
         if (stat.open(QIODevice::ReadOnly)) {
@@ -132,31 +137,21 @@ inline QList<int> processesWithMarker(const QByteArray &marker)
     return found;
 }
 
+// Processes whose environment carries \a marker (the broker puts it in every child's), so
+// grandchildren that were re-parented are found too.
+inline QList<int> processesWithMarker(const QByteArray &marker)
+{
+    return processesWithVariable([&](const QByteArray &variable) { return variable == marker; });
+}
+
 // Processes carrying the marker that any Broker of this test process puts in its children's
 // environment (TASKCONDUCTOR_BROKER=<our pid>:...), however far they were re-parented.
 inline QList<int> processesOfOurBrokers()
 {
     const QByteArray prefix =
             "TASKCONDUCTOR_BROKER=" + QByteArray::number(QCoreApplication::applicationPid()) + ':';
-    QList<int> found;
-    const QStringList entries = QDir(QStringLiteral("/proc")).entryList(QDir::Dirs);
-    for (const QString &entry : entries) {
-        bool ok = false;
-        const int pid = entry.toInt(&ok);
-        if (!ok)
-            continue;
-        QFile environ(QStringLiteral("/proc/%1/environ").arg(pid));
-        if (!environ.open(QIODevice::ReadOnly))
-            continue;
-        const QList<QByteArray> variables = environ.readAll().split('\0');
-        for (const QByteArray &variable : variables) {
-            if (variable.startsWith(prefix)) {
-                found.append(pid);
-                break;
-            }
-        }
-    }
-    return found;
+    return processesWithVariable(
+            [&](const QByteArray &variable) { return variable.startsWith(prefix); });
 }
 
 // Children of this test process that died and were not reaped.
