@@ -1,11 +1,9 @@
 # Timeouts, grace periods and retry delays must use monotonic clocks only: fails if the code
 # that schedules, times and stops tasks calls a wall clock. (Log lines and the store carry
 # wall-clock timestamps on purpose; they decide nothing.) Run by ctest as check_monotonic_clocks.
-set(sources "")
-foreach(name broker.cpp broker_p.h taskrun.cpp taskrun.h retrypolicy.cpp localexecutor.cpp
-        processmarker.cpp linesplitter.h linesplitter.cpp)
-    list(APPEND sources "${SOURCE_DIR}/src/${name}")
-endforeach()
+# Every file of the scheduling core and of the local executor, so that a new file is checked too.
+file(GLOB sources "${SOURCE_DIR}/src/core/*.cpp" "${SOURCE_DIR}/src/core/*.h"
+    "${SOURCE_DIR}/src/local/*.cpp" "${SOURCE_DIR}/src/local/*.h")
 list(APPEND sources "${SOURCE_DIR}/include/taskconductor/retrypolicy.h"
     "${SOURCE_DIR}/include/taskconductor/broker.h")
 set(wall_clock_calls

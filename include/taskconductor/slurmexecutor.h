@@ -2,7 +2,7 @@
 #pragma once
 
 #include <taskconductor/executor.h>
-#include <taskconductor/taskconductor_export.h>
+#include <taskconductor/taskconductorslurm_export.h>
 
 #include <QtCore/qstring.h>
 #include <QtCore/qstringlist.h>
@@ -14,7 +14,7 @@ namespace TaskConductor {
 class SlurmAllocation;
 
 //! Where and how a SlurmExecutor asks Slurm for resources. A value type.
-struct TASKCONDUCTOR_EXPORT SlurmOptions
+struct TASKCONDUCTORSLURM_EXPORT SlurmOptions
 {
     //! Partition of the allocation (empty: the cluster's default).
     QString partition;
@@ -39,7 +39,7 @@ struct TASKCONDUCTOR_EXPORT SlurmOptions
 //! requests with salloc --no-shell on first use and releases (scancel) once idle or destroyed.
 //! The Broker's events, timers and retries stay the same as with LocalExecutor; the
 //! differences are listed in the README ("Running on Slurm").
-class TASKCONDUCTOR_EXPORT SlurmExecutor : public Executor
+class TASKCONDUCTORSLURM_EXPORT SlurmExecutor : public Executor
 {
 public:
     explicit SlurmExecutor(const SlurmOptions &options = SlurmOptions());
