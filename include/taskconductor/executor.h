@@ -12,25 +12,44 @@
 
 namespace TaskConductor {
 
+struct BrokerConfig;
+
 //! Everything an executor needs to launch one attempt of a task, already resolved by the Broker.
 struct LaunchRequest
 {
+    TaskId taskId = 0; //!< the task this attempt belongs to
     QStringList command; //!< argv, never empty
     QString workingDirectory; //!< absolute or as given; never empty
-    QProcessEnvironment environment; //!< the complete environment of the child
+    //! The task's complete environment; an executor may add entries of its own (LocalExecutor:
+    //! the process marker).
+    QProcessEnvironment environment;
 };
 
-//! How one process ended, as the executor saw it.
+//! How one process ended, as the executor saw it (as Qt Creator's ProcessResultData).
 struct ProcessEnd
 {
-    enum class Kind {
-        Exited, //!< exitCode() is valid
-        Crashed, //!< killed by a signal (including ours); exitCode is the signal number if known
-        FailedToStart, //!< never ran; message says why
-    };
-    Kind kind = Kind::Exited;
+    ProcessEndReason reason = ProcessEndReason::Exited;
+    //! Exited: the exit code. Crashed: the signal number (0 if unknown). FailedToStart: -1.
     int exitCode = 0;
-    QString message;
+    //! FailedToStart only: what could not be set up.
+    StartFailure startFailure = StartFailure::Other;
+    //! Readable, for the `failed` event: why it crashed or failed to start ("crashed with signal
+    //! 11 (Segmentation fault)"; a WorkingDirectory failure gives only the cause, "No such file
+    //! or directory", the Broker names the directory). Empty for Exited.
+    QString errorString;
+
+    static ProcessEnd exited(int exitCode)
+    {
+        return { ProcessEndReason::Exited, exitCode, {}, {} };
+    }
+    static ProcessEnd crashed(int signal, const QString &errorString)
+    {
+        return { ProcessEndReason::Crashed, signal, StartFailure::Other, errorString };
+    }
+    static ProcessEnd failedToStart(StartFailure what, const QString &errorString)
+    {
+        return { ProcessEndReason::FailedToStart, -1, what, errorString };
+    }
 };
 
 //! Receives what one TaskProcess reports. Calls come in the executor's thread (the Broker's).
@@ -47,39 +66,103 @@ public:
     virtual void processEnded(const ProcessEnd &end) = 0;
 };
 
+class TaskProcessBlockingInterface;
+
 //! One attempt of one task on some executor. Not a QObject of its own, so executors may pool.
+//! The base class owns the observer and the "ends exactly once" rule (as KJob::finishJob): a
+//! subclass reports through reportStarted(), reportOutput() and reportEnded(), and whatever it
+//! reports after the end, or after detachObserver(), reaches nobody.
 class TASKCONDUCTOR_EXPORT TaskProcess
 {
 public:
+    //! \a observer outlives the process, or is detached before it goes.
+    explicit TaskProcess(TaskProcessObserver *observer);
     virtual ~TaskProcess();
-    //! Launches; processStarted() or processEnded() follow, possibly before start() returns.
+    TaskProcess(const TaskProcess &) = delete;
+    TaskProcess &operator=(const TaskProcess &) = delete;
+
+    //! Called once, first. Launches; reportStarted() or reportEnded() follow, possibly before
+    //! start() returns.
     virtual void start(const LaunchRequest &request) = 0;
-    //! Asks the task, with all it spawned, to stop (SIGTERM to its process group).
+    //! Called after start(), before the end: asks the task, with all it spawned, to stop
+    //! (SIGTERM to its process group).
     virtual void terminate() = 0;
-    //! Ends the task, with all it spawned, now (SIGKILL to its process group).
+    //! As terminate(), but ends the task, with all it spawned, now (SIGKILL to its group).
     virtual void kill() = 0;
-    //! Blocking, for destruction only: waits at most \a graceMsecs for the process to end (after
-    //! terminate()), then kills its group and reaps it. Reports nothing more to the observer.
+    //! OS process id of the task's main process (0 before it runs, or if not local).
+    virtual qint64 processId() const { return 0; }
+    //! The optional blocking part (see TaskProcessBlockingInterface); none by default.
+    virtual TaskProcessBlockingInterface *blockingInterface() { return nullptr; }
+
+    //! Whether the process has reported its end.
+    bool hasEnded() const { return m_ended; }
+    //! The observer is going away: nothing more is reported to it; the process goes on.
+    void detachObserver() { m_observer = nullptr; }
+
+protected:
+    //! The process runs. Dropped after the end.
+    void reportStarted();
+    //! A chunk of output. Dropped after the end.
+    void reportOutput(OutputChannel channel, QByteArrayView chunk);
+    //! The end: the first call reaches the observer, every later call is ignored.
+    void reportEnded(const ProcessEnd &end);
+
+private:
+    TaskProcessObserver *m_observer;
+    bool m_ended = false;
+};
+
+//! What a TaskProcess may offer for blocking, used in one place only: the Broker's destructor,
+//! which must not return while processes it started still run (as QProcess's destructor). A
+//! process without it is killed there (kill()) and deleted without waiting.
+class TASKCONDUCTOR_EXPORT TaskProcessBlockingInterface
+{
+public:
+    virtual ~TaskProcessBlockingInterface();
+    //! Called after terminate(), with the observer detached: waits at most \a graceMsecs for the
+    //! process to end, then ends it and all it spawned (as kill()) and waits until it has.
     virtual void reap(int graceMsecs) = 0;
-    //! OS process id of the task's main process (0 if not running or not local).
-    virtual qint64 processId() const = 0;
+};
+
+//! One Broker's use of an Executor: from the Broker's constructor to the end of its destructor.
+//! Lives in the Broker's thread.
+class TASKCONDUCTOR_EXPORT ExecutorSession
+{
+public:
+    virtual ~ExecutorSession();
+    //! A new, unstarted process reporting to \a observer.
+    virtual std::unique_ptr<TaskProcess> createProcess(TaskProcessObserver *observer) = 0;
+    //! Called once, by the Broker's destructor, after every process of this session was reaped
+    //! or killed: clean up what they may have left behind. Default: nothing.
+    virtual void shutdown();
 };
 
 //! Launches TaskProcesses. The seam between the Broker's scheduling and where processes run
-//! (this machine: LocalExecutor; later, a cluster). Lives in the Broker's thread.
+//! (this machine: LocalExecutor; a cluster: SlurmExecutor). One executor may serve several
+//! Brokers, each through its own session.
 class TASKCONDUCTOR_EXPORT Executor
 {
 public:
     virtual ~Executor();
-    //! A new, unstarted process reporting to \a observer, which outlives it.
+    //! Called once by each Broker that uses this executor, in its constructor; the Broker keeps
+    //! the session to the end of its destructor. Default: a session whose processes come from
+    //! createProcess() and whose shutdown() does nothing.
+    virtual std::unique_ptr<ExecutorSession> openSession(const BrokerConfig &config);
+    //! A new, unstarted process reporting to \a observer, outside any session.
     virtual std::unique_ptr<TaskProcess> createProcess(TaskProcessObserver *observer) = 0;
 };
 
 //! Runs each attempt in a QProcess on this machine, as the leader of its own process group, so
 //! that terminate() and kill() reach every process the task spawned (unless it left the group).
+//! In a Broker's session it also marks every child (TASKCONDUCTOR_BROKER) and kills, at each
+//! task's end and at the Broker's, whatever still carries the mark; it makes the host a child
+//! subreaper if BrokerConfig::childSubreaper asks, and warns when BrokerConfig::
+//! maxConcurrentTasks cannot fit the file descriptor limit. Linux.
 class TASKCONDUCTOR_EXPORT LocalExecutor : public Executor
 {
 public:
+    std::unique_ptr<ExecutorSession> openSession(const BrokerConfig &config) override;
+    //! Outside a Broker's session the child carries no mark: only its group is killed at its end.
     std::unique_ptr<TaskProcess> createProcess(TaskProcessObserver *observer) override;
 };
 

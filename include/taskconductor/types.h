@@ -43,6 +43,24 @@ Q_ENUM_NS(TaskState)
 enum class OutputChannel { Stdout, Stderr };
 Q_ENUM_NS(OutputChannel)
 
+//! How a task's process ended (ProcessEnd::reason, reported by an Executor).
+enum class ProcessEndReason {
+    Exited, //!< it exited; ProcessEnd::exitCode is its exit code
+    Crashed, //!< a signal ended it (ours included); exitCode is the signal number, 0 if unknown
+    FailedToStart, //!< it never ran; ProcessEnd::startFailure says what failed
+};
+Q_ENUM_NS(ProcessEndReason)
+
+//! What kept a process from starting (ProcessEnd::startFailure).
+enum class StartFailure {
+    Other, //!< anything else, e.g. the executor's own tools (no Slurm allocation, no srun)
+    WorkingDirectory, //!< the working directory is missing, no directory, or not accessible
+    Program, //!< the program is missing or may not be executed
+    ArgumentListTooLong, //!< argv and environment exceed what execve() accepts (E2BIG)
+    Resources, //!< the system refused (fork failure: too many processes or open files)
+};
+Q_ENUM_NS(StartFailure)
+
 //! How a log sink writes an event: one physical line either way.
 enum class LogFormat {
     Text, //!< "<ISO 8601 time with ms and offset> <task id> <event> <description>", escaped

@@ -1,18 +1,18 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "pendingqueue.h"
+#include "resolvedtask.h"
+#include "taskrunhost.h"
+
 #include <taskconductor/broker.h>
 #include <taskconductor/executor.h>
 #include <taskconductor/taskstore.h>
 
 #include <QtCore/qhash.h>
-#include <QtCore/qloggingcategory.h>
-#include <QtCore/qprocess.h>
 
 #include <atomic>
 #include <deque>
-
-Q_DECLARE_LOGGING_CATEGORY(lcBroker)
 
 namespace TaskConductor {
 
@@ -38,57 +38,44 @@ private:
     bool m_destroyed = false;
 };
 
-class BrokerPrivate
+class BrokerPrivate final : public TaskRunHost
 {
 public:
     BrokerPrivate(Broker *q, const BrokerConfig &config);
-    ~BrokerPrivate();
+    ~BrokerPrivate() override;
 
     // Entry points, in the Broker's thread.
     void enqueueInThread(TaskId id, TaskDescriptor task, TaskEventHandler handler);
     bool cancelInThread(TaskId id, const TaskEventHandler &errorHandler);
     void cancelAllInThread();
 
-    // Called by TaskRun.
-    LaunchRequest resolveLaunch(TaskId id, const TaskDescriptor &task) const;
-    qint64 resolveTimeoutMs(const TaskDescriptor &task) const;
-    RetryPolicy resolveRetry(const TaskDescriptor &task) const;
-    double nextRandom() const;
-    std::unique_ptr<TaskProcess> createProcess(TaskProcessObserver *observer);
-    void publish(const TaskEventHandler &handler, const TaskEvent &event);
-    void runStateChanged(TaskState from, TaskState to); // keeps the counts
-    void runWantsSlot(TaskRun *run); // retry delay elapsed
-    void runEnded(TaskRun *run); // terminal event delivered: forget it, reschedule
-    void schedule();
+    // TaskRunHost
+    void publish(const TaskEventHandler &handler, const TaskEvent &event) override;
+    void runStateChanged(TaskState from, TaskState to) override; // keeps the counts
+    void runWantsSlot(TaskRun *run) override; // retry delay elapsed
+    void runFreedSlot() override;
+    void runEnded(TaskRun *run) override; // terminal event delivered: forget it, reschedule
+    double nextRandom() override;
+    std::unique_ptr<TaskProcess> createProcess(TaskProcessObserver *observer) override;
 
+    void schedule();
     void shutdown();
     TaskState stateOf(TaskId id) const;
     void reportNotice(const QString &message); // a non-terminal internalError, task id 0
     void recoverStoredTasks(const QList<StoredTask> &tasks);
 
-    struct PendingTask
-    {
-        TaskId id;
-        TaskDescriptor task;
-        TaskEventHandler handler;
-        bool live;
-    };
-
     Broker *const q;
     const BrokerConfig config;
-    std::shared_ptr<Executor> executor;
-    QProcessEnvironment baseEnvironment;
-    QString defaultWorkingDirectory;
-    int killGraceMs = 0;
-    const quint64 serial; // tells this broker's children from other brokers' (ProcessMarker)
+    const TaskDefaults defaults;
+    // The session is closed before the executor it came from may go.
+    const std::shared_ptr<Executor> executor;
+    const std::unique_ptr<ExecutorSession> session;
 
     std::unique_ptr<StoreRecorder> recorder;
     std::unique_ptr<LogDispatcher> logging;
 
     std::atomic<TaskId> nextId { 1 };
-    // FIFO by id; cancel() marks entries dead (binary search), the front skips them.
-    std::deque<PendingTask> pending;
-    qsizetype deadPending = 0;
+    PendingQueue pending;
     QHash<TaskId, TaskRun *> runs; // launched and not done
     std::deque<TaskRun *> readyRetries; // retry delay elapsed, waiting for a slot
 
@@ -111,11 +98,9 @@ public:
 
 private:
     bool isIdleNow() const;
-    std::deque<PendingTask>::const_iterator lowerBoundPending(TaskId id) const;
-    PendingTask *findPending(TaskId id);
-    void compactPending();
     void countsChanged();
     void reject(TaskId id, const TaskEventHandler &handler, const QString &message);
+    void emitSignals(const TaskEvent &event, const bool &destroyed);
 };
 
 } // namespace TaskConductor

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "taskrun.h"
-#include "broker_p.h"
+#include "taskrunhost.h"
 
 #include <QtCore/qtimer.h>
 
@@ -12,34 +12,32 @@ namespace TaskConductor {
     \class TaskConductor::TaskRun
     \internal
     Lifecycle of one task once it has left the pending queue. State changes happen in
-    setState() only, so that the Broker's counts follow every transition:
+    setState() only, so that the Broker's counts follow every transition (TaskRunHost):
 
         Pending -> Running -> Stopping -> Running (retry) ... -> Done
                       \\-> RetryWait -> Running ...
 
     Exactly one terminal event: finish() is the only place that publishes one, and it refuses a
-    second call. After the Broker is destroyed from inside a handler, m_broker is null and the
-    run only winds down.
+    second call. After the Broker is destroyed from inside a handler, m_host is null and the run
+    only winds down.
 */
 
-TaskRun::TaskRun(BrokerPrivate *broker, TaskId id, TaskDescriptor task, TaskEventHandler handler)
-    : m_broker(broker)
-    , m_id(id)
+TaskRun::TaskRun(TaskRunHost *host, ResolvedTask task, TaskEventHandler handler, QObject *parent)
+    : QObject(parent)
+    , m_host(host)
     , m_task(std::move(task))
     , m_handler(std::move(handler))
-    , m_stdout(broker->config.maxLineBytes)
-    , m_stderr(broker->config.maxLineBytes)
-{
-    setParent(broker->q);
-}
+    , m_stdout(m_task.maxLineBytes)
+    , m_stderr(m_task.maxLineBytes)
+{ }
 
 TaskRun::~TaskRun() = default; // m_process kills and reaps a process still running
 
 void TaskRun::setState(TaskState state)
 {
     const TaskState from = std::exchange(m_state, state);
-    if (m_broker && from != state)
-        m_broker->runStateChanged(from, state);
+    if (m_host && from != state)
+        m_host->runStateChanged(from, state);
 }
 
 QTimer *TaskRun::makeTimer(void (TaskRun::*slot)())
@@ -54,37 +52,34 @@ QTimer *TaskRun::makeTimer(void (TaskRun::*slot)())
 void TaskRun::launch()
 {
     Q_ASSERT(m_state == TaskState::Pending || m_state == TaskState::RetryWait);
-    if (m_attempt == 0) {
-        m_request = m_broker->resolveLaunch(m_id, m_task);
-        m_timeoutMs = m_broker->resolveTimeoutMs(m_task);
-        m_retry = m_broker->resolveRetry(m_task);
+    if (m_attempt == 0)
         m_clock.start();
-    }
     ++m_attempt;
     m_stopReason = StopReason::None;
     m_stdout.reset();
     m_stderr.reset();
     setState(TaskState::Running);
-    if (m_timeoutMs > 0) {
+    if (m_task.timeoutMs > 0) {
         if (!m_timeoutTimer)
             m_timeoutTimer = makeTimer(&TaskRun::onTimeout);
-        m_timeoutTimer->start(std::chrono::milliseconds(m_timeoutMs));
+        m_timeoutTimer->start(std::chrono::milliseconds(m_task.timeoutMs));
     }
-    m_process = m_broker->createProcess(this); // the previous attempt's process goes here
-    m_process->start(m_request);
+    m_process = m_host->createProcess(this); // the previous attempt's process goes here
+    m_process->start(m_task.launch);
 }
 
 bool TaskRun::deliver(const TaskEvent &event)
 {
-    if (!m_broker)
+    if (!m_host)
         return false;
-    m_broker->publish(m_handler, event);
-    return m_broker != nullptr;
+    m_host->publish(m_handler, event);
+    return m_host != nullptr;
 }
 
 void TaskRun::processStarted()
 {
-    deliver(TaskEvent::started(m_id, m_attempt, m_request.command, m_request.workingDirectory));
+    deliver(TaskEvent::started(id(), m_attempt, m_task.launch.command,
+                               m_task.launch.workingDirectory));
 }
 
 static bool isAscii(QByteArrayView bytes)
@@ -106,7 +101,7 @@ static bool isAscii(QByteArrayView bytes)
 
 void TaskRun::emitLine(OutputChannel channel, QByteArrayView line)
 {
-    if (!m_broker)
+    if (!m_host)
         return;
     // A short line costs one small allocation, which malloc serves from its cache. A long one
     // (100 KB lines in bench_host) got fresh pages from the kernel every time, and the page
@@ -117,7 +112,7 @@ void TaskRun::emitLine(OutputChannel channel, QByteArrayView line)
         m_line = QString();
         // Most output is ASCII, where Latin-1 decodes the same bytes at a fraction of UTF-8's
         // per-call cost (a fifth of a short line's instructions went to the UTF-8 decoder).
-        deliver(TaskEvent::output(m_id, m_attempt, channel,
+        deliver(TaskEvent::output(id(), m_attempt, channel,
                                   isAscii(line) ? QString::fromLatin1(line)
                                                 : QString::fromUtf8(line)));
         return;
@@ -127,7 +122,7 @@ void TaskRun::emitLine(OutputChannel channel, QByteArrayView line)
     m_line.resize(line.size()); // UTF-8 never needs more UTF-16 units than it has bytes
     const QChar *end = m_decoder.appendToBuffer(m_line.data(), line);
     m_line.truncate(end - m_line.constData());
-    deliver(TaskEvent::output(m_id, m_attempt, channel, m_line));
+    deliver(TaskEvent::output(id(), m_attempt, channel, m_line));
 }
 
 void TaskRun::processOutput(OutputChannel channel, QByteArrayView chunk)
@@ -149,62 +144,62 @@ void TaskRun::processEnded(const ProcessEnd &end)
     if (m_graceTimer)
         m_graceTimer->stop();
     flushLines();
-    if (!m_broker || m_state == TaskState::Done)
+    if (!m_host || m_state == TaskState::Done)
         return;
 
     const qint64 elapsed = elapsedMs();
     switch (m_stopReason) {
     case StopReason::Cancel:
-        return finish(TaskEvent::canceled(m_id, m_attempt, elapsed));
+        return finish(TaskEvent::canceled(id(), m_attempt, elapsed));
     case StopReason::Timeout:
-        if (m_retry.retryOnTimeout && m_attempt <= m_retry.count)
+        if (m_task.retry.retryOnTimeout && m_attempt <= m_task.retry.count)
             return scheduleRetry(-1);
-        return finish(TaskEvent::timeout(m_id, m_attempt, elapsed));
+        return finish(TaskEvent::timeout(id(), m_attempt, elapsed));
     case StopReason::None:
         break;
     }
-    switch (end.kind) {
-    case ProcessEnd::Kind::FailedToStart: {
-        QString why = end.message;
-        if (why.startsWith(QLatin1String("chdir:")))
-            why = QStringLiteral("working directory '%1': %2")
-                          .arg(m_request.workingDirectory, why.mid(6).trimmed());
-        return finish(TaskEvent::failed(
-                m_id, m_attempt, -1, elapsed,
-                QStringLiteral("failed to start '%1': %2").arg(m_request.command.first(), why)));
+    switch (end.reason) {
+    case ProcessEndReason::FailedToStart: {
+        const QString why = end.startFailure == StartFailure::WorkingDirectory
+                ? QStringLiteral("working directory '%1': %2")
+                          .arg(m_task.launch.workingDirectory, end.errorString)
+                : end.errorString;
+        return finish(TaskEvent::failed(id(), m_attempt, -1, elapsed,
+                                        QStringLiteral("failed to start '%1': %2")
+                                                .arg(m_task.launch.command.first(), why)));
     }
-    case ProcessEnd::Kind::Exited:
+    case ProcessEndReason::Exited:
         if (end.exitCode == 0)
-            return finish(TaskEvent::finished(m_id, m_attempt, elapsed));
-        if (m_attempt <= m_retry.count)
+            return finish(TaskEvent::finished(id(), m_attempt, elapsed));
+        if (m_attempt <= m_task.retry.count)
             return scheduleRetry(end.exitCode);
-        return finish(TaskEvent::failed(m_id, m_attempt, end.exitCode, elapsed));
-    case ProcessEnd::Kind::Crashed:
-        if (m_attempt <= m_retry.count)
+        return finish(TaskEvent::failed(id(), m_attempt, end.exitCode, elapsed));
+    case ProcessEndReason::Crashed:
+        if (m_attempt <= m_task.retry.count)
             return scheduleRetry(-end.exitCode);
-        return finish(TaskEvent::failed(m_id, m_attempt, -end.exitCode, elapsed, end.message));
+        return finish(TaskEvent::failed(id(), m_attempt, -end.exitCode, elapsed, end.errorString));
     }
 }
 
 void TaskRun::scheduleRetry(int exitCode)
 {
-    const auto delay = m_retry.delayAfter(m_attempt, m_broker->nextRandom());
+    const auto delay = m_task.retry.delayAfter(m_attempt, m_host->nextRandom());
     setState(TaskState::RetryWait);
-    BrokerPrivate *broker = m_broker;
-    if (!deliver(TaskEvent::retrying(m_id, m_attempt, exitCode, delay.count())))
+    TaskRunHost *host = m_host;
+    if (!deliver(TaskEvent::retrying(id(), m_attempt, exitCode, delay.count())))
         return;
     if (m_state != TaskState::RetryWait)
         return; // the handler canceled it
     if (!m_retryTimer)
         m_retryTimer = makeTimer(&TaskRun::onRetryDue);
     m_retryTimer->start(delay);
-    broker->schedule(); // our slot is free
+    host->runFreedSlot();
 }
 
 void TaskRun::onRetryDue()
 {
-    if (m_broker && m_state == TaskState::RetryWait)
-        m_broker->runWantsSlot(this);
+    if (m_host && m_state == TaskState::RetryWait)
+        m_host->runWantsSlot(this);
 }
 
 bool TaskRun::cancel()
@@ -216,7 +211,7 @@ bool TaskRun::cancel()
     case TaskState::RetryWait:
         if (m_retryTimer)
             m_retryTimer->stop();
-        finish(TaskEvent::canceled(m_id, m_attempt, elapsedMs()));
+        finish(TaskEvent::canceled(id(), m_attempt, elapsedMs()));
         return true;
     case TaskState::Pending:
     case TaskState::Stopping:
@@ -238,7 +233,7 @@ void TaskRun::stop(StopReason reason)
     setState(TaskState::Stopping);
     if (m_timeoutTimer)
         m_timeoutTimer->stop();
-    const int graceMs = m_broker->killGraceMs;
+    const int graceMs = m_task.killGraceMs;
     if (graceMs <= 0) {
         m_process->kill();
         return;
@@ -259,14 +254,14 @@ void TaskRun::finish(const TaskEvent &terminal)
 {
     Q_ASSERT(terminal.isTerminal());
     if (m_state == TaskState::Done) {
-        qCWarning(lcBroker, "task %llu: a second terminal event was suppressed", m_id);
+        qCWarning(lcBroker, "task %llu: a second terminal event was suppressed", id());
         return;
     }
     setState(TaskState::Done);
-    BrokerPrivate *broker = m_broker;
+    TaskRunHost *host = m_host;
     if (!deliver(terminal))
         return;
-    broker->runEnded(this);
+    host->runEnded(this);
 }
 
 void TaskRun::beginShutdown()
@@ -283,15 +278,20 @@ void TaskRun::beginShutdown()
 
 void TaskRun::finishShutdown(int graceMsecs)
 {
-    m_broker = nullptr;
-    if (m_process)
-        m_process->reap(m_state == TaskState::RetryWait ? 0 : graceMsecs);
+    m_host = nullptr;
+    if (m_process) {
+        m_process->detachObserver();
+        if (TaskProcessBlockingInterface *blocking = m_process->blockingInterface())
+            blocking->reap(m_state == TaskState::RetryWait ? 0 : graceMsecs);
+        else if (!m_process->hasEnded())
+            m_process->kill();
+    }
     m_state = TaskState::Done;
 }
 
 void TaskRun::detach()
 {
-    m_broker = nullptr;
+    m_host = nullptr;
 }
 
 } // namespace TaskConductor

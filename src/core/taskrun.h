@@ -2,6 +2,7 @@
 #pragma once
 
 #include "linesplitter.h"
+#include "resolvedtask.h"
 
 #include <taskconductor/broker.h>
 #include <taskconductor/executor.h>
@@ -18,20 +19,21 @@ QT_END_NAMESPACE
 
 namespace TaskConductor {
 
-class BrokerPrivate;
+class TaskRunHost;
 
 //! One launched task: owns its current process, its timers (timeout, kill grace, retry delay)
 //! and its line splitters, and turns what the process does into events. The Broker decides when
-//! it may launch; the TaskRun decides what happens to its attempts.
+//! it may launch; the TaskRun decides what happens to its attempts, from its ResolvedTask alone,
+//! and tells the Broker through TaskRunHost.
 class TaskRun final : public QObject, private TaskProcessObserver
 {
 public:
     enum class StopReason { None, Cancel, Timeout };
 
-    TaskRun(BrokerPrivate *broker, TaskId id, TaskDescriptor task, TaskEventHandler handler);
+    TaskRun(TaskRunHost *host, ResolvedTask task, TaskEventHandler handler, QObject *parent);
     ~TaskRun() override;
 
-    TaskId id() const { return m_id; }
+    TaskId id() const { return m_task.launch.taskId; }
     TaskState state() const { return m_state; }
     const TaskEventHandler &handler() const { return m_handler; }
 
@@ -42,14 +44,13 @@ public:
     bool cancel();
     //! The Broker is being destroyed: stop the process group now (SIGTERM), report nothing more.
     void beginShutdown();
-    //! Blocks at most \a msecs for the process to end after beginShutdown(), then kills it.
+    //! The one place that blocks: at most \a graceMsecs for the process to end after
+    //! beginShutdown() (TaskProcessBlockingInterface::reap()), or kills it at once without one.
     void finishShutdown(int graceMsecs);
     //! The Broker is gone (destroyed from inside a handler): report nothing more.
     void detach();
     qint64 elapsedMs() const { return m_clock.isValid() ? m_clock.elapsed() : 0; }
     int attempt() const { return m_attempt; }
-    //! The current attempt's process id (its process group), 0 if none.
-    qint64 processId() const { return m_process ? m_process->processId() : 0; }
 
 private:
     void processStarted() override;
@@ -69,12 +70,9 @@ private:
     void finish(const TaskEvent &terminal);
     QTimer *makeTimer(void (TaskRun::*slot)());
 
-    BrokerPrivate *m_broker;
-    const TaskId m_id;
-    TaskDescriptor m_task;
+    TaskRunHost *m_host;
+    const ResolvedTask m_task;
     TaskEventHandler m_handler;
-    LaunchRequest m_request;
-    RetryPolicy m_retry;
     std::unique_ptr<TaskProcess> m_process;
     LineSplitter m_stdout;
     LineSplitter m_stderr;
@@ -86,7 +84,6 @@ private:
     QTimer *m_timeoutTimer = nullptr;
     QTimer *m_graceTimer = nullptr;
     QTimer *m_retryTimer = nullptr;
-    qint64 m_timeoutMs = 0;
     int m_attempt = 0;
     TaskState m_state = TaskState::Pending;
     StopReason m_stopReason = StopReason::None;

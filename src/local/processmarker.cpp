@@ -133,15 +133,6 @@ ProcessMarker ProcessMarker::forHost()
                          false);
 }
 
-ProcessMarker ProcessMarker::fromEnvironment(const QProcessEnvironment &environment)
-{
-    const QString name = QString::fromLatin1(variableName());
-    if (!environment.contains(name))
-        return ProcessMarker(QByteArray(), true);
-    return ProcessMarker(QByteArray(variableName()) + '=' + environment.value(name).toLocal8Bit(),
-                         true);
-}
-
 QString ProcessMarker::value() const
 {
     return QString::fromLatin1(m_entry.mid(qsizetype(qstrlen(variableName())) + 1));

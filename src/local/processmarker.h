@@ -17,14 +17,14 @@ namespace TaskConductor {
 class TASKCONDUCTOR_EXPORT ProcessMarker
 {
 public:
+    //! The empty marker: matches nothing, finds nothing.
+    ProcessMarker() = default;
     //! The marker of task \a id of the broker numbered \a brokerSerial in this process.
     static ProcessMarker forTask(quint64 brokerSerial, TaskId id);
     //! Matches every task of the broker numbered \a brokerSerial in this process.
     static ProcessMarker forBroker(quint64 brokerSerial);
     //! Matches every task of every broker in this process.
     static ProcessMarker forHost();
-    //! The task marker found in a child's \a environment; an empty marker if it has none.
-    static ProcessMarker fromEnvironment(const QProcessEnvironment &environment);
 
     static const char *variableName() { return "TASKCONDUCTOR_BROKER"; }
     //! The value to put in a child's environment (only for forTask()).

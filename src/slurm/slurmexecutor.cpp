@@ -100,12 +100,12 @@ QString uniqueJobName(const QString &prefix)
 
 //! One attempt as one job step. States: Idle -> Waiting (for the allocation) -> Launching
 //! (srun runs, the step script has not reported) -> Running (step id known) -> Ended.
-class SlurmStep final : public TaskProcess
+class SlurmStep final : public TaskProcess, private TaskProcessBlockingInterface
 {
 public:
     SlurmStep(std::shared_ptr<SlurmAllocation> allocation, TaskProcessObserver *observer)
-        : m_allocation(std::move(allocation))
-        , m_observer(observer)
+        : TaskProcess(observer)
+        , m_allocation(std::move(allocation))
     {
         QObject::connect(&m_srun, &QProcess::readyReadStandardOutput, &m_srun,
                          [this] { readStdout(); });
@@ -115,12 +115,13 @@ public:
                          [this](int exitCode, QProcess::ExitStatus status) {
                              onFinished(exitCode, status);
                          });
-        QObject::connect(
-                &m_srun, &QProcess::errorOccurred, &m_srun, [this](QProcess::ProcessError error) {
-                    if (error == QProcess::FailedToStart)
-                        end({ ProcessEnd::Kind::FailedToStart, -1,
-                              QStringLiteral("cannot run srun: ") + m_srun.errorString() });
-                });
+        QObject::connect(&m_srun, &QProcess::errorOccurred, &m_srun,
+                         [this](QProcess::ProcessError error) {
+                             if (error == QProcess::FailedToStart)
+                                 end(ProcessEnd::failedToStart(StartFailure::Other,
+                                                               QStringLiteral("cannot run srun: ")
+                                                                       + m_srun.errorString()));
+                         });
     }
 
     ~SlurmStep() override
@@ -171,15 +172,16 @@ public:
     {
         if (m_phase != Phase::Waiting)
             return;
-        end({ ProcessEnd::Kind::FailedToStart, -1, why });
+        end(ProcessEnd::failedToStart(StartFailure::Other, why));
     }
 
     void terminate() override { stop(SIGTERM); }
     void kill() override { stop(SIGKILL); }
+    TaskProcessBlockingInterface *blockingInterface() override { return this; }
 
     void reap(int graceMsecs) override
     {
-        m_observer = nullptr; // a dying process reports nothing more
+        detachObserver(); // a dying process reports nothing more
         if (m_phase == Phase::Waiting) {
             m_phase = Phase::Ended;
             leaveAllocation();
@@ -214,14 +216,12 @@ private:
         case Phase::Waiting:
             // Never ran: report the end later, never from inside terminate() or kill().
             m_phase = Phase::Ended;
-            m_ended = true;
             leaveAllocation();
             QMetaObject::invokeMethod(
                     &m_srun,
                     [this, signal] {
-                        if (TaskProcessObserver *observer = std::exchange(m_observer, nullptr))
-                            observer->processEnded({ ProcessEnd::Kind::Crashed, signal,
-                                                     QStringLiteral("stopped before it started") });
+                        reportEnded(ProcessEnd::crashed(
+                                signal, QStringLiteral("stopped before it started")));
                     },
                     Qt::QueuedConnection);
             return;
@@ -263,8 +263,7 @@ private:
                 // Not our script's output: should not happen; hand it over rather than lose it.
                 m_phase = Phase::Running;
                 chunk = std::exchange(m_record, {});
-                if (m_observer)
-                    m_observer->processStarted();
+                reportStarted();
             } else {
                 const QString record = QString::fromUtf8(m_record.first(nl).sliced(1));
                 chunk = m_record.sliced(nl + 1);
@@ -274,8 +273,8 @@ private:
                     return;
             }
         }
-        if (m_observer && !chunk.isEmpty() && m_phase == Phase::Running)
-            m_observer->processOutput(OutputChannel::Stdout, chunk);
+        if (!chunk.isEmpty() && m_phase == Phase::Running)
+            reportOutput(OutputChannel::Stdout, chunk);
     }
 
     void onRecord(const QString &record)
@@ -287,8 +286,7 @@ private:
         }
         m_stepId = record.mid(int(qstrlen("tc-step ")));
         m_phase = Phase::Running;
-        if (m_observer)
-            m_observer->processStarted();
+        reportStarted();
         if (m_pendingSignal > 0 && m_phase == Phase::Running)
             stop(m_pendingSignal == 2 ? SIGKILL : SIGTERM);
     }
@@ -301,8 +299,8 @@ private:
 
     void forwardStderr(QByteArrayView bytes)
     {
-        if (m_observer && m_phase == Phase::Running)
-            m_observer->processOutput(OutputChannel::Stderr, bytes);
+        if (m_phase == Phase::Running)
+            reportOutput(OutputChannel::Stderr, bytes);
         else if (m_phase == Phase::Launching && m_launchErrors.size() < maxRecordBytes)
             m_launchErrors.append(bytes.first(std::min(bytes.size(), maxRecordBytes))); // srun's
     }
@@ -313,7 +311,7 @@ private:
         readStderr();
         m_stderr.flush([this](QByteArrayView bytes) { forwardStderr(bytes); });
         if (!m_startFailure.isEmpty())
-            return end({ ProcessEnd::Kind::FailedToStart, -1, m_startFailure });
+            return end(startFailureFromRecord(m_startFailure));
         if (m_phase == Phase::Launching) {
             // Before the step runs, all of stderr is srun's (getopt's errors name argv[0]).
             QStringList lines = m_stderr.messages();
@@ -328,23 +326,23 @@ private:
                                   .arg(exitCode);
             if (m_allocation->allocationLost(m_jobId, why) && !m_relaunched && m_pendingSignal == 0)
                 return relaunch();
-            return end({ ProcessEnd::Kind::FailedToStart, -1, why });
+            return end(ProcessEnd::failedToStart(StartFailure::Other, why));
         }
         if (status == QProcess::CrashExit)
-            return end({ ProcessEnd::Kind::Crashed, exitCode,
-                         QStringLiteral("srun was killed by signal %1").arg(exitCode) });
+            return end(ProcessEnd::crashed(
+                    exitCode, QStringLiteral("srun was killed by signal %1").arg(exitCode)));
         // srun exits with 128 + N when the task died of signal N, and says so in its own words;
         // an exit code above 128 that the task chose comes with "Exited with exit code".
         const QString state = m_stderr.taskState();
         if (exitCode > 128 && exitCode < 128 + 65 && !state.isEmpty()
             && !state.startsWith(QLatin1String("Exited"))) {
             const int sig = exitCode - 128;
-            return end({ ProcessEnd::Kind::Crashed, sig,
-                         QStringLiteral("crashed with signal %1 (%2)")
-                                 .arg(sig)
-                                 .arg(QString::fromLocal8Bit(::strsignal(sig))) });
+            return end(ProcessEnd::crashed(sig,
+                                           QStringLiteral("crashed with signal %1 (%2)")
+                                                   .arg(sig)
+                                                   .arg(QString::fromLocal8Bit(::strsignal(sig)))));
         }
-        end({ ProcessEnd::Kind::Exited, exitCode, QString() });
+        end(ProcessEnd::exited(exitCode));
     }
 
     // The allocation ended under us (time limit, someone's scancel) before the step started:
@@ -359,7 +357,7 @@ private:
         QMetaObject::invokeMethod(
                 &m_srun,
                 [this] {
-                    if (m_phase != Phase::Waiting || m_ended)
+                    if (m_phase != Phase::Waiting || hasEnded())
                         return;
                     leaveAllocation();
                     m_inAllocation = true;
@@ -370,13 +368,19 @@ private:
 
     void end(const ProcessEnd &how)
     {
-        if (m_ended)
-            return;
-        m_ended = true;
         m_phase = Phase::Ended;
         leaveAllocation();
-        if (TaskProcessObserver *observer = std::exchange(m_observer, nullptr))
-            observer->processEnded(how);
+        reportEnded(how); // only the first end reaches the Broker
+    }
+
+    // The step script's "tc-fail" record, worded as LocalExecutor's start failures.
+    static ProcessEnd startFailureFromRecord(const QString &record)
+    {
+        static const QLatin1String chdir("chdir:");
+        if (record.startsWith(chdir))
+            return ProcessEnd::failedToStart(StartFailure::WorkingDirectory,
+                                             record.mid(chdir.size()).trimmed());
+        return ProcessEnd::failedToStart(StartFailure::Program, record);
     }
 
     void leaveAllocation()
@@ -386,7 +390,6 @@ private:
     }
 
     std::shared_ptr<SlurmAllocation> m_allocation;
-    TaskProcessObserver *m_observer;
     LaunchRequest m_request;
     QProcess m_srun;
     SlurmStderrFilter m_stderr;
@@ -398,7 +401,6 @@ private:
     Phase m_phase = Phase::Idle;
     int m_pendingSignal = 0; // 1: TERM, 2: KILL, once the step id is known
     bool m_inAllocation = false;
-    bool m_ended = false;
     bool m_relaunched = false;
 };
 

@@ -30,19 +30,18 @@ namespace {
 class ParkedProcess final : public TaskProcess
 {
 public:
+    using TaskProcess::TaskProcess;
     void start(const LaunchRequest &) override { }
     void terminate() override { }
     void kill() override { }
-    void reap(int) override { }
-    qint64 processId() const override { return 0; }
 };
 
 class ParkingExecutor final : public Executor
 {
 public:
-    std::unique_ptr<TaskProcess> createProcess(TaskProcessObserver *) override
+    std::unique_ptr<TaskProcess> createProcess(TaskProcessObserver *observer) override
     {
-        return std::make_unique<ParkedProcess>();
+        return std::make_unique<ParkedProcess>(observer);
     }
 };
 

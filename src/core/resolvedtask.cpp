@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: MIT
+#include "resolvedtask.h"
+
+#include <QtCore/qdir.h>
+
+#include <algorithm>
+
+namespace TaskConductor {
+
+TaskDefaults::TaskDefaults(const BrokerConfig &config)
+    : m_environment(QProcessEnvironment::systemEnvironment())
+    , m_workingDirectory(config.defaultWorkingDirectory.isEmpty() ? QDir::currentPath()
+                                                                  : config.defaultWorkingDirectory)
+    , m_timeoutSeconds(config.defaultTimeoutSeconds)
+    , m_retry(config.retry)
+    , m_killGraceMs(int(std::clamp(config.killGraceSeconds, 0.0, 24.0 * 3600) * 1000))
+    , m_maxLineBytes(config.maxLineBytes)
+{
+    for (auto it = config.defaultEnvironment.cbegin(); it != config.defaultEnvironment.cend(); ++it)
+        m_environment.insert(it.key(), it.value());
+}
+
+ResolvedTask TaskDefaults::resolve(TaskId id, const TaskDescriptor &task) const
+{
+    ResolvedTask resolved;
+    resolved.launch.taskId = id;
+    resolved.launch.command = task.command();
+    resolved.launch.workingDirectory =
+            task.workingDirectory().isEmpty() ? m_workingDirectory : task.workingDirectory();
+    resolved.launch.environment = m_environment; // shared until changed
+    const QHash<QString, QString> own = task.environment();
+    for (auto it = own.cbegin(); it != own.cend(); ++it)
+        resolved.launch.environment.insert(it.key(), it.value());
+    for (const QString &name : task.unsetEnvironment())
+        resolved.launch.environment.remove(name);
+
+    const double seconds = task.timeoutSeconds() < 0 ? m_timeoutSeconds : task.timeoutSeconds();
+    if (seconds > 0)
+        resolved.timeoutMs = std::max<qint64>(1, qint64(std::min(seconds, 1e9) * 1000));
+    resolved.retry = task.retryPolicy().value_or(m_retry);
+    resolved.killGraceMs = m_killGraceMs;
+    resolved.maxLineBytes = m_maxLineBytes;
+    return resolved;
+}
+
+} // namespace TaskConductor

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <taskconductor/brokerconfig.h>
+#include <taskconductor/executor.h>
+#include <taskconductor/retrypolicy.h>
+#include <taskconductor/taskdescriptor.h>
+
+namespace TaskConductor {
+
+//! One task's effective settings: its descriptor over the Broker's defaults, resolved once, so
+//! that a TaskRun needs nothing of the Broker to run it.
+struct ResolvedTask
+{
+    LaunchRequest launch; //!< id, argv, working directory, environment
+    qint64 timeoutMs = 0; //!< 0: none
+    RetryPolicy retry;
+    int killGraceMs = 0; //!< SIGTERM, then SIGKILL this much later (0: SIGKILL at once)
+    int maxLineBytes = 0; //!< longer lines come in pieces
+};
+
+//! The Broker's defaults for what a task leaves open, read once from its BrokerConfig (and the
+//! host's environment and current directory, at construction).
+class TaskDefaults
+{
+public:
+    explicit TaskDefaults(const BrokerConfig &config);
+
+    //! Task \a id's settings: the task's own where it has them, else the defaults. Pure.
+    ResolvedTask resolve(TaskId id, const TaskDescriptor &task) const;
+    //! BrokerConfig::killGraceSeconds, in ms, within [0, one day].
+    int killGraceMs() const { return m_killGraceMs; }
+
+private:
+    QProcessEnvironment m_environment; // the host's, then BrokerConfig::defaultEnvironment
+    QString m_workingDirectory;
+    double m_timeoutSeconds = 0;
+    RetryPolicy m_retry;
+    int m_killGraceMs = 0;
+    int m_maxLineBytes = 0;
+};
+
+} // namespace TaskConductor

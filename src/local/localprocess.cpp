@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: MIT
+#include "localprocess.h"
+#include "startfailures.h"
+
+#include <cerrno>
+#include <cstring>
+#include <sys/types.h>
+#include <unistd.h>
+
+namespace TaskConductor {
+
+LocalProcess::LocalProcess(TaskProcessObserver *observer,
+                           std::shared_ptr<LocalSessionState> session)
+    : TaskProcess(observer)
+    , m_session(std::move(session))
+{ }
+
+LocalProcess::~LocalProcess()
+{
+    if (m_process.state() != QProcess::NotRunning)
+        reap(0);
+    ProcessMarker::setTaskProcessRunning(m_pid, false);
+}
+
+void LocalProcess::start(const LaunchRequest &request)
+{
+    QProcessEnvironment environment = request.environment;
+    if (m_session) {
+        // Last, so that no task can pose as another one (the marker decides what a sweep kills).
+        m_marker = ProcessMarker::forTask(m_session->brokerSerial, request.taskId);
+        environment.insert(QString::fromLatin1(ProcessMarker::variableName()), m_marker.value());
+    }
+    if (auto failure = predictStartFailure(request.command, request.workingDirectory, environment))
+        return reportEnded(*failure);
+    m_process.setProgram(request.command.first());
+    m_process.setArguments(request.command.mid(1));
+    m_process.setWorkingDirectory(request.workingDirectory);
+    m_process.setProcessEnvironment(environment);
+    m_process.setStandardInputFile(QProcess::nullDevice());
+    // Runs in the child between fork and exec: async-signal-safe calls only.
+    m_process.setChildProcessModifier([] { ::setpgid(0, 0); });
+
+    QObject::connect(&m_process, &QProcess::started, &m_process, [this] {
+        m_pid = m_process.processId();
+        reportStarted();
+    });
+    QObject::connect(&m_process, &QProcess::readyReadStandardOutput, &m_process,
+                     [this] { forward(OutputChannel::Stdout); });
+    QObject::connect(&m_process, &QProcess::readyReadStandardError, &m_process,
+                     [this] { forward(OutputChannel::Stderr); });
+    QObject::connect(
+            &m_process, &QProcess::finished, &m_process,
+            [this](int exitCode, QProcess::ExitStatus status) { onFinished(exitCode, status); });
+    QObject::connect(&m_process, &QProcess::errorOccurred, &m_process,
+                     [this](QProcess::ProcessError error) {
+                         // Only this error comes without finished() (QPROCESS-NOTES).
+                         if (error == QProcess::FailedToStart)
+                             reportEnded(startFailureFromQProcess(m_process.errorString()));
+                     });
+    m_process.start(QIODevice::ReadOnly);
+    m_started.start();
+    // Both sides set the group, so a signal sent right after start() cannot miss it.
+    const qint64 pid = m_process.processId();
+    if (pid > 0) {
+        m_pid = pid;
+        ::setpgid(pid_t(pid), pid_t(pid));
+        ProcessMarker::setTaskProcessRunning(pid, true);
+    }
+}
+
+void LocalProcess::reap(int graceMsecs)
+{
+    detachObserver(); // a dying process reports nothing more
+    m_swept = true; // escapees are left to the session's one sweep after all its tasks
+    if (m_session && m_pid > 0)
+        m_session->reapedGroups.append(m_pid);
+    if (graceMsecs > 0 && m_process.state() != QProcess::NotRunning)
+        m_process.waitForFinished(graceMsecs);
+    signalGroup(SIGKILL); // also whatever the task left in its group
+    if (m_process.state() != QProcess::NotRunning)
+        m_process.waitForFinished(5000); // SIGKILL cannot be ignored: this is short
+}
+
+void LocalProcess::signalGroup(int sig)
+{
+    if (m_pid <= 0)
+        return;
+    if (::kill(-pid_t(m_pid), sig) != 0 && errno == ESRCH
+        && m_process.state() != QProcess::NotRunning)
+        ::kill(pid_t(m_pid), sig); // not yet a group leader: at least the child itself
+}
+
+void LocalProcess::killEscapees()
+{
+    if (m_swept || m_marker.isEmpty())
+        return;
+    // For a short task only the processes numbered after it are read: its descendants.
+    // ProcessMarker notices a wrap of the pid counter; a full cycle in 100 ms would take
+    // hundreds of thousands of forks a second. Longer tasks pay for the full read.
+    const qint64 bornAfter = m_started.isValid() && m_started.elapsed() < 100 ? m_pid : 0;
+    m_marker.killAll(m_process.state() == QProcess::NotRunning ? 0 : m_pid, { m_pid }, bornAfter);
+    m_swept = true;
+}
+
+void LocalProcess::forward(OutputChannel channel)
+{
+    const QByteArray chunk = channel == OutputChannel::Stdout ? m_process.readAllStandardOutput()
+                                                              : m_process.readAllStandardError();
+    if (!chunk.isEmpty())
+        reportOutput(channel, chunk);
+}
+
+void LocalProcess::onFinished(int exitCode, QProcess::ExitStatus status)
+{
+    // Drain before announcing: what is still buffered belongs to this attempt.
+    forward(OutputChannel::Stdout);
+    forward(OutputChannel::Stderr);
+    // The main process is gone; whatever it left in its group goes with it, and so does
+    // whatever left the group (setsid) but still carries the task's marker.
+    ProcessMarker::setTaskProcessRunning(m_pid, false);
+    signalGroup(SIGKILL);
+    killEscapees();
+    if (status == QProcess::CrashExit) {
+        const int sig = exitCode;
+        reportEnded(ProcessEnd::crashed(sig,
+                                        QStringLiteral("crashed with signal %1 (%2)")
+                                                .arg(sig)
+                                                .arg(QString::fromLocal8Bit(::strsignal(sig)))));
+    } else {
+        reportEnded(ProcessEnd::exited(exitCode));
+    }
+}
+
+} // namespace TaskConductor

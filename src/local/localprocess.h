@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "processmarker.h"
+
+#include <taskconductor/executor.h>
+
+#include <QtCore/qelapsedtimer.h>
+#include <QtCore/qprocess.h>
+
+#include <csignal>
+#include <memory>
+
+namespace TaskConductor {
+
+//! What the processes of one Broker's LocalExecutor session share; outlives the session while
+//! a process is left.
+struct LocalSessionState
+{
+    quint64 brokerSerial = 0; //!< the Broker's number in the process marker
+    QList<qint64> reapedGroups; //!< process groups reaped at the Broker's destruction
+};
+
+//! One attempt in a QProcess whose child leads its own process group (pgid == pid), so that a
+//! signal to -pid reaches everything the task spawned that did not leave the group. With a
+//! session, the child carries the task's marker and, once the main process has ended, whatever
+//! still carries it is killed (the sweep).
+class LocalProcess final : public TaskProcess, private TaskProcessBlockingInterface
+{
+public:
+    LocalProcess(TaskProcessObserver *observer, std::shared_ptr<LocalSessionState> session);
+    ~LocalProcess() override; // kills and reaps a process still running
+
+    void start(const LaunchRequest &request) override;
+    void terminate() override { signalGroup(SIGTERM); }
+    void kill() override { signalGroup(SIGKILL); }
+    qint64 processId() const override { return m_pid; }
+    TaskProcessBlockingInterface *blockingInterface() override { return this; }
+
+private:
+    void reap(int graceMsecs) override;
+    void signalGroup(int sig);
+    void killEscapees();
+    void forward(OutputChannel channel);
+    void onFinished(int exitCode, QProcess::ExitStatus status);
+
+    QProcess m_process;
+    std::shared_ptr<LocalSessionState> m_session;
+    ProcessMarker m_marker; // empty outside a session
+    QElapsedTimer m_started;
+    qint64 m_pid = 0;
+    bool m_swept = false;
+};
+
+} // namespace TaskConductor

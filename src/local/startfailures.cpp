@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+#include "startfailures.h"
+#include "execlimits.h"
+
+#include <QtCore/qdir.h>
+#include <QtCore/qfileinfo.h>
+#include <QtCore/qstandardpaths.h>
+
+#include <cerrno>
+#include <cstring>
+#include <unistd.h>
+
+namespace TaskConductor {
+
+/*!
+    Qt 6.4 leaks one pipe per exec() that fails in the child, so the failures that can be seen
+    from the host never get that far. What cannot be predicted (fork failure, an argument list
+    within sysconf(_SC_ARG_MAX) but over the kernel's 6 MiB cap) still goes through QProcess.
+    The exec checks the program before it counts the arguments, so a missing program is
+    reported first, as the exec would.
+*/
+
+namespace {
+
+const QLatin1String workingDirectoryPrefix("chdir:");
+
+QString errnoText(int error)
+{
+    return QString::fromLocal8Bit(::strerror(error));
+}
+
+ProcessEnd programFailure(int error)
+{
+    return ProcessEnd::failedToStart(StartFailure::Program,
+                                     QStringLiteral("execvp: ") + errnoText(error));
+}
+
+std::optional<ProcessEnd> missingOrForbidden(const QStringList &command,
+                                             const QString &workingDirectory,
+                                             const QProcessEnvironment &environment)
+{
+    const QByteArray directory = QFile::encodeName(workingDirectory);
+    if (::access(directory.constData(), X_OK) != 0)
+        return ProcessEnd::failedToStart(StartFailure::WorkingDirectory, errnoText(errno));
+    if (!QFileInfo(workingDirectory).isDir())
+        return ProcessEnd::failedToStart(StartFailure::WorkingDirectory, errnoText(ENOTDIR));
+
+    const QString program = command.first();
+    if (!program.contains(QLatin1Char('/'))) {
+        // Either PATH may find it: QProcess looks in the host's, execvp in the child's.
+        const QString childPath = environment.value(QStringLiteral("PATH"));
+        if (!QStandardPaths::findExecutable(program).isEmpty()
+            || !QStandardPaths::findExecutable(program, childPath.split(QLatin1Char(':')))
+                        .isEmpty())
+            return std::nullopt;
+        return programFailure(ENOENT);
+    }
+    const QString path = QDir(workingDirectory).absoluteFilePath(program);
+    const QByteArray file = QFile::encodeName(path);
+    if (::access(file.constData(), X_OK) != 0)
+        return programFailure(errno);
+    if (QFileInfo(path).isDir())
+        return programFailure(EACCES);
+    return std::nullopt;
+}
+
+} // namespace
+
+std::optional<ProcessEnd> predictStartFailure(const QStringList &command,
+                                              const QString &workingDirectory,
+                                              const QProcessEnvironment &environment)
+{
+    if (auto failure = missingOrForbidden(command, workingDirectory, environment))
+        return failure;
+    // Read per start: the limit follows RLIMIT_STACK, which the host may change. QProcess
+    // calls execve() when it is given an environment, execvp() when not.
+    if (exceedsExecLimits(command, environment, ExecLimits::current()))
+        return ProcessEnd::failedToStart(
+                StartFailure::ArgumentListTooLong,
+                (environment.isEmpty() ? QStringLiteral("execvp: ") : QStringLiteral("execve: "))
+                        + errnoText(E2BIG));
+    return std::nullopt;
+}
+
+ProcessEnd startFailureFromQProcess(const QString &errorString)
+{
+    if (errorString.startsWith(workingDirectoryPrefix))
+        return ProcessEnd::failedToStart(StartFailure::WorkingDirectory,
+                                         errorString.mid(workingDirectoryPrefix.size()).trimmed());
+    StartFailure what = StartFailure::Other;
+    if (errorString.endsWith(errnoText(E2BIG)))
+        what = StartFailure::ArgumentListTooLong;
+    else if (errorString.startsWith(QLatin1String("execv")))
+        what = StartFailure::Program;
+    else if (errorString.startsWith(QLatin1String("Resource error")))
+        what = StartFailure::Resources;
+    return ProcessEnd::failedToStart(what, errorString);
+}
+
+} // namespace TaskConductor

@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <taskconductor/executor.h>
+
+#include <optional>
+
+namespace TaskConductor {
+
+//! The start failures that can be seen before forking (missing or forbidden working directory
+//! or program, an argument list execve() would refuse), worded as QProcess words them; nullopt
+//! when the launch may go ahead. \a environment is the child's complete one.
+std::optional<ProcessEnd> predictStartFailure(const QStringList &command,
+                                              const QString &workingDirectory,
+                                              const QProcessEnvironment &environment);
+
+//! QProcess's FailedToStart, typed: its errorString() ("chdir: ...", "execvp: ...", "Resource
+//! error (fork failure): ...") tells what failed.
+ProcessEnd startFailureFromQProcess(const QString &errorString);
+
+} // namespace TaskConductor
