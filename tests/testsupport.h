@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Shared by the tests: the helper program's path, an event recorder and a leak check.
+// Shared by the tests: the helper program's path, the fixture of the suites that run a Broker,
+// an event recorder and leak checks.
 #pragma once
 
 #include <taskconductor/broker.h>
@@ -8,6 +9,7 @@
 #include <QtCore/qdir.h>
 #include <QtCore/qfile.h>
 #include <QtCore/qlist.h>
+#include <QtTest/qtest.h>
 
 #include <algorithm>
 
@@ -46,6 +48,29 @@ inline TaskConductor::BrokerConfig testConfig(const QByteArray &marker)
     addChildMarker(c.defaultEnvironment, marker);
     return c;
 }
+
+// Processes whose environment carries \a marker; defined below.
+inline QList<int> processesWithMarker(const QByteArray &marker);
+
+// The fixture of the suites that run a Broker: every child carries the suite's marker, the
+// settings start from testConfig(), and after every test nothing the test started is left.
+class BrokerFixture
+{
+public:
+    explicit BrokerFixture(const char *suite)
+        : m_marker(childMarker(suite))
+    { }
+    const QByteArray &marker() const { return m_marker; }
+    TaskConductor::BrokerConfig config() const { return testConfig(m_marker); }
+    // For cleanup(): waits until no process carrying the marker is left, re-parented ones too.
+    void expectNothingLeft(int timeoutMs) const
+    {
+        QTRY_COMPARE_WITH_TIMEOUT(processesWithMarker(m_marker), QList<int>(), timeoutMs);
+    }
+
+private:
+    QByteArray m_marker;
+};
 
 inline TaskConductor::TaskDescriptor helperTask(const QStringList &args)
 {

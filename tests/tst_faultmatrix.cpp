@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 // The fault matrix of the reliability gate: each test is a promise of the README's "Guarantees"
 // section, each row a scenario. Every test ends with the leak check: no process carrying our
-// brokers' marker, no zombie child, and the fd count back to its baseline.
+// brokers' marker, no zombie child, and the fd count back to its baseline. It tests private
+// pieces of LocalExecutor too (the process marker, the E2BIG prediction): it links
+// TaskConductor::PrivateHeaders.
+#include "execlimits.h"
 #include "processmarker.h"
 #include "testsupport.h"
 
@@ -359,6 +362,65 @@ private Q_SLOTS:
             }
         }
         QTRY_COMPARE_WITH_TIMEOUT(openFdCount(), before, 5000);
+    }
+
+    // The E2BIG prediction, against limits given to it: exactly at a limit still execs.
+    void execLimitsPrediction_data()
+    {
+        QTest::addColumn<QStringList>("argv");
+        QTest::addColumn<QStringList>("environment"); // NAME=value
+        QTest::addColumn<bool>("exceeds");
+        // Limits: 16 bytes per string with its NUL, 100 bytes of strings and pointers.
+        QTest::newRow("small") << QStringList { "/bin/x", "a" } << QStringList { "A=1" } << false;
+        QTest::newRow("argument of 15 bytes (16 with NUL)")
+                << QStringList { "/bin/x", QString(15, 'a') } << QStringList() << false;
+        QTest::newRow("argument of 16 bytes")
+                << QStringList { "/bin/x", QString(16, 'a') } << QStringList() << true;
+        QTest::newRow("variable of 16 bytes")
+                << QStringList { "/bin/x" } << QStringList { "A=" + QString(14, 'v') } << true;
+        QTest::newRow("UTF-8 counts in bytes") // 8 characters, 16 bytes
+                << QStringList { "/bin/x", QString(8, QChar(0xe9)) } << QStringList() << true;
+        // Five times "abcde" takes 5 × (6 + 8) = 70; "A=bcdef" 16, "B=cde" 14, "B=cdef" 15.
+        QTest::newRow("total 100 exactly")
+                << QStringList(5, "abcde") << QStringList { "A=bcdef", "B=cde" } << false;
+        QTest::newRow("total 101")
+                << QStringList(5, "abcde") << QStringList { "A=bcdef", "B=cdef" } << true;
+        // A byte that is not UTF-8 comes back from QProcessEnvironment as U+FFFD (3 bytes):
+        // counted as the one byte the child gets.
+        QTest::newRow("replacement character counts as one byte")
+                << QStringList { "/bin/x" } << QStringList { "A=" + QString(12, QChar(0xfffd)) }
+                << false;
+    }
+    void execLimitsPrediction()
+    {
+        QFETCH(QStringList, argv);
+        QFETCH(QStringList, environment);
+        QFETCH(bool, exceeds);
+        QProcessEnvironment env;
+        for (const QString &variable : environment)
+            env.insert(variable.section('=', 0, 0), variable.section('=', 1));
+        ExecLimits limits;
+        limits.maxStringBytes = 16;
+        limits.maxTotalBytes = 100;
+        QCOMPARE(exceedsExecLimits(argv, env, limits), exceeds);
+    }
+
+    // The prediction refuses nothing the kernel accepts: the longest argument it lets through
+    // runs, the next byte is refused before forking.
+    void longestArgumentTheKernelAcceptsRuns()
+    {
+        const qint64 longest = ExecLimits::current().maxStringBytes - 1; // plus its NUL
+        Broker broker(fastConfig());
+        Recorder r;
+        const TaskId fits =
+                broker.enqueue(helperTask({ "exit", "0", QString(longest, 'a') }), r.handler());
+        const TaskId over =
+                broker.enqueue(helperTask({ "exit", "0", QString(longest + 1, 'a') }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(fits) && r.ended(over), Wait);
+        QCOMPARE(r.terminal(fits).kind(), EventKind::Finished);
+        QCOMPARE(r.kinds(over), QList<EventKind> { EventKind::Failed });
+        QVERIFY2(r.terminal(over).message().contains("Argument list too long"),
+                 qPrintable(r.terminal(over).message()));
     }
 
     // ---- Kill latency --------------------------------------------------------------------

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: MIT
+// The line splitter on its own. Tests a private piece (src/core/linesplitter.h): it links
+// TaskConductor::PrivateHeaders.
 #include "linesplitter.h"
 
 #include <QtTest/qtest.h>

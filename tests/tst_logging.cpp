@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The log sinks: the pure formatter, rotation naming, the rotating file sink on its own, and
-// the Broker's logs end to end (global log, per-task logs, handlers, errors, flushing).
+// the Broker's logs end to end (global log, per-task logs, handlers, errors, flushing). The
+// formatter is a private piece (src/core/eventjson_p.h): it links TaskConductor::PrivateHeaders.
 #include "eventjson_p.h"
 #include "testsupport.h"
 
@@ -89,18 +90,14 @@ class tst_Logging : public QObject
     Q_OBJECT
 
 private:
-    QByteArray m_marker;
+    BrokerFixture m_fixture { "tst_logging" };
 
-    BrokerConfig config() const { return testConfig(m_marker); }
+    BrokerConfig config() const { return m_fixture.config(); }
 
 private Q_SLOTS:
-    void initTestCase()
-    {
-        m_marker = childMarker("tst_logging");
-        QVERIFY(QFile::exists(helper()));
-    }
+    void initTestCase() { QVERIFY(QFile::exists(helper())); }
 
-    void cleanup() { QTRY_COMPARE_WITH_TIMEOUT(processesWithMarker(m_marker), QList<int>(), Wait); }
+    void cleanup() { m_fixture.expectNothingLeft(Wait); }
 
     // --- the pure formatter ----------------------------------------------------------------
 

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: MIT
+// The filter of srun's stderr on its own. Tests a private piece (src/slurm): it links
+// TaskConductor::PrivateHeaders.
 #include "slurmstderrfilter.h"
 
 #include <QtTest/qtest.h>

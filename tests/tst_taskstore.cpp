@@ -83,19 +83,18 @@ class tst_TaskStore : public QObject
     Q_OBJECT
 
 private:
-    QByteArray m_marker;
+    BrokerFixture m_fixture { "tst_taskstore" };
 
-    BrokerConfig config() const { return testConfig(m_marker); }
+    BrokerConfig config() const { return m_fixture.config(); }
 
 private Q_SLOTS:
     void initTestCase()
     {
-        m_marker = childMarker("tst_taskstore");
         QVERIFY(QFile::exists(helper()));
         QVERIFY(QFile::exists(QStringLiteral(TC_STOREHOST_PATH)));
     }
 
-    void cleanup() { QTRY_COMPARE_WITH_TIMEOUT(processesWithMarker(m_marker), QList<int>(), Wait); }
+    void cleanup() { m_fixture.expectNothingLeft(Wait); }
 
     void descriptorRoundTrip()
     {
@@ -417,9 +416,7 @@ private Q_SLOTS:
         const QString runsPath = dir.filePath("runs");
         const int taskCount = 12;
         QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-        const int eq = m_marker.indexOf('=');
-        environment.insert(QString::fromLatin1(m_marker.left(eq)),
-                           QString::fromLatin1(m_marker.mid(eq + 1)));
+        addChildMarker(environment, m_fixture.marker());
         const QStringList args { "--store", storePath, "--helper", helper(),
                                  "--runs",  runsPath,  "--tasks",  QString::number(taskCount),
                                  "--ms",    "150" };
@@ -438,7 +435,7 @@ private Q_SLOTS:
         QCOMPARE(first.exitStatus(), QProcess::CrashExit);
         QVERIFY(firstOutput.count("ended ") < taskCount);
         // Its orphaned children finish on their own; wait for them, so runs are counted whole.
-        QTRY_COMPARE_WITH_TIMEOUT(processesWithMarker(m_marker), QList<int>(), Wait);
+        QTRY_COMPARE_WITH_TIMEOUT(processesWithMarker(m_fixture.marker()), QList<int>(), Wait);
 
         QSet<TaskId> endedBefore;
         {
