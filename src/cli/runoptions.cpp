@@ -171,11 +171,21 @@ CommandLineResult parseRunOptions(const QStringList &arguments, RunOptions &opti
             QStringLiteral("slurm-salloc-arg"),
             QStringLiteral("An extra argument for salloc (repeatable), e.g. --time=60."),
             QStringLiteral("ARG"));
-    const QCommandLineOption slurmOvercommit(
-            QStringLiteral("slurm-overcommit"),
-            QStringLiteral("Allocate --jobs tasks even on fewer CPUs (--overcommit)."));
+    const QCommandLineOption slurmExact(
+            QStringLiteral("slurm-exact"),
+            QStringLiteral("One CPU per task (srun --exact): at most as many tasks at once as "
+                           "CPUs allocated. Default: the --jobs tasks share them (--overlap)."));
+    const QCommandLineOption slurmTime(
+            QStringLiteral("slurm-time"),
+            QStringLiteral("Time limit of the allocation in minutes (default 1440; 0: the "
+                           "partition's)."),
+            QStringLiteral("MIN"));
+    // Sharing the CPUs is the default now; the option stays for scripts that pass it.
+    QCommandLineOption slurmOvercommit(QStringLiteral("slurm-overcommit"),
+                                       QStringLiteral("The default: tasks share the CPUs."));
+    slurmOvercommit.setFlags(QCommandLineOption::HiddenFromHelp);
     parser.addOptions({ executor, slurmPartition, slurmAccount, slurmSrunArg, slurmSallocArg,
-                        slurmOvercommit });
+                        slurmExact, slurmTime, slurmOvercommit });
     parser.addPositionalArgument(QStringLiteral("run"), QStringLiteral("The command: run."));
     parser.addPositionalArgument(QStringLiteral("TASKFILE"),
                                  QStringLiteral("JSON Lines task file (\"-\" or none: stdin)."),
@@ -288,7 +298,9 @@ CommandLineResult parseRunOptions(const QStringList &arguments, RunOptions &opti
             choice(executor, { QStringLiteral("local"), QStringLiteral("slurm") });
     if (executorIndex != 1 && message.isEmpty()) {
         for (const QCommandLineOption *slurmOnly :
-             { &slurmPartition, &slurmAccount, &slurmSrunArg, &slurmSallocArg, &slurmOvercommit }) {
+             std::initializer_list<const QCommandLineOption *> {
+                     &slurmPartition, &slurmAccount, &slurmSrunArg, &slurmSallocArg, &slurmExact,
+                     &slurmTime, &slurmOvercommit }) {
             if (parser.isSet(*slurmOnly)) {
                 message = QStringLiteral("--%1 needs --executor slurm")
                                   .arg(slurmOnly->names().constLast());
@@ -304,8 +316,18 @@ CommandLineResult parseRunOptions(const QStringList &arguments, RunOptions &opti
         SlurmOptions slurm;
         slurm.partition = parser.value(slurmPartition);
         slurm.account = parser.value(slurmAccount);
-        slurm.allocationTasks = config.maxConcurrentTasks; // every slot has its CPU
-        slurm.overcommit = parser.isSet(slurmOvercommit);
+        slurm.allocationTasks = config.maxConcurrentTasks; // capped at the partition's CPUs
+        slurm.oneCpuPerStep = parser.isSet(slurmExact);
+        if (parser.isSet(slurmTime)) {
+            bool ok = false;
+            slurm.timeLimitMinutes = parser.value(slurmTime).toInt(&ok);
+            if (!ok || slurm.timeLimitMinutes < 0) {
+                message = QStringLiteral("--slurm-time: '%1' is not a number of minutes")
+                                  .arg(parser.value(slurmTime))
+                        + hint;
+                return CommandLineResult::UsageError;
+            }
+        }
         slurm.extraSrunArguments = parser.values(slurmSrunArg);
         slurm.extraSallocArguments = parser.values(slurmSallocArg);
         config.executor = std::make_shared<SlurmExecutor>(slurm);

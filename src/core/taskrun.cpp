@@ -59,11 +59,6 @@ void TaskRun::launch()
     m_stdout.reset();
     m_stderr.reset();
     setState(TaskState::Running);
-    if (m_task.timeoutMs > 0) {
-        if (!m_timeoutTimer)
-            m_timeoutTimer = makeTimer(&TaskRun::onTimeout);
-        m_timeoutTimer->start(std::chrono::milliseconds(m_task.timeoutMs));
-    }
     m_process = m_host->createProcess(this); // the previous attempt's process goes here
     m_process->start(m_task.launch);
 }
@@ -78,6 +73,12 @@ bool TaskRun::deliver(const TaskEvent &event)
 
 void TaskRun::processStarted()
 {
+    // The timeout counts from the start, as locally: not the wait for a cluster's resources.
+    if (m_task.timeoutMs > 0 && m_state == TaskState::Running) {
+        if (!m_timeoutTimer)
+            m_timeoutTimer = makeTimer(&TaskRun::onTimeout);
+        m_timeoutTimer->start(std::chrono::milliseconds(m_task.timeoutMs));
+    }
     deliver(TaskEvent::started(id(), m_attempt, m_task.launch.command,
                                m_task.launch.workingDirectory));
 }

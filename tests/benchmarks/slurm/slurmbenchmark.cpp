@@ -163,11 +163,11 @@ int main(int argc, char **argv)
     const QCommandLineOption modesOption(
             QStringLiteral("modes"), QStringLiteral("Comma-separated: local,slurm,srun."),
             QStringLiteral("list"), QStringLiteral("local,slurm,srun"));
-    const QCommandLineOption overcommitOption(
-            QStringLiteral("overcommit"),
-            QStringLiteral("Allocate --concurrency tasks even on fewer CPUs."));
+    const QCommandLineOption exactOption(
+            QStringLiteral("exact"),
+            QStringLiteral("One CPU per step (srun --exact); default: steps share the CPUs."));
     parser.addOptions({ tasksOption, srunTasksOption, concurrencyOption, samplesOption, modesOption,
-                        overcommitOption });
+                        exactOption });
     parser.addPositionalArgument(QStringLiteral("command"),
                                  QStringLiteral("The task (default: /bin/true)."));
     parser.process(app);
@@ -180,7 +180,7 @@ int main(int argc, char **argv)
     const int concurrency = std::max(1, parser.value(concurrencyOption).toInt());
     const int samples = std::max(1, parser.value(samplesOption).toInt());
     const QStringList modes = parser.value(modesOption).split(QLatin1Char(','));
-    const bool overcommit = parser.isSet(overcommitOption);
+    const bool exact = parser.isSet(exactOption);
 
     QTextStream out(stdout);
     out << "command: " << command.join(QLatin1Char(' ')) << "; concurrency " << concurrency
@@ -209,10 +209,10 @@ int main(int argc, char **argv)
     if (modes.contains(QLatin1String("slurm")))
         print(QStringLiteral("slurm"),
               measureBroker(
-                      [overcommit](int size) {
+                      [exact](int size) {
                           SlurmOptions options;
                           options.allocationTasks = size;
-                          options.overcommit = overcommit;
+                          options.oneCpuPerStep = exact;
                           options.jobNamePrefix = QStringLiteral("tc-benchmark");
                           return std::make_shared<SlurmExecutor>(options);
                       },
