@@ -10,9 +10,14 @@
 #include <taskconductor/slurmexecutor.h>
 
 #include <QtCore/qelapsedtimer.h>
+#include <QtCore/qjsonarray.h>
+#include <QtCore/qjsondocument.h>
+#include <QtCore/qjsonobject.h>
 #include <QtCore/qprocess.h>
 #include <QtCore/qregularexpression.h>
+#include <QtCore/qscopeguard.h>
 #include <QtCore/qtemporarydir.h>
+#include <QtCore/qthread.h>
 #include <QtTest/qsignalspy.h>
 #include <QtTest/qtest.h>
 
@@ -519,33 +524,314 @@ private Q_SLOTS:
                  qPrintable(r.terminal(id).message()));
     }
 
-    // Slurm only: an allocation Slurm refuses fails the waiting tasks to start, and says why.
-    void refusedAllocationIsAStartFailure()
+    // Slurm only: a request Slurm refuses, or one that could only wait for ever, fails every
+    // waiting task to start within seconds, with Slurm's reason.
+    void impossibleRequestFailsFast_data()
+    {
+        QTest::addColumn<QString>("partition");
+        QTest::addColumn<QStringList>("sallocArguments");
+        QTest::addColumn<QStringList>("srunArguments");
+        QTest::addColumn<QString>("reason");
+        QTest::newRow("missing partition") << "tc-no-such-partition" << QStringList()
+                                           << QStringList() << "no Slurm allocation: .*partition";
+        QTest::newRow("more memory than any node")
+                << QString() << QStringList { "--mem=100T" } << QStringList()
+                << "no Slurm allocation: .*[Mm]emory";
+        // Without the executor's sizing, Slurm would keep this pending for ever.
+        QTest::newRow("more CPUs than the partition")
+                << QString() << QStringList { "--ntasks=4096" } << QStringList()
+                << "no Slurm allocation: job \\d+ can never start \\(Reason=PartitionConfig\\)";
+        QTest::newRow("a step larger than the allocation")
+                << QString() << QStringList() << QStringList { "--cpus-per-task=4096" }
+                << "More processors requested than permitted";
+    }
+
+    void impossibleRequestFailsFast()
     {
         QFETCH_GLOBAL(QString, executor);
         if (executor != QLatin1String("slurm"))
             QSKIP("an allocation exists only on Slurm");
+        QFETCH(QString, partition);
+        QFETCH(QStringList, sallocArguments);
+        QFETCH(QStringList, srunArguments);
+        QFETCH(QString, reason);
         BrokerConfig c = config();
-        SlurmOptions options;
-        options.partition = QStringLiteral("tc-no-such-partition");
-        auto slurm = std::make_shared<SlurmExecutor>(options);
-        m_jobName = slurm->jobName();
-        m_executor = slurm;
-        c.executor = slurm;
+        SlurmOptions options = static_cast<SlurmExecutor *>(m_executor.get())->options();
+        options.partition = partition;
+        options.extraSallocArguments = sallocArguments;
+        options.extraSrunArguments = srunArguments;
+        options.pendingCheckMsecs = 200;
+        c.executor = m_executor = std::make_shared<SlurmExecutor>(options);
+        m_jobName = static_cast<SlurmExecutor *>(m_executor.get())->jobName();
         Broker broker(c);
         Recorder r;
-        QTest::ignoreMessage(QtWarningMsg, QRegularExpression("no Slurm allocation: .*partition"));
-        const TaskId a = broker.enqueue(helperTask({ "exit", "0" }), r.handler());
-        const TaskId b = broker.enqueue(helperTask({ "exit", "0" }), r.handler());
-        QTRY_VERIFY_WITH_TIMEOUT(r.ended(a) && r.ended(b), Wait);
-        for (TaskId id : { a, b }) {
+        if (srunArguments.isEmpty())
+            QTest::ignoreMessage(QtWarningMsg, QRegularExpression(reason));
+        QElapsedTimer clock;
+        clock.start();
+        QList<TaskId> ids;
+        for (int i = 0; i < 3; ++i)
+            ids << broker.enqueue(helperTask({ "exit", "0" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(ids[0]) && r.ended(ids[1]) && r.ended(ids[2]), 10000);
+        QVERIFY2(clock.elapsed() < 10000, qPrintable(QString::number(clock.elapsed())));
+        for (TaskId id : ids) {
             QCOMPARE(r.kinds(id), QList<EventKind> { EventKind::Failed });
-            QVERIFY2(r.terminal(id).message().contains("no Slurm allocation"),
-                     qPrintable(r.terminal(id).message()));
-            QVERIFY2(r.terminal(id).message().contains("partition"),
+            QVERIFY2(r.terminal(id).message().contains(QRegularExpression(reason)),
                      qPrintable(r.terminal(id).message()));
         }
-        QVERIFY(slurm->jobId().isEmpty());
+    }
+
+    // More tasks at once than the cluster has CPUs, with retries, timeouts and per-task
+    // timeouts: the same events and exit codes as locally, in comparable time (issue 12: Slurm
+    // used to keep such an allocation pending for ever).
+    void moreTasksThanCpus_data()
+    {
+        QTest::addColumn<int>("cpuFactor");
+        QTest::newRow("2 x CPUs") << 2;
+        QTest::newRow("4 x CPUs") << 4;
+    }
+
+    void moreTasksThanCpus()
+    {
+        QFETCH(int, cpuFactor);
+        QFETCH_GLOBAL(QString, executor);
+        const int jobs = cpuFactor * QThread::idealThreadCount();
+        BrokerConfig c = config();
+        c.maxConcurrentTasks = jobs;
+        c.defaultTimeoutSeconds = 20;
+        c.retry.count = 1;
+        c.retry.delaySeconds = 0.05;
+        if (executor == QLatin1String("slurm")) {
+            SlurmOptions options = static_cast<SlurmExecutor *>(m_executor.get())->options();
+            options.allocationTasks = jobs; // more than the node has: capped, steps share
+            options.noticeHandler = [](const QString &) {}; // the cap: expected here
+            c.executor = m_executor = std::make_shared<SlurmExecutor>(options);
+            m_jobName = static_cast<SlurmExecutor *>(m_executor.get())->jobName();
+        }
+        // What each task does, and the events and exit code it must end with.
+        struct Case
+        {
+            TaskDescriptor task;
+            QList<EventKind> kinds;
+            int exitCode;
+        };
+        QList<Case> cases;
+        const QList<EventKind> startOut { EventKind::Started, EventKind::Stdout };
+        for (int i = 0; i < 2 * jobs; ++i) { // half of them wait in the Broker's queue
+            switch (i % 4) {
+            case 0: {
+                TaskDescriptor lines = helperTask({ "slow-lines", "3", "200" });
+                lines.setTimeoutSeconds(10); // a per-task override that does not fire
+                cases.append({ lines,
+                               startOut
+                                       + QList<EventKind> { EventKind::Stdout, EventKind::Stdout,
+                                                            EventKind::Finished },
+                               0 });
+                break;
+            }
+            case 1: // fails, is retried once, fails again
+                cases.append({ helperTask({ "exit", "3" }),
+                               { EventKind::Started, EventKind::Retrying, EventKind::Started,
+                                 EventKind::Failed },
+                               3 });
+                break;
+            case 2: { // a per-task timeout that fires
+                TaskDescriptor hang = helperTask({ "hang" });
+                hang.setTimeoutSeconds(0.8);
+                cases.append({ hang, startOut + QList<EventKind> { EventKind::Timeout }, 0 });
+                break;
+            }
+            case 3: // succeeds on its retry
+                cases.append(
+                        { helperTask({ "succeed-on", "2", QStringLiteral("count-%1").arg(i) }),
+                          startOut
+                                  + QList<EventKind> { EventKind::Retrying, EventKind::Started,
+                                                       EventKind::Stdout, EventKind::Finished },
+                          0 });
+                break;
+            }
+        }
+        const auto runAll = [&](const BrokerConfig &config, qint64 *firstStartMs, qint64 *wallMs) {
+            Broker broker(config);
+            Recorder r;
+            QElapsedTimer clock;
+            clock.start();
+            *firstStartMs = -1;
+            connect(&broker, &Broker::started, this, [&] {
+                if (*firstStartMs < 0)
+                    *firstStartMs = clock.elapsed();
+            });
+            QTemporaryDir counts; // succeed-on counts its runs there
+            QList<TaskId> ids;
+            for (Case &each : cases) {
+                each.task.setWorkingDirectory(counts.path());
+                ids << broker.enqueue(each.task, r.handler());
+            }
+            QTRY_VERIFY_WITH_TIMEOUT(broker.isIdle(), 60000);
+            *wallMs = clock.elapsed();
+            for (int i = 0; i < ids.size(); ++i) {
+                [&] {
+                    QVERIFY(r.exactlyOnce(ids[i]));
+                    QCOMPARE(r.kinds(ids[i]), cases[i].kinds);
+                    QCOMPARE(r.terminal(ids[i]).exitCode(), cases[i].exitCode);
+                }();
+                if (QTest::currentTestFailed())
+                    qWarning() << "task" << i << r.terminal(ids[i]).description();
+            }
+        };
+        qint64 firstStart = 0, wall = 0;
+        runAll(c, &firstStart, &wall);
+        if (QTest::currentTestFailed() || executor != QLatin1String("slurm"))
+            return;
+        BrokerConfig local = c;
+        local.executor = std::make_shared<LocalExecutor>();
+        qint64 localFirstStart = 0, localWall = 0;
+        runAll(local, &localFirstStart, &localWall);
+        if (QTest::currentTestFailed())
+            return;
+        qInfo("%d tasks, %d at once: local %lld ms, slurm %lld ms (first start after %lld ms)",
+              int(cases.size()), jobs, localWall, wall, firstStart);
+        QVERIFY2(wall <= 3 * localWall + firstStart,
+                 qPrintable(QStringLiteral("slurm %1 ms, local %2 ms, allocation %3 ms")
+                                    .arg(wall)
+                                    .arg(localWall)
+                                    .arg(firstStart)));
+    }
+
+    // Slurm only: a task's timeout counts from its start, not from its wait for a CPU (here
+    // behind another step, one CPU per step).
+    void timeoutCountsFromTheStart()
+    {
+        QFETCH_GLOBAL(QString, executor);
+        if (executor != QLatin1String("slurm"))
+            QSKIP("only Slurm makes a launched task wait");
+        BrokerConfig c = config();
+        SlurmOptions options = static_cast<SlurmExecutor *>(m_executor.get())->options();
+        options.allocationTasks = 1;
+        options.oneCpuPerStep = true;
+        c.executor = m_executor = std::make_shared<SlurmExecutor>(options);
+        m_jobName = static_cast<SlurmExecutor *>(m_executor.get())->jobName();
+        Broker broker(c);
+        Recorder r;
+        const TaskId first = broker.enqueue(helperTask({ "slow-lines", "2", "600" }), r.handler());
+        QTRY_COMPARE_WITH_TIMEOUT(r.lines(first).size(), 1, Wait); // it holds the one CPU
+        TaskDescriptor second = helperTask({ "exit", "0" });
+        second.setTimeoutSeconds(0.6); // shorter than its wait for the CPU
+        const TaskId waiting = broker.enqueue(second, r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(first) && r.ended(waiting), Wait);
+        QCOMPARE(r.terminal(first).kind(), EventKind::Finished);
+        QCOMPARE(r.kinds(waiting), (QList<EventKind> { EventKind::Started, EventKind::Finished }));
+        QVERIFY2(r.terminal(waiting).durationMs() > 600,
+                 qPrintable(QString::number(r.terminal(waiting).durationMs())));
+    }
+
+    // Slurm only: a request queued behind other jobs waits and says why; its tasks' timeouts
+    // do not run meanwhile; a task cancelled meanwhile ends at once.
+    void queuedRequestWaitsAndSaysWhy()
+    {
+        QFETCH_GLOBAL(QString, executor);
+        if (executor != QLatin1String("slurm"))
+            QSKIP("an allocation exists only on Slurm");
+        // Another job takes the whole node first.
+        // A time limit of a minute, and scancel by name, so that even a failed test leaks nothing.
+        const QString blockerName =
+                QStringLiteral("tc-conformance-blocker-%1").arg(QCoreApplication::applicationPid());
+        QProcess blocker;
+        const auto unblock = [&blocker, blockerName] {
+            blocker.closeWriteChannel(); // salloc relinquishes its job
+            slurmQuery(QStringLiteral("scancel"), { QStringLiteral("--name=") + blockerName });
+            if (!blocker.waitForFinished(5000)) {
+                blocker.kill();
+                blocker.waitForFinished(1000);
+            }
+        };
+        auto unblockOnFailure = qScopeGuard(unblock);
+        blocker.start(QStringLiteral("salloc"),
+                      { QStringLiteral("--exclusive"), QStringLiteral("-N1"),
+                        QStringLiteral("--time=1"), QStringLiteral("--job-name=") + blockerName,
+                        QStringLiteral("/bin/sh"), QStringLiteral("-c"),
+                        QStringLiteral("echo tc-blocking; exec cat >/dev/null") });
+        QByteArray blockerOut;
+        // Other builds' jobs may hold the node a while.
+        QTRY_VERIFY_WITH_TIMEOUT(
+                (blockerOut += blocker.readAllStandardOutput()).contains("tc-blocking"), 2 * Wait);
+        BrokerConfig c = config();
+        SlurmOptions options = static_cast<SlurmExecutor *>(m_executor.get())->options();
+        options.pendingCheckMsecs = 200;
+        QStringList notices;
+        options.noticeHandler = [&notices](const QString &message) { notices << message; };
+        c.executor = m_executor = std::make_shared<SlurmExecutor>(options);
+        m_jobName = static_cast<SlurmExecutor *>(m_executor.get())->jobName();
+        Broker broker(c);
+        Recorder r;
+        TaskDescriptor task = helperTask({ "exit", "0" });
+        task.setTimeoutSeconds(0.5);
+        const TaskId id = broker.enqueue(task, r.handler());
+        const TaskId canceled = broker.enqueue(helperTask({ "exit", "0" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(
+                notices.filter(QRegularExpression("waiting for allocation \\d+ \\(\\w+\\)")).size()
+                        == 1,
+                Wait);
+        QElapsedTimer clock;
+        clock.start();
+        QVERIFY(broker.cancel(canceled));
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(canceled), Wait);
+        QVERIFY2(clock.elapsed() < 500, qPrintable(QString::number(clock.elapsed())));
+        QCOMPARE(r.kinds(canceled), QList<EventKind> { EventKind::Canceled });
+        // Not a synchronisation: for longer than its timeout, the waiting task must not end.
+        QTest::qWait(600);
+        QVERIFY(!r.ended(id));
+        unblockOnFailure.dismiss();
+        unblock();
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        QCOMPARE(r.kinds(id), (QList<EventKind> { EventKind::Started, EventKind::Finished }));
+    }
+
+    // Slurm only: the host killed with SIGKILL in the middle of a run leaves no job behind, and
+    // no step: the allocation ends with its holder's pipe (README: "Running on Slurm").
+    void killedHostLeavesNoJob()
+    {
+        QFETCH_GLOBAL(QString, executor);
+        if (executor != QLatin1String("slurm"))
+            QSKIP("an allocation exists only on Slurm");
+#ifndef TC_CLI_PATH
+        QSKIP("built without the command-line tool");
+#else
+        QTemporaryDir dir;
+        QFile tasks(dir.filePath(QStringLiteral("tasks.jsonl")));
+        QVERIFY(tasks.open(QIODevice::WriteOnly));
+        for (const QStringList &args :
+             { QStringList { "hang" }, QStringList { "hang" }, QStringList { "grandchild", "hang" },
+               QStringList { "hang" } }) {
+            const QJsonObject task {
+                { "command", QJsonArray::fromStringList(QStringList { helper() } + args) }
+            };
+            tasks.write(QJsonDocument(task).toJson(QJsonDocument::Compact) + '\n');
+        }
+        tasks.close();
+        QProcess cli;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        addChildMarker(env, m_marker);
+        cli.setProcessEnvironment(env);
+        cli.start(QStringLiteral(TC_CLI_PATH),
+                  { "run", "--executor", "slurm", "-j", "4", "--events", "json", "--progress",
+                    "never", tasks.fileName() });
+        QVERIFY(cli.waitForStarted());
+        m_jobName = QStringLiteral("taskconductor-%1-1").arg(cli.processId());
+        QByteArray out;
+        QTRY_VERIFY_WITH_TIMEOUT((out += cli.readAllStandardOutput()).count("\"started\"") == 4,
+                                 Wait);
+        QVERIFY(!jobsNamed(m_jobName).isEmpty());
+        ::kill(pid_t(cli.processId()), SIGKILL);
+        QVERIFY(cli.waitForFinished(5000));
+        QElapsedTimer clock;
+        clock.start();
+        QTRY_COMPARE_WITH_TIMEOUT(jobsNamed(m_jobName), QString(), 10000);
+        qInfo("the job was gone %lld ms after SIGKILL", clock.elapsed());
+        // Tasks that obey SIGTERM: bounded by Slurm's step teardown, well under KillWait.
+        QVERIFY2(clock.elapsed() < 4000, qPrintable(QString::number(clock.elapsed())));
+        QTRY_COMPARE_WITH_TIMEOUT(processesWithMarker(m_marker), QList<int>(), Wait);
+#endif
     }
 
     void destructionStopsEverything()
