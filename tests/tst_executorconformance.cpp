@@ -811,7 +811,7 @@ private Q_SLOTS:
         tasks.close();
         QProcess cli;
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        addChildMarker(env, m_marker);
+        addChildMarker(env, m_fixture.marker());
         cli.setProcessEnvironment(env);
         cli.start(QStringLiteral(TC_CLI_PATH),
                   { "run", "--executor", "slurm", "-j", "4", "--events", "json", "--progress",
@@ -830,7 +830,7 @@ private Q_SLOTS:
         qInfo("the job was gone %lld ms after SIGKILL", clock.elapsed());
         // Tasks that obey SIGTERM: bounded by Slurm's step teardown, well under KillWait.
         QVERIFY2(clock.elapsed() < 4000, qPrintable(QString::number(clock.elapsed())));
-        QTRY_COMPARE_WITH_TIMEOUT(processesWithMarker(m_marker), QList<int>(), Wait);
+        QTRY_COMPARE_WITH_TIMEOUT(processesWithMarker(m_fixture.marker()), QList<int>(), Wait);
 #endif
     }
 

@@ -30,7 +30,13 @@ void bindToParent(QProcess &process)
 
 void scancel(const QString &scancelProgram, const QStringList &arguments)
 {
-    if (!QProcess::startDetached(scancelProgram, arguments))
+    QProcess scancel;
+    scancel.setProgram(scancelProgram);
+    scancel.setArguments(arguments);
+    scancel.setStandardInputFile(QProcess::nullDevice());
+    scancel.setStandardOutputFile(QProcess::nullDevice());
+    scancel.setStandardErrorFile(QProcess::nullDevice()); // "Invalid job id": already gone
+    if (!scancel.startDetached())
         qCWarning(lcSlurm) << "could not run scancel" << arguments;
 }
 
