@@ -612,6 +612,32 @@ private Q_SLOTS:
         QCOMPARE(calls, before);
     }
 
+    // killAll(): what cancelAll() does, with SIGKILL at once instead of after the grace period,
+    // also for a task that is already stopping.
+    void killAllSkipsTheGracePeriod()
+    {
+        BrokerConfig c = config();
+        c.maxConcurrentTasks = 2;
+        c.killGraceSeconds = 60;
+        Broker broker(c);
+        Recorder r;
+        const TaskId stopping = broker.enqueue(helperTask({ "ignore-term" }), r.handler());
+        const TaskId running = broker.enqueue(helperTask({ "ignore-term" }), r.handler());
+        const TaskId pending = broker.enqueue(helperTask({ "exit", "0" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.lines(stopping).size() == 1 && r.lines(running).size() == 1,
+                                 Wait);
+        QVERIFY(broker.cancel(stopping)); // in its 60 s grace period now
+        QElapsedTimer clock;
+        clock.start();
+        broker.killAll();
+        QTRY_VERIFY_WITH_TIMEOUT(broker.isIdle(), Wait);
+        QVERIFY2(clock.elapsed() < 5000, qPrintable(QString::number(clock.elapsed())));
+        for (TaskId id : { stopping, running, pending }) {
+            QVERIFY(r.exactlyOnce(id));
+            QCOMPARE(r.terminal(id).kind(), EventKind::Canceled);
+        }
+    }
+
     void destroyingBrokerFromHandler()
     {
         auto *broker = new Broker(config());

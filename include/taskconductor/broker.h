@@ -70,6 +70,9 @@ public:
 
     //! Cancels every pending, waiting and running task.
     void cancelAll();
+    //! As cancelAll(), and every running or stopping task's process group gets SIGKILL now
+    //! instead of at the end of its grace period; each task's terminal event follows as usual.
+    void killAll();
 
     //! Tasks whose process is starting, running or stopping.
     int runningCount() const;

@@ -363,6 +363,20 @@ void Broker::cancelAll()
                 this, [this] { d->cancelAllInThread(); }, Qt::QueuedConnection);
 }
 
+void Broker::killAll()
+{
+    if (QThread::currentThread() != thread()) {
+        QMetaObject::invokeMethod(this, &Broker::killAll, Qt::QueuedConnection);
+        return;
+    }
+    d->cancelAllInThread();
+    const QList<TaskId> ids = d->runs.keys();
+    for (TaskId id : ids) {
+        if (TaskRun *run = d->runs.value(id)) // a kill may end a run at once
+            run->killNow();
+    }
+}
+
 int Broker::runningCount() const
 {
     return d->runningCount;

@@ -245,6 +245,14 @@ void TaskRun::stop(StopReason reason)
     m_graceTimer->start(graceMs);
 }
 
+void TaskRun::killNow()
+{
+    if (m_graceTimer)
+        m_graceTimer->stop();
+    if (m_state == TaskState::Stopping && m_process)
+        m_process->kill();
+}
+
 void TaskRun::onGraceExpired()
 {
     if (m_state == TaskState::Stopping && m_process)

@@ -42,6 +42,8 @@ public:
     //! cancel(): Running -> Stopping (then `canceled`); RetryWait -> Done with `canceled` now.
     //! Returns false if the task is already stopping or done.
     bool cancel();
+    //! Stopping: SIGKILL to the process group now, without waiting for the grace period.
+    void killNow();
     //! The Broker is being destroyed: stop the process group now (SIGTERM), report nothing more.
     void beginShutdown();
     //! The one place that blocks: at most \a graceMsecs for the process to end after
