@@ -36,6 +36,24 @@ public:
     TaskId highestTaskId() override;
     QList<StoredTask> history(const HistoryQuery &query) override;
 
+    // Writers, and what a command-line runner records beyond the TaskStore interface.
+    //! Takes the single-writer lock: an exclusive flock(2) on "<path>.lock" (which holds the
+    //! holder's pid), released when this store is destroyed or its process dies, however it
+    //! dies. False, with errorString() naming the holder, if another store object (in this or
+    //! another process) holds it, or if path() exists and is not a regular file. Readers need
+    //! not take it; open() does not.
+    bool lockForWriting();
+    //! Task  id, if it is running or waiting to retry, becomes "interrupted" with  reason as
+    //! its message: stopped on purpose, not ended. It stays unfinished (unfinishedTasks() reads
+    //! it back as Running), so the next Broker on the store resumes it.
+    bool recordInterrupted(TaskId id, const QString &reason);
+    //! Records  digest, a fingerprint of where task  id came from (a task-file line).
+    bool recordSourceDigest(TaskId id, const QByteArray &digest);
+    //! The digests of tasks \a first to \a first + \a count - 1, in order (empty: none recorded).
+    QList<QByteArray> sourceDigests(TaskId first, int count);
+    //! Deletes every task and digest: the store starts afresh, with ids from 1 again.
+    bool clear();
+
 private:
     std::unique_ptr<SqliteTaskStorePrivate> d;
 };

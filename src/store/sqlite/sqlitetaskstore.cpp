@@ -6,7 +6,15 @@
 #include <QtSql/qsqlerror.h>
 #include <QtSql/qsqlquery.h>
 
+#include <QtCore/qfile.h>
 #include <QtCore/qmetaobject.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace TaskConductor {
 
@@ -40,7 +48,8 @@ QString stateName(TaskState state)
 
 TaskState stateFromName(const QString &name)
 {
-    if (name == QLatin1String("running"))
+    // "interrupted": stopped on purpose while running (recordInterrupted()); resumed as such.
+    if (name == QLatin1String("running") || name == QLatin1String("interrupted"))
         return TaskState::Running;
     if (name == QLatin1String("retryWait"))
         return TaskState::RetryWait;
@@ -83,7 +92,26 @@ public:
     QString error;
     QSqlDatabase db;
     std::optional<QSqlQuery> insertTask, markStarted, markRetrying, markEnded;
+    std::optional<QSqlQuery> markInterrupted, insertDigest;
     bool inTransaction = false;
+    int lockFd = -1; // the writer lock's file, flock()ed while open
+
+    ~SqliteTaskStorePrivate()
+    {
+        if (lockFd >= 0)
+            ::close(lockFd); // releases the lock
+    }
+    //! A path that exists but is no regular file (/dev/null, a directory) is refused before
+    //! SQLite creates anything next to it (a "-journal").
+    bool refuseNonRegularFile()
+    {
+        struct stat info;
+        if (::stat(QFile::encodeName(path).constData(), &info) == 0 && !S_ISREG(info.st_mode)) {
+            error = QStringLiteral("cannot open task store '%1': not a regular file").arg(path);
+            return true;
+        }
+        return false;
+    }
 
     bool fail(const QString &what, const QSqlError &sqlError)
     {
@@ -127,6 +155,8 @@ public:
         markStarted.reset();
         markRetrying.reset();
         markEnded.reset();
+        markInterrupted.reset();
+        insertDigest.reset();
         if (db.isOpen())
             db.close();
     }
@@ -218,6 +248,8 @@ bool SqliteTaskStore::open()
                            .arg(d->path);
         return false;
     }
+    if (d->refuseNonRegularFile())
+        return false;
     if (!QSqlDatabase::contains(d->connectionName))
         d->db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), d->connectionName);
     d->db.setDatabaseName(d->path);
@@ -254,6 +286,8 @@ bool SqliteTaskStore::open()
                     "INTEGER, ended_at INTEGER)"))
             && d->exec(QStringLiteral("CREATE INDEX IF NOT EXISTS tasks_by_state ON tasks "
                                       "(state, id)"))
+            && d->exec(QStringLiteral("CREATE TABLE IF NOT EXISTS task_sources (id INTEGER "
+                                      "PRIMARY KEY, digest BLOB NOT NULL)"))
             && d->exec(QStringLiteral("PRAGMA user_version=%1").arg(SchemaVersion))
             && d->prepare(d->insertTask,
                           QStringLiteral("INSERT INTO tasks (id, descriptor, name, state, "
@@ -268,7 +302,13 @@ bool SqliteTaskStore::open()
             && d->prepare(d->markEnded,
                           QStringLiteral("UPDATE tasks SET state = 'done', outcome = ?, attempts "
                                          "= MAX(attempts, ?), exit_code = ?, duration_ms = ?, "
-                                         "message = ?, ended_at = ? WHERE id = ?"));
+                                         "message = ?, ended_at = ? WHERE id = ?"))
+            && d->prepare(d->markInterrupted,
+                          QStringLiteral("UPDATE tasks SET state = 'interrupted', message = ? "
+                                         "WHERE id = ? AND state IN ('running', 'retryWait')"))
+            && d->prepare(d->insertDigest,
+                          QStringLiteral("INSERT OR REPLACE INTO task_sources (id, digest) "
+                                         "VALUES (?, ?)"));
     if (!ok) {
         if (d->error.contains(QLatin1String("not a database"))
             || d->error.contains(QLatin1String("malformed")))
@@ -371,6 +411,103 @@ QList<StoredTask> SqliteTaskStore::history(const HistoryQuery &query)
     tail += QStringLiteral("ORDER BY id DESC LIMIT ?");
     values.append(std::max(0, query.limit));
     return d->select(tail, values);
+}
+
+bool SqliteTaskStore::lockForWriting()
+{
+    if (d->lockFd >= 0)
+        return true;
+    if (d->refuseNonRegularFile())
+        return false;
+    // flock(2), not fcntl(2): SQLite's own fcntl locks on the database are per process and
+    // would be released by any close() of the file in this process; a flock belongs to this
+    // descriptor only, so a second store object in the same process is refused too.
+    const QString lockPath = d->path + QStringLiteral(".lock");
+    const int fd =
+            ::open(QFile::encodeName(lockPath).constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        d->error = QStringLiteral("cannot lock task store '%1': %2: %3")
+                           .arg(d->path, lockPath, QString::fromLocal8Bit(::strerror(errno)));
+        return false;
+    }
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        const int error = errno;
+        char text[32] = {};
+        const ssize_t n = ::pread(fd, text, sizeof text - 1, 0);
+        ::close(fd);
+        const QByteArray pid = QByteArray(text, int(qMax<ssize_t>(0, n))).trimmed();
+        if (error == EWOULDBLOCK) {
+            d->error = QStringLiteral("task store '%1' is in use by another run (pid %2); one "
+                                      "writer at a time")
+                               .arg(d->path,
+                                    pid.isEmpty() ? QStringLiteral("unknown")
+                                                  : QString::fromLatin1(pid));
+        } else {
+            d->error = QStringLiteral("cannot lock task store '%1': %2")
+                               .arg(d->path, QString::fromLocal8Bit(::strerror(error)));
+        }
+        return false;
+    }
+    const QByteArray pid = QByteArray::number(qint64(::getpid())) + '\n';
+    // Without the pid the lock still holds; another run's message then names no holder.
+    if (::ftruncate(fd, 0) == 0) {
+        [[maybe_unused]] const ssize_t written =
+                ::pwrite(fd, pid.constData(), size_t(pid.size()), 0);
+    }
+    d->lockFd = fd;
+    return true;
+}
+
+bool SqliteTaskStore::recordInterrupted(TaskId id, const QString &reason)
+{
+    if (!isOpen())
+        return d->fail(QStringLiteral("not open"), QSqlError());
+    QSqlQuery &q = *d->markInterrupted;
+    q.bindValue(0, reason);
+    q.bindValue(1, qint64(id));
+    return d->run(q);
+}
+
+bool SqliteTaskStore::recordSourceDigest(TaskId id, const QByteArray &digest)
+{
+    if (!isOpen())
+        return d->fail(QStringLiteral("not open"), QSqlError());
+    QSqlQuery &q = *d->insertDigest;
+    q.bindValue(0, qint64(id));
+    q.bindValue(1, digest);
+    return d->run(q);
+}
+
+QList<QByteArray> SqliteTaskStore::sourceDigests(TaskId first, int count)
+{
+    QList<QByteArray> digests(qMax(0, count));
+    if (!isOpen() || count <= 0)
+        return digests;
+    QSqlQuery query(d->db);
+    query.setForwardOnly(true);
+    if (!query.prepare(QStringLiteral("SELECT id, digest FROM task_sources WHERE id >= ? AND "
+                                      "id < ? ORDER BY id"))) {
+        d->fail(QStringLiteral("reading failed"), query.lastError());
+        return digests;
+    }
+    query.addBindValue(qint64(first));
+    query.addBindValue(qint64(first) + count);
+    if (!query.exec()) {
+        d->fail(QStringLiteral("reading failed"), query.lastError());
+        return digests;
+    }
+    while (query.next())
+        digests[qsizetype(query.value(0).toLongLong() - qint64(first))] =
+                query.value(1).toByteArray();
+    return digests;
+}
+
+bool SqliteTaskStore::clear()
+{
+    if (!isOpen())
+        return d->fail(QStringLiteral("not open"), QSqlError());
+    return d->begin() && d->exec(QStringLiteral("DELETE FROM tasks"))
+            && d->exec(QStringLiteral("DELETE FROM task_sources")) && flush();
 }
 
 } // namespace TaskConductor
