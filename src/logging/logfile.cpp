@@ -118,18 +118,41 @@ bool LogFile::writeBuffer()
 {
     if (m_buffer.isEmpty())
         return true;
-    const qint64 written = m_file.write(m_buffer);
+    // write(2) directly: QFile reports a short write (a disk filling up mid-buffer) as success
+    // with no error text ("Unknown error"), and the errno of the write that failed is the
+    // reason the user needs.
+    const int fd = m_file.handle();
+    qint64 written = 0;
+    int error = 0;
+    while (written < m_buffer.size()) {
+        const ssize_t n =
+                ::write(fd, m_buffer.constData() + written, size_t(m_buffer.size() - written));
+        if (n > 0) {
+            written += n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else {
+            error = n < 0 ? errno : EIO;
+            break;
+        }
+    }
     if (written != m_buffer.size()) {
-        // Cut a partly written line off again, so the file never holds half a line.
+        // Cut a partly written line off again, so the file never holds half a line. The bytes
+        // that did fit mark where the device ran full: a later write that only refills the
+        // space freed by this cut does not end the failure episode.
+        m_failedAtSize = std::max(m_failedAtSize, m_size + written);
         if (written > 0 && m_regularFile)
             m_file.resize(m_size);
         fail(QStringLiteral("log file '%1' cannot be written: %2 (lines are dropped until it can)")
-                     .arg(m_path, m_file.errorString()));
+                     .arg(m_path, QString::fromLocal8Bit(::strerror(error))));
         return false;
     }
     m_size += written;
     m_buffer.clear();
-    m_reported = false; // a write went through: the next failure is a new episode
+    if (m_size > m_failedAtSize) {
+        m_reported = false; // the file grew past the failure: the next failure is a new episode
+        m_failedAtSize = 0;
+    }
     return true;
 }
 
@@ -153,6 +176,7 @@ void LogFile::rotate()
         }
     } else {
         m_rotationReported = false;
+        m_failedAtSize = 0; // a new, empty file
     }
     ensureOpen();
 }

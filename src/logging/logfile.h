@@ -10,8 +10,9 @@
 namespace TaskConductor {
 
 //! One append-only log file: buffered lines, a tracked size, rotation before the size would
-//! pass rotationBytes, and write errors reported once per failure episode (an episode ends
-//! with the next successful write). Never throws, never blocks beyond a write(2).
+//! pass rotationBytes, and write errors reported once per failure episode, with the errno text
+//! (an episode ends with a successful write that takes the file past the size at which the
+//! last write failed, or with a rotation). Never throws, never blocks beyond a write(2).
 class LogFile
 {
 public:
@@ -52,6 +53,7 @@ private:
     bool m_followLinks = true;
     bool m_failing = false; // lines are dropped until the next flush() reopens the file
     bool m_reported = false; // this failure episode was reported
+    qint64 m_failedAtSize = 0; // size at which a write last failed; growing past it ends it
     bool m_rotationBlocked = false; // a rename failed: no new attempt before the next flush
     bool m_rotationReported = false; // the failing rotation was reported
 };
