@@ -3,6 +3,9 @@
 // status checked. Every child is the tc_helper program.
 #include "testsupport.h"
 
+#include <taskconductor/sqlitetaskstore.h>
+
+#include <QtCore/qelapsedtimer.h>
 #include <QtCore/qjsonarray.h>
 #include <QtCore/qjsondocument.h>
 #include <QtCore/qjsonobject.h>
@@ -10,8 +13,13 @@
 #include <QtCore/qtemporarydir.h>
 #include <QtTest/qtest.h>
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+using namespace TaskConductor;
 using namespace TestSupport;
 
 namespace {
@@ -155,7 +163,7 @@ private Q_SLOTS:
              { "--jobs", "--queue-depth", "--timeout", "--retries", "--retry-delay",
                "--retry-backoff", "--retry-max-delay", "--retry-jitter", "--kill-grace", "--log",
                "--log-rotate-bytes", "--log-format", "--events", "--progress", "--store",
-               "--max-line-bytes", "--version" })
+               "--max-line-bytes", "--log-backups", "--fresh", "--version" })
             QVERIFY2(r.out.contains(option), option);
         QVERIFY(r.out.contains("validated as it is read")); // what stdin cannot do
         QVERIFY(r.err.isEmpty());
@@ -726,12 +734,17 @@ private Q_SLOTS:
     void signalStopsGracefully_data()
     {
         QTest::addColumn<int>("signalNumber");
-        QTest::newRow("SIGINT") << int(SIGINT);
-        QTest::newRow("SIGTERM") << int(SIGTERM);
+        QTest::addColumn<int>("status");
+        QTest::newRow("SIGINT") << int(SIGINT) << 130;
+        QTest::newRow("SIGTERM") << int(SIGTERM) << 130;
+        // The terminal or the ssh session went away; Ctrl-\ (issue 13).
+        QTest::newRow("SIGHUP") << int(SIGHUP) << 129;
+        QTest::newRow("SIGQUIT") << int(SIGQUIT) << 131;
     }
     void signalStopsGracefully()
     {
         QFETCH(int, signalNumber);
+        QFETCH(int, status);
         QList<QByteArray> lines;
         for (int i = 0; i < 2; ++i)
             lines.append(taskLine({ "hang" }));
@@ -751,7 +764,7 @@ private Q_SLOTS:
         ::kill(pid_t(process.processId()), signalNumber);
         QVERIFY(process.waitForFinished(Wait));
         QCOMPARE(process.exitStatus(), QProcess::NormalExit);
-        QCOMPARE(process.exitCode(), 130);
+        QCOMPARE(process.exitCode(), status);
         Run r { process.exitCode(), process.exitStatus(), out + process.readAllStandardOutput(),
                 process.readAllStandardError() };
         QCOMPARE(r.eventsOf("canceled").size(), 6); // three stopped, three never started
@@ -783,6 +796,377 @@ private Q_SLOTS:
         const QByteArray err = process.readAllStandardError();
         QVERIFY2(err.contains("standard output was closed"), err.constData());
         QVERIFY(err.contains("2 canceled"));
+    }
+
+    // --- Issue 13: hang-ups, special inputs, shared stores, log failures, closed output ---
+
+    // A second signal while stopping does not wait for the grace period: SIGKILL to every group.
+    void secondSignalKillsAtOnce()
+    {
+        QProcess process;
+        prepare(process);
+        process.setArguments(
+                { "run", "--events", "json", "-j", "2", "--kill-grace", "60",
+                  writeTasks({ taskLine({ "ignore-term" }), taskLine({ "ignore-term" }) }) });
+        process.start();
+        StopOnExit stopper { process };
+        QVERIFY(process.waitForStarted(Wait));
+        QByteArray out;
+        QTRY_VERIFY_WITH_TIMEOUT((out += process.readAllStandardOutput()).count("\"ready\"") == 2,
+                                 Wait);
+        ::kill(pid_t(process.processId()), SIGINT);
+        QByteArray err;
+        QTRY_VERIFY_WITH_TIMEOUT((err += process.readAllStandardError()).contains("stopping"),
+                                 Wait);
+        QElapsedTimer clock;
+        clock.start();
+        ::kill(pid_t(process.processId()), SIGTERM);
+        QVERIFY(process.waitForFinished(20000)); // the grace period is 60 s
+        QVERIFY2(clock.elapsed() < 10000, qPrintable(QString::number(clock.elapsed())));
+        QCOMPARE(process.exitCode(), 130);
+        const Run r { process.exitCode(), process.exitStatus(),
+                      out + process.readAllStandardOutput(), err + process.readAllStandardError() };
+        QCOMPARE(r.eventsOf("canceled").size(), 2);
+        QVERIFY2(r.err.contains("killing every task now"), r.err.constData());
+    }
+
+    // A stopped run's tasks are recorded as interrupted (not running, not ended) and resumed.
+    void stopRecordsInterruptedTasks()
+    {
+        const QString store = m_dir.filePath("interrupted.db");
+        const QString path = writeTasks({ taskLine({ "hang" }, { { "name", "h" } }),
+                                          taskLine({ "exit", "0" }, { { "name", "later" } }) });
+        QProcess process;
+        prepare(process);
+        process.setArguments({ "run", "--events", "json", "-j", "1", "--kill-grace", "0.2",
+                               "--store", store, path });
+        process.start();
+        StopOnExit stopper { process };
+        QVERIFY(process.waitForStarted(Wait));
+        QByteArray out;
+        QTRY_VERIFY_WITH_TIMEOUT((out += process.readAllStandardOutput()).contains("\"ready\""),
+                                 Wait);
+        ::kill(pid_t(process.processId()), SIGHUP);
+        QVERIFY(process.waitForFinished(Wait));
+        QCOMPARE(process.exitCode(), 129);
+        {
+            SqliteTaskStore reader(store);
+            QVERIFY2(reader.open(), qPrintable(reader.errorString()));
+            const QList<StoredTask> tasks = reader.unfinishedTasks();
+            QCOMPARE(tasks.size(), 2);
+            QCOMPARE(tasks.at(0).state, TaskState::Running);
+            QVERIFY2(tasks.at(0).message.contains("interrupted")
+                             && tasks.at(0).message.contains("SIGHUP"),
+                     qPrintable(tasks.at(0).message));
+            QCOMPARE(tasks.at(1).state, TaskState::Pending); // never started: still pending
+        }
+        const Run again = run({ "run", "--events", "json", "-j", "2", "--store", store, "--",
+                                helper(), "exit", "0" });
+        QCOMPARE(again.exitCode, 2); // another list: refused
+        const QString finish = writeTasks({ taskLine({ "exit", "0" }, { { "name", "h" } }),
+                                            taskLine({ "exit", "0" }, { { "name", "later" } }) });
+        const Run changed = run({ "run", "--store", store, finish });
+        QCOMPARE(changed.exitCode, 2); // line 1 changed
+        QVERIFY2(changed.err.contains(":1: changed since the store accepted it as task 1"),
+                 changed.err.constData());
+    }
+
+    // One writer per store: a second run on it is refused, naming the holder; a reader is not.
+    void storeIsSingleWriter()
+    {
+        const QString store = m_dir.filePath("single.db");
+        const QString path = writeTasks({ taskLine({ "hang" }) });
+        QProcess first;
+        prepare(first);
+        first.setArguments(
+                { "run", "--events", "json", "--kill-grace", "0.2", "--store", store, path });
+        first.start();
+        StopOnExit stopper { first };
+        QVERIFY(first.waitForStarted(Wait));
+        QByteArray out;
+        QTRY_VERIFY_WITH_TIMEOUT((out += first.readAllStandardOutput()).contains("\"ready\""),
+                                 Wait);
+        const Run second = run({ "run", "--store", store, path });
+        QCOMPARE(second.exitCode, 2);
+        QVERIFY2(second.err.contains(qPrintable(store))
+                         && second.err.contains(
+                                 qPrintable(QStringLiteral("pid %1").arg(first.processId()))),
+                 second.err.constData());
+        QVERIFY(second.err.contains("in use by another run"));
+        {
+            SqliteTaskStore reader(store); // a status view: reads while the run holds the lock
+            QVERIFY2(reader.open(), qPrintable(reader.errorString()));
+            QCOMPARE(reader.unfinishedTasks().size(), 1);
+        }
+        ::kill(pid_t(first.processId()), SIGKILL); // the lock dies with its holder
+        QVERIFY(first.waitForFinished(Wait));
+        for (int pid : processesWithMarker(m_marker))
+            ::kill(pid, SIGKILL);
+        QTRY_COMPARE_WITH_TIMEOUT(processesWithMarker(m_marker), QList<int>(), Wait);
+        SqliteTaskStore writer(store);
+        QVERIFY2(writer.lockForWriting(), qPrintable(writer.errorString()));
+    }
+
+    // Resume sees any edited line of the accepted part of the list; --fresh starts afresh.
+    void resumeSeesEditedLines()
+    {
+        const QString store = m_dir.filePath("edited.db");
+        const QString runs = m_dir.filePath("edited-runs");
+        auto record = [&](const QString &tag) { return taskLine({ "record", runs, tag, "0" }); };
+        const QString path = writeTasks({ record("a"), record("b"), record("c") });
+        QCOMPARE(run({ "run", "-j", "1", "--store", store, path }).exitCode, 0);
+        writeFile(QList<QByteArray> { record("a"), record("B"), record("c") }.join('\n') + '\n',
+                  QFileInfo(path).fileName());
+        const Run edited = run({ "run", "--store", store, path });
+        QCOMPARE(edited.exitCode, 2);
+        QVERIFY2(edited.err.contains(qPrintable(path + ":2: changed since")),
+                 edited.err.constData());
+        // Standard input, validated as it is read, is refused the same way.
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const Run piped = run({ "run", "--store", store, "-" }, file.readAll());
+        QCOMPARE(piped.exitCode, 2);
+        QVERIFY2(piped.err.contains("<stdin>:2: changed since"), piped.err.constData());
+        const Run fresh =
+                run({ "run", "-j", "1", "--events", "json", "--fresh", "--store", store, path });
+        QCOMPARE(fresh.exitCode, 0);
+        QCOMPARE(fresh.eventsOf("finished").size(), 3);
+        QFile trace(runs);
+        QVERIFY(trace.open(QIODevice::ReadOnly));
+        QCOMPARE(trace.readAll(), QByteArray("a\nb\nc\na\nB\nc\n"));
+        QCOMPARE(run({ "run", "--fresh", "--", helper(), "exit", "0" }).exitCode, 2); // no store
+    }
+
+    // Two of task file, log, store and per-task logs are one file: refused before anything.
+    void sameFileTwiceIsRefused_data()
+    {
+        QTest::addColumn<QStringList>("options");
+        QTest::addColumn<QString>("taskLog");
+        QTest::newRow("--log = --store")
+                << QStringList { "--log", "x.db", "--store", "x.db" } << QString();
+        QTest::newRow("--log = task file") << QStringList { "--log", "TASKFILE" } << QString();
+        QTest::newRow("--store = task file") << QStringList { "--store", "TASKFILE" } << QString();
+        QTest::newRow("--log = store's WAL")
+                << QStringList { "--log", "y.db-wal", "--store", "y.db" } << QString();
+        QTest::newRow("task log = task file") << QStringList {} << "TASKFILE";
+        QTest::newRow("task log = --log") << QStringList { "--log", "z.log" } << "z.log";
+    }
+    void sameFileTwiceIsRefused()
+    {
+        QFETCH(QStringList, options);
+        QFETCH(QString, taskLog);
+        const QString runs = m_dir.filePath("same-runs");
+        const QString name = QStringLiteral("same%1.jsonl").arg(++m_fileCount);
+        QJsonObject extra;
+        if (!taskLog.isEmpty())
+            extra.insert("log", taskLog == "TASKFILE" ? name : taskLog);
+        const QString path =
+                writeFile(taskLine({ "record", runs, "ran", "0" }, extra) + '\n', name);
+        QStringList args { "run" };
+        for (const QString &option : options)
+            args.append(option == "TASKFILE" ? name : option);
+        args.append(name);
+        QByteArray before;
+        if (QFile in(path); in.open(QIODevice::ReadOnly))
+            before = in.readAll();
+        // The task's log path is relative to the working directory, the temporary dir.
+        QFile::remove(runs);
+        const Run r = run(args);
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("are the same file"), r.err.constData());
+        QVERIFY(!QFile::exists(runs)); // nothing ran
+        QFile in(path);
+        QVERIFY(in.open(QIODevice::ReadOnly));
+        QCOMPARE(in.readAll(), before); // the task file is untouched
+    }
+
+    // A store path that is no regular file is refused before SQLite creates anything beside it.
+    void storeThatIsNoFile()
+    {
+        const bool journalBefore = QFile::exists("/dev/null-journal");
+        Run r = run({ "run", "--store", "/dev/null", "--", helper(), "exit", "0" });
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("not a regular file"), r.err.constData());
+        if (!journalBefore)
+            QVERIFY(!QFile::exists("/dev/null-journal"));
+        const QString fifo = m_dir.filePath("store.fifo");
+        QCOMPARE(::mkfifo(QFile::encodeName(fifo).constData(), 0600), 0);
+        r = run({ "run", "--store", fifo, "--", helper(), "exit", "0" });
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY(!QFile::exists(fifo + "-journal"));
+        QVERIFY(!QFile::exists(fifo + ".lock"));
+    }
+
+    // A named FIFO is read once, as it comes, like standard input; it never blocks signals.
+    void fifoAsTaskFile()
+    {
+        const QString fifo = m_dir.filePath("tasks.fifo");
+        QCOMPARE(::mkfifo(QFile::encodeName(fifo).constData(), 0600), 0);
+        QProcess process;
+        prepare(process);
+        process.setArguments({ "run", "--events", "json", fifo });
+        process.start();
+        StopOnExit stopper { process };
+        QVERIFY(process.waitForStarted(Wait));
+        {
+            QFile writer(fifo); // opens once the tool opened its end
+            QVERIFY(writer.open(QIODevice::WriteOnly));
+            writer.write(taskLine({ "exit", "0" }) + '\n' + taskLine({ "exit", "0" }) + '\n');
+        }
+        QVERIFY(process.waitForFinished(Wait));
+        QCOMPARE(process.exitCode(), 0);
+        const Run r { process.exitCode(), process.exitStatus(), process.readAllStandardOutput(),
+                      process.readAllStandardError() };
+        QCOMPARE(r.eventsOf("finished").size(), 2);
+
+        // A writer that writes nothing: the tool waits for it, and SIGINT still stops it.
+        process.start();
+        QVERIFY(process.waitForStarted(Wait));
+        int writer = -1; // ENXIO until the tool opened its end (its handlers are in place then)
+        QTRY_VERIFY_WITH_TIMEOUT(
+                (writer = ::open(QFile::encodeName(fifo).constData(), O_WRONLY | O_NONBLOCK)) >= 0,
+                Wait);
+        ::kill(pid_t(process.processId()), SIGINT);
+        const bool finished = process.waitForFinished(Wait);
+        ::close(writer);
+        QVERIFY(finished);
+        QCOMPARE(process.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(process.exitCode(), 130);
+    }
+
+    // /dev/zero never ends a line: refused once the line passes the limit, as a file or stdin.
+    void endlessInputIsRefused_data()
+    {
+        QTest::addColumn<bool>("onStdin");
+        QTest::newRow("TASKFILE") << false;
+        QTest::newRow("stdin") << true;
+    }
+    void endlessInputIsRefused()
+    {
+        QFETCH(bool, onStdin);
+        QProcess process;
+        prepare(process);
+        process.setArguments({ "run", "--max-line-bytes", "100000", onStdin ? "-" : "/dev/zero" });
+        if (onStdin)
+            process.setStandardInputFile("/dev/zero");
+        process.start();
+        StopOnExit stopper { process };
+        QVERIFY(process.waitForFinished(Wait));
+        QCOMPARE(process.exitCode(), 2);
+        QVERIFY(process.readAllStandardError().contains("line longer than --max-line-bytes"));
+    }
+
+    // `run - <&-`: no standard input at all is refused, not read from whatever took descriptor 0.
+    void closedStandardInputIsRefused()
+    {
+        QProcess process;
+        prepare(process);
+        process.setArguments({ "run", "-" });
+        process.setChildProcessModifier([] { ::close(STDIN_FILENO); });
+        process.start();
+        StopOnExit stopper { process };
+        QVERIFY(process.waitForFinished(Wait));
+        QCOMPARE(process.exitCode(), 2);
+        QVERIFY(process.readAllStandardError().contains("standard input is closed"));
+    }
+
+    // stdout's reader goes away while the tasks are quiet: noticed at once, not at the next
+    // write.
+    void closedStdoutNoticedWhileQuiet()
+    {
+        int fds[2];
+        QCOMPARE(::pipe2(fds, O_CLOEXEC), 0);
+        QProcess process;
+        prepare(process);
+        process.setArguments({ "run", "--events", "json", "-j", "2", "--kill-grace", "0.2",
+                               writeTasks({ taskLine({ "hang" }), taskLine({ "hang" }) }) });
+        const int writeEnd = fds[1];
+        process.setChildProcessModifier([writeEnd] { ::dup2(writeEnd, STDOUT_FILENO); });
+        process.start();
+        StopOnExit stopper { process };
+        QVERIFY(process.waitForStarted(Wait));
+        ::close(fds[1]);
+        QByteArray out;
+        char buffer[4096];
+        while (out.count("\"ready\"") < 2) {
+            const ssize_t n = ::read(fds[0], buffer, sizeof buffer);
+            QVERIFY(n > 0);
+            out.append(buffer, n);
+        }
+        ::close(fds[0]); // the reader goes away; the tasks print nothing more
+        QVERIFY(process.waitForFinished(10000));
+        QCOMPARE(process.exitCode(), 141);
+        QVERIFY(process.readAllStandardError().contains("2 canceled"));
+    }
+
+    // stderr's reader is gone: the first write there decides the stop, and nothing starts after.
+    void closedStderrStartsNothingMore()
+    {
+        int fds[2];
+        QCOMPARE(::pipe2(fds, O_CLOEXEC), 0);
+        ::close(fds[0]);
+        QProcess process;
+        prepare(process);
+        QList<QByteArray> lines;
+        for (int i = 0; i < 20; ++i)
+            lines.append(taskLine({ "err-lines", "1" }));
+        process.setArguments(
+                { "run", "--events", "text", "--progress", "never", "-j", "1", writeTasks(lines) });
+        const int writeEnd = fds[1];
+        process.setChildProcessModifier([writeEnd] { ::dup2(writeEnd, STDERR_FILENO); });
+        process.start();
+        StopOnExit stopper { process };
+        QVERIFY(process.waitForStarted(Wait));
+        ::close(fds[1]);
+        QVERIFY(process.waitForFinished(Wait));
+        QCOMPARE(process.exitCode(), 141);
+        const QByteArray out = process.readAllStandardOutput();
+        QCOMPARE(out.count("] started "), 1);
+    }
+
+    // A log that fails mid-run (here its size limit; a full disk alike): one report with the
+    // real reason, on stderr and, with --events json, as an internalError event.
+    void logWriteFailureIsAnEvent()
+    {
+        const QString log = m_dir.filePath("limited.log");
+        QProcess process;
+        prepare(process);
+        process.setArguments({ "run", "--events", "json", "--log", log, "--", helper(),
+                               "slow-lines", "400", "1" });
+        process.setChildProcessModifier([] {
+            ::signal(SIGXFSZ, SIG_IGN);
+            const rlimit limit { 8192, 8192 };
+            ::setrlimit(RLIMIT_FSIZE, &limit);
+        });
+        process.start();
+        StopOnExit stopper { process };
+        QVERIFY(process.waitForFinished(Wait));
+        const Run r { process.exitCode(), process.exitStatus(), process.readAllStandardOutput(),
+                      process.readAllStandardError() };
+        QCOMPARE(r.exitCode, 0);
+        QList<QJsonObject> notices;
+        for (const QJsonObject &e : r.eventsOf("internalError"))
+            if (e.value("id").toInt() == 0)
+                notices.append(e);
+        QCOMPARE(notices.size(), 1);
+        const QString message = notices.first().value("message").toString();
+        QVERIFY2(message.contains(log) && message.contains(QString::fromLocal8Bit(strerror(EFBIG))),
+                 qPrintable(message));
+        QCOMPARE(r.err.count("cannot be written"), 1);
+        QVERIFY(!r.err.contains("Unknown error"));
+    }
+
+    // --log-backups N keeps N rotated logs.
+    void logBackups()
+    {
+        const QString log = m_dir.filePath("backups.log");
+        const Run r = run({ "run", "--events", "none", "--log", log, "--log-rotate-bytes", "1000",
+                            "--log-backups", "3", "--", helper(), "lines", "200" });
+        QCOMPARE(r.exitCode, 0);
+        for (const char *suffix : { "", ".1", ".2", ".3" })
+            QVERIFY2(QFile::exists(log + suffix), suffix);
+        QVERIFY(!QFile::exists(log + ".4"));
+        QCOMPARE(run({ "run", "--log-backups", "0", "--", helper(), "exit", "0" }).exitCode, 2);
     }
 
     // A 100,000-line file is validated in a streaming pass, then read lazily while tasks run:

@@ -34,7 +34,8 @@ bool LineReader::open(const QString &path)
     if (path == QLatin1String("-")) {
         m_fd = STDIN_FILENO;
     } else {
-        m_fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC);
+        // Non-blocking: opening a FIFO would otherwise wait for a writer, deaf to signals.
+        m_fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         if (m_fd < 0) {
             m_error = QString::fromLocal8Bit(std::strerror(errno));
             return false;
@@ -50,6 +51,8 @@ bool LineReader::open(const QString &path)
         m_error = QStringLiteral("is a directory");
         return false;
     }
+    // Everything else (pipes, FIFOs, terminals, character devices) can be read only once, as it
+    // comes: like standard input.
     m_regular = S_ISREG(info.st_mode);
     return true;
 }
@@ -59,6 +62,15 @@ bool LineReader::takeLine(Line &line, bool atEof)
     const qsizetype newline = m_buffer.indexOf('\n', m_start + m_scanned);
     if (newline < 0) {
         m_scanned = m_buffer.size() - m_start;
+        if (m_scanned > m_maxLineBytes && !m_regular) {
+            // A stream may never end the line (/dev/zero): report it now; nothing after it
+            // is read.
+            line = Line { ++m_lineNumber, QByteArray(), true };
+            m_buffer.clear();
+            m_start = m_scanned = 0;
+            m_eof = true;
+            return true;
+        }
         if (m_scanned > m_maxLineBytes) {
             // Too long to keep: drop it, remember to skip the rest, report it once it ends.
             m_skippingLongLine = true;
@@ -89,6 +101,9 @@ LineReader::Status LineReader::next(Line &line)
 {
     if (m_fd < 0)
         return Status::Error;
+    // A stream that never pauses (/dev/zero, a fast pipe) must not hold the event loop: after a
+    // few chunks without a line, the rest waits for the loop's next turn (signals get through).
+    int chunks = 0;
     for (;;) {
         if (takeLine(line, m_eof))
             return Status::Line;
@@ -96,6 +111,10 @@ LineReader::Status LineReader::next(Line &line)
             return Status::End;
         // Read only what is there: a pipe or terminal must never block the event loop.
         if (!m_regular) {
+            if (++chunks > 16) {
+                watch(); // level-triggered: fires at once, from the event loop
+                return Status::NeedMore;
+            }
             pollfd p { m_fd, POLLIN, 0 };
             const int ready = ::poll(&p, 1, 0);
             if (ready == 0 || (ready < 0 && errno == EINTR)) {

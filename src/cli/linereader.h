@@ -14,7 +14,9 @@ namespace TaskConductor {
 
 //! Reads a file or standard input line by line in bounded memory (at most maxLineBytes plus one
 //! read chunk), without ever blocking on a pipe or terminal: when no complete line is there yet,
-//! next() says so and readable() is emitted once more input arrives.
+//! next() says so and readable() is emitted once more input arrives. Anything but a regular file
+//! is a stream, read once as it comes; a stream's line longer than maxLineBytes is returned as
+//! tooLong as soon as it is, and ends the input.
 class LineReader : public QObject
 {
     Q_OBJECT

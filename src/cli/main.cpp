@@ -7,12 +7,37 @@
 #include <QtCore/qcoreapplication.h>
 #include <QtCore/qtimer.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <fcntl.h>
+#include <unistd.h>
 
 using namespace TaskConductor;
 
+namespace {
+
+// A closed standard descriptor would be taken by the next open() (the event loop's own pipe
+// would be read as the task file, a log written as events): /dev/null holds its place.
+// Returns whether standard input was closed.
+bool occupyClosedStandardDescriptors()
+{
+    bool stdinClosed = false;
+    for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; ++fd) {
+        if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+            continue;
+        stdinClosed = stdinClosed || fd == STDIN_FILENO;
+        // The lowest free descriptor, so fd itself: the lower ones were filled before it.
+        [[maybe_unused]] const int opened =
+                ::open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY);
+    }
+    return stdinClosed;
+}
+
+} // namespace
+
 int main(int argc, char **argv)
 {
+    const bool stdinClosed = occupyClosedStandardDescriptors();
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("taskconductor"));
     QCoreApplication::setApplicationVersion(QStringLiteral(TASKCONDUCTOR_VERSION));
@@ -31,6 +56,12 @@ int main(int argc, char **argv)
         return 2;
     case CommandLineResult::Run:
         break;
+    }
+    if (stdinClosed && options.taskFile == QLatin1String("-")) {
+        std::fprintf(stderr,
+                     "taskconductor: standard input is closed: give a TASKFILE, or "
+                     "tasks on standard input\n");
+        return 2;
     }
     RunSession session(options);
     QObject::connect(&signalWatcher, &SignalWatcher::received, &session, &RunSession::interrupt);

@@ -35,7 +35,8 @@ then read again lazily, as slots free up. Standard input cannot be read twice: i
 validated as it is read, so tasks before an invalid line may already have run.
 
 Exit status: 0 every task finished with exit 0; 1 a task failed, timed out or was canceled;
-2 usage error or invalid task file; 130 stopped by SIGINT or SIGTERM; 141 stdout was closed.)";
+2 usage error or invalid task file; 130 stopped by SIGINT or SIGTERM (129 SIGHUP, 131 SIGQUIT;
+a second signal kills every task at once); 141 stdout or stderr was closed.)";
 
 struct NumberOption
 {
@@ -186,6 +187,17 @@ CommandLineResult parseRunOptions(const QStringList &arguments, RunOptions &opti
     slurmOvercommit.setFlags(QCommandLineOption::HiddenFromHelp);
     parser.addOptions({ executor, slurmPartition, slurmAccount, slurmSrunArg, slurmSallocArg,
                         slurmExact, slurmTime, slurmOvercommit });
+    // Logs and stores (issue 13).
+    QCommandLineOption logBackups(
+            QStringLiteral("log-backups"),
+            QStringLiteral("With --log-rotate-bytes, keep N rotated logs, FILE.1 (newest) to "
+                           "FILE.N (default 1)."),
+            QStringLiteral("N"));
+    const QCommandLineOption fresh(
+            QStringLiteral("fresh"),
+            QStringLiteral("With --store, discard what the store recorded and run the whole "
+                           "list afresh."));
+    parser.addOptions({ logBackups, fresh });
     parser.addPositionalArgument(QStringLiteral("run"), QStringLiteral("The command: run."));
     parser.addPositionalArgument(QStringLiteral("TASKFILE"),
                                  QStringLiteral("JSON Lines task file (\"-\" or none: stdin)."),
@@ -252,6 +264,7 @@ CommandLineResult parseRunOptions(const QStringList &arguments, RunOptions &opti
     const auto graceValue = readNumber(parser, { &killGrace, 0, 86400, false }, message);
     const auto rotateValue = readNumber(parser, { &logRotateBytes, 0, 1e15, true }, message);
     const auto lineValue = readNumber(parser, { &maxLineBytes, 1, intMax, true }, message);
+    const auto backupsValue = readNumber(parser, { &logBackups, 1, 1000, true }, message);
     if (!message.isEmpty()) {
         message += hint;
         return CommandLineResult::UsageError;
@@ -278,6 +291,8 @@ CommandLineResult parseRunOptions(const QStringList &arguments, RunOptions &opti
         config.logRotationBytes = qint64(*rotateValue);
     if (lineValue)
         config.maxLineBytes = int(*lineValue);
+    if (backupsValue)
+        config.logRotationBackups = int(*backupsValue);
 
     auto choice = [&](const QCommandLineOption &option, const QStringList &allowed) {
         const QString value = parser.value(option);
@@ -341,6 +356,11 @@ CommandLineResult parseRunOptions(const QStringList &arguments, RunOptions &opti
             message = QStringLiteral("--store: the file name is empty") + hint;
             return CommandLineResult::UsageError;
         }
+    }
+    options.fresh = parser.isSet(fresh);
+    if (options.fresh && options.storePath.isEmpty()) {
+        message = QStringLiteral("--fresh needs --store") + hint;
+        return CommandLineResult::UsageError;
     }
     return CommandLineResult::Run;
 }

@@ -19,6 +19,7 @@ struct RunOptions
     EventFormat events = EventFormat::Text;
     ProgressMode progress = ProgressMode::Auto;
     QString storePath; //!< empty: no store
+    bool fresh = false; //!< --fresh: discard the store's history first
 };
 
 //! What the command line asks for.

@@ -4,6 +4,7 @@
 #include "eventprinter.h"
 #include "linereader.h"
 #include "progressbar.h"
+#include "signalwatcher.h"
 #include "taskfeeder.h"
 #include "taskfileparser.h"
 
@@ -11,9 +12,13 @@
 
 #include <QtCore/qabstracteventdispatcher.h>
 #include <QtCore/qcoreapplication.h>
+#include <QtCore/qsocketnotifier.h>
 
 #include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace TaskConductor {
@@ -27,6 +32,33 @@ void printError(const QString &message)
     std::fflush(stdout);
     std::fprintf(stderr, "taskconductor: %s\n", qPrintable(message));
     std::fflush(stderr);
+    // A write to a pipe without a reader raised SIGPIPE just now: act on it before anything
+    // else happens (nothing may start after the stop was decided).
+    SignalWatcher::deliverPending();
+}
+
+// The reader of \a fd (a pipe) went away.
+bool readerGone(int fd)
+{
+    pollfd p { fd, 0, 0 };
+    return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP)) != 0;
+}
+
+QString signalName(int signalNumber)
+{
+    switch (signalNumber) {
+    case SIGINT:
+        return QStringLiteral("SIGINT");
+    case SIGTERM:
+        return QStringLiteral("SIGTERM");
+    case SIGHUP:
+        return QStringLiteral("SIGHUP");
+    case SIGQUIT:
+        return QStringLiteral("SIGQUIT");
+    case SIGPIPE:
+        return QStringLiteral("SIGPIPE");
+    }
+    return QStringLiteral("signal %1").arg(signalNumber);
 }
 
 } // namespace
@@ -51,10 +83,25 @@ QString RunSession::displayName() const
 
 bool RunSession::validate()
 {
+    // Two roles on one file would overwrite or feed back into each other: refused before
+    // anything is created or written.
+    if (m_options.taskFile != QLatin1String("-") && m_options.command.isEmpty())
+        m_files.append(RunFile::identify(QStringLiteral("the task file"), m_options.taskFile));
+    if (!m_options.broker.globalLogPath.isEmpty())
+        m_files.append(RunFile::identify(QStringLiteral("--log"), m_options.broker.globalLogPath));
+    if (!m_options.storePath.isEmpty()) {
+        for (const char *suffix : { "", "-wal", "-shm", "-journal", ".lock" })
+            m_files.append(RunFile::identify(QStringLiteral("--store"),
+                                             m_options.storePath + QLatin1String(suffix)));
+    }
+    if (const QString clash = sameFileError(m_files); !clash.isEmpty()) {
+        printError(clash);
+        return false;
+    }
     if (!m_options.storePath.isEmpty()) {
         m_resume = std::make_unique<ResumePoint>();
         QString error;
-        if (!m_resume->open(m_options.storePath, error)) {
+        if (!m_resume->open(m_options.storePath, m_options.fresh, error)) {
             printError(QStringLiteral("--store %1: %2").arg(m_options.storePath, error));
             return false;
         }
@@ -63,7 +110,8 @@ bool RunSession::validate()
         QString error;
         if (m_resume
             && (m_resume->skipCount() > 1
-                || !m_resume->matches(1, TaskDescriptor(m_options.command), error))) {
+                || !m_resume->matches(1, TaskDescriptor(m_options.command),
+                                      m_options.command.join(QChar(0)).toUtf8(), error))) {
             printError(QStringLiteral("--store %1: %2")
                                .arg(m_options.storePath,
                                     error.isEmpty() ? QStringLiteral("the store holds a "
@@ -73,21 +121,24 @@ bool RunSession::validate()
         }
         return true;
     }
-    if (m_options.taskFile == QLatin1String("-"))
-        return true;
-    LineReader reader(m_options.broker.maxLineBytes);
-    if (!reader.open(m_options.taskFile)) {
-        printError(QStringLiteral("%1: cannot open: %2").arg(displayName(), reader.errorString()));
+    auto reader = std::make_unique<LineReader>(m_options.broker.maxLineBytes);
+    if (!reader->open(m_options.taskFile)) {
+        printError(QStringLiteral("%1: cannot open: %2").arg(displayName(), reader->errorString()));
         return false;
     }
-    if (!reader.isRegularFile())
-        return true; // a pipe cannot be read twice: validated while running
+    if (!reader->isRegularFile()) {
+        // A pipe, FIFO or device cannot be read twice: it is read once, while running, and
+        // validated as it is read.
+        m_stream = std::move(reader);
+        return true;
+    }
     const TaskFileParser parser(m_options.broker.retry);
     qint64 tasks = 0;
     int errors = 0;
+    bool compareWithStore = m_resume != nullptr; // until the first changed line
     LineReader::Line line;
     for (;;) {
-        const LineReader::Status status = reader.next(line);
+        const LineReader::Status status = reader->next(line);
         if (status == LineReader::Status::End)
             break;
         // A long file takes seconds to check: let Ctrl-C through now and then.
@@ -101,7 +152,7 @@ bool RunSession::validate()
         }
         if (status != LineReader::Status::Line) {
             printError(
-                    QStringLiteral("%1: read error: %2").arg(displayName(), reader.errorString()));
+                    QStringLiteral("%1: read error: %2").arg(displayName(), reader->errorString()));
             return false;
         }
         QString problem;
@@ -112,8 +163,10 @@ bool RunSession::validate()
             const TaskFileLine parsed = parser.parse(line.bytes, line.number);
             if (parsed.kind == TaskFileLineKind::Task) {
                 ++tasks;
-                if (m_resume)
-                    m_resume->matches(tasks, parsed.task, problem);
+                if (compareWithStore && !m_resume->matches(tasks, parsed.task, line.bytes, problem))
+                    compareWithStore = false;
+                if (problem.isEmpty())
+                    perTaskLogClashes(parsed.task, problem);
             }
             if (problem.isEmpty())
                 problem = parsed.error;
@@ -138,7 +191,33 @@ bool RunSession::validate()
         return false;
     }
     m_counts.total = tasks;
+    m_linesValidated = true;
     return true;
+}
+
+bool RunSession::perTaskLogClashes(const TaskDescriptor &task, QString &error) const
+{
+    if (task.perTaskLogPath().isEmpty() || m_files.isEmpty())
+        return false;
+    QList<RunFile> files = m_files;
+    files.prepend(RunFile::identify(QStringLiteral("the task's \"log\""), task.perTaskLogPath()));
+    error = sameFileError(files);
+    return !error.isEmpty();
+}
+
+void RunSession::watchStandardOutput()
+{
+    // A pipe's writing end polls POLLERR once its reader is gone; a read notifier reports that
+    // (the end is never readable otherwise). Terminals and files have no reader to lose.
+    struct stat info;
+    if (::fstat(STDOUT_FILENO, &info) != 0 || !S_ISFIFO(info.st_mode))
+        return;
+    m_stdoutWatch = std::make_unique<QSocketNotifier>(STDOUT_FILENO, QSocketNotifier::Read);
+    connect(m_stdoutWatch.get(), &QSocketNotifier::activated, this, [this] {
+        m_stdoutWatch->setEnabled(false); // once is enough; it would fire on and on
+        if (readerGone(STDOUT_FILENO))
+            interrupt(SIGPIPE);
+    });
 }
 
 void RunSession::start()
@@ -156,6 +235,9 @@ void RunSession::start()
                 if (m_progress)
                     m_progress->hide(); // redrawn at its next tick
                 printError(message);
+                // JSON consumers read stdout only: they get the notice as an event too.
+                if (m_printer && m_options.events == EventFormat::Json)
+                    m_printer->print(TaskEvent::internalError(0, 0, message, false), QString());
             });
     if (m_resume) {
         const auto &resumed = m_resume->resumed();
@@ -189,6 +271,7 @@ void RunSession::start()
         return maybeFinish();
     if (m_progress)
         m_progress->start();
+    watchStandardOutput();
 
     // Queued: a Broker on a store resumes its unfinished tasks at its first event-loop turn,
     // and the run is not over before that.
@@ -198,7 +281,7 @@ void RunSession::start()
         TaskFileLine line;
         line.kind = TaskFileLineKind::Task;
         line.task = TaskDescriptor(m_options.command);
-        take(line);
+        take(line, m_options.command.join(QChar(0)).toUtf8());
         QMetaObject::invokeMethod(this, &RunSession::maybeFinish, Qt::QueuedConnection);
         return;
     }
@@ -206,16 +289,19 @@ void RunSession::start()
     if (m_options.taskFile == QLatin1String("-") && ::isatty(STDIN_FILENO) == 1)
         printError(QStringLiteral("reading tasks from the terminal, one JSON object per line; "
                                   "end with Ctrl-D"));
-    auto reader = std::make_unique<LineReader>(m_options.broker.maxLineBytes);
-    if (!reader->open(m_options.taskFile)) {
-        m_inputError =
-                QStringLiteral("%1: cannot open: %2").arg(displayName(), reader->errorString());
-        return maybeFinish();
+    std::unique_ptr<LineReader> reader = std::move(m_stream);
+    if (!reader) {
+        reader = std::make_unique<LineReader>(m_options.broker.maxLineBytes);
+        if (!reader->open(m_options.taskFile)) {
+            m_inputError =
+                    QStringLiteral("%1: cannot open: %2").arg(displayName(), reader->errorString());
+            return maybeFinish();
+        }
     }
     const int window = m_options.broker.maxConcurrentTasks + m_options.broker.maxQueueDepth;
-    m_feeder = std::make_unique<TaskFeeder>(*m_broker, std::move(reader),
-                                            TaskFileParser(m_options.broker.retry), window,
-                                            [this](const TaskFileLine &line) { take(line); });
+    m_feeder = std::make_unique<TaskFeeder>(
+            *m_broker, std::move(reader), TaskFileParser(m_options.broker.retry), window,
+            [this](const TaskFileLine &line, QByteArrayView source) { take(line, source); });
     connect(m_feeder.get(), &TaskFeeder::invalidLine, this,
             [this](qint64 lineNumber, const QString &error) {
                 m_inputError = lineNumber > 0
@@ -232,18 +318,27 @@ void RunSession::start()
             Qt::QueuedConnection);
 }
 
-void RunSession::take(const TaskFileLine &line)
+void RunSession::take(const TaskFileLine &line, QByteArrayView source)
 {
+    SignalWatcher::deliverPending();
+    if (m_signal != 0 || !m_inputError.isEmpty())
+        return;
     ++m_ordinal;
-    if (!m_resume || m_ordinal > m_resume->skipCount())
-        return enqueue(line);
     QString error;
-    if (!m_resume->matches(m_ordinal, line.task, error) && m_inputError.isEmpty()) {
+    const bool resumed = m_resume && m_ordinal <= m_resume->skipCount();
+    if (resumed)
+        m_resume->matches(m_ordinal, line.task, source, error);
+    if (error.isEmpty() && !m_linesValidated)
+        perTaskLogClashes(line.task, error); // streams: not checked by validate()
+    if (!error.isEmpty()) {
         m_inputError =
                 QStringLiteral("%1:%2: %3").arg(displayName()).arg(line.lineNumber).arg(error);
         if (m_feeder)
             m_feeder->stop();
+        return;
     }
+    if (!resumed)
+        enqueue(line, source);
 }
 
 void RunSession::onResumedEvent(const TaskEvent &event)
@@ -256,45 +351,54 @@ void RunSession::onResumedEvent(const TaskEvent &event)
         m_resumedInFlight.remove(event.taskId());
 }
 
-void RunSession::enqueue(const TaskFileLine &line)
+void RunSession::enqueue(const TaskFileLine &line, QByteArrayView source)
 {
     const QString name = line.task.name();
-    m_broker->enqueue(line.task, [this, name](const TaskEvent &event) {
+    const TaskId id = m_broker->enqueue(line.task, [this, name](const TaskEvent &event) {
         m_counts.count(event);
         m_printer->print(event, name);
+        SignalWatcher::deliverPending(); // the print may have met a closed pipe
     });
+    if (m_resume)
+        m_resume->accepted(id, source);
 }
 
 void RunSession::interrupt(int signalNumber)
 {
-    if (m_signal != 0)
-        return; // already stopping; the grace period bounds how long that takes
+    if (m_signal != 0) {
+        // Already stopping. Another SIGPIPE is just a later write meeting the closed pipe; a
+        // user's second signal says "now": every group gets SIGKILL at once.
+        if (signalNumber == SIGPIPE || m_killing)
+            return;
+        m_killing = true;
+        printError(QStringLiteral("%1 again: killing every task now (SIGKILL)")
+                           .arg(signalName(signalNumber)));
+        if (m_broker)
+            m_broker->killAll();
+        return;
+    }
     m_signal = signalNumber;
+    if (m_stdoutWatch)
+        m_stdoutWatch->setEnabled(false);
     if (m_progress)
         m_progress->hide();
     if (signalNumber == SIGPIPE) {
-        // Whoever read stdout is gone (`| head`): stop as for Ctrl-C rather than dying on the
-        // spot, which would orphan every running task's process group.
-        if (m_printer)
+        // Whoever read stdout or stderr is gone (`| head`): stop as for Ctrl-C rather than
+        // dying on the spot, which would orphan every running task's process group.
+        if (m_printer && readerGone(STDOUT_FILENO))
             m_printer->silence();
         printError(QStringLiteral("standard output was closed: stopping every task"));
     } else {
-        printError(QStringLiteral("signal %1: stopping every task").arg(signalNumber));
+        printError(QStringLiteral("%1: stopping every task (again to kill them at once)")
+                           .arg(signalName(signalNumber)));
     }
     if (m_feeder)
         m_feeder->stop();
-    if (m_broker && m_resume) {
-        // Destroying the Broker stops every task with the same graceful sequence but records
-        // no end for them: they stay unfinished in the store, and the next run resumes them.
-        m_feeder.reset();
-        const qint64 resumedLeft = m_resumedInFlight.size();
-        m_broker.reset(); // our handlers receive `canceled`
-        m_counts.canceled += resumedLeft;
-        printError(QStringLiteral("--store %1: run the same command again to resume what did "
-                                  "not finish")
-                           .arg(m_options.storePath));
-        return finish();
-    }
+    // With a store, the stopped tasks stay unfinished there, marked as interrupted: the same
+    // command resumes them.
+    if (m_resume)
+        m_resume->stopping(QStringLiteral("interrupted: the run was stopped by %1")
+                                   .arg(signalName(signalNumber)));
     if (m_broker) {
         m_broker->cancelAll();
         maybeFinish();
@@ -316,15 +420,22 @@ void RunSession::finish()
     if (m_progress)
         m_progress->stop();
     std::fflush(stdout);
+    m_stdoutWatch.reset();
     if (!m_inputError.isEmpty())
         printError(m_inputError);
     printError(m_counts.summary(m_clock.elapsed()));
+    if (m_signal != 0 && m_resume)
+        printError(QStringLiteral("--store %1: run the same command again to resume what did "
+                                  "not finish")
+                           .arg(m_options.storePath));
 
     int status = 0;
     if (m_signal == SIGPIPE)
         status = 128 + SIGPIPE; // what a shell reports for a writer killed by SIGPIPE
-    else if (m_signal != 0)
+    else if (m_signal == SIGINT || m_signal == SIGTERM)
         status = 130;
+    else if (m_signal != 0)
+        status = 128 + m_signal; // SIGHUP 129, SIGQUIT 131
     else if (!m_inputError.isEmpty())
         status = 2;
     else if (!m_counts.allFinished())

@@ -3,11 +3,16 @@
 
 #include "resumepoint.h"
 #include "runcounts.h"
+#include "runfiles.h"
 #include "runoptions.h"
 
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qobject.h>
 #include <QtCore/qset.h>
+
+QT_BEGIN_NAMESPACE
+class QSocketNotifier;
+QT_END_NAMESPACE
 
 #include <memory>
 
@@ -15,6 +20,7 @@ namespace TaskConductor {
 
 class Broker;
 class EventPrinter;
+class LineReader;
 class ProgressBar;
 class TaskFeeder;
 struct TaskFileLine;
@@ -36,8 +42,10 @@ public:
     bool wasInterrupted() const { return m_signal != 0; }
     //! Starts running; finished() follows.
     void start();
-    //! SIGINT/SIGTERM: reads nothing more, cancels every task (graceful stop), then finishes
-    //! with 130. SIGPIPE (stdout closed): the same, printing no more events, status 141.
+    //! SIGINT/SIGTERM (SIGHUP, SIGQUIT): reads nothing more, cancels every task (graceful
+    //! stop; with a store, the stopped tasks are recorded as interrupted), then finishes with
+    //! 130 (129, 131). SIGPIPE (stdout or stderr closed): the same, printing no more events,
+    //! status 141. A second signal while stopping kills every task's group at once.
     void interrupt(int signalNumber);
 
 Q_SIGNALS:
@@ -45,9 +53,13 @@ Q_SIGNALS:
     void finished(int exitStatus);
 
 private:
-    void enqueue(const TaskFileLine &line);
+    void enqueue(const TaskFileLine &line, QByteArrayView source);
     //! A task of the list, in order: skipped when an earlier run accepted it, else enqueued.
-    void take(const TaskFileLine &line);
+    void take(const TaskFileLine &line, QByteArrayView source);
+    //! Whether \a task's per-task log is one of the run's own files; \a error says which.
+    bool perTaskLogClashes(const TaskDescriptor &task, QString &error) const;
+    //! Notices stdout's reader going away while nothing is written (quiet tasks).
+    void watchStandardOutput();
     //! Events of tasks the Broker resumed from the store (they have no handler of ours).
     void onResumedEvent(const TaskEvent &event);
     void maybeFinish();
@@ -61,11 +73,16 @@ private:
     std::unique_ptr<EventPrinter> m_printer;
     std::unique_ptr<TaskFeeder> m_feeder;
     std::unique_ptr<ResumePoint> m_resume; //!< with --store only
+    std::unique_ptr<LineReader> m_stream; //!< a stream, opened (once) by validate()
+    std::unique_ptr<QSocketNotifier> m_stdoutWatch;
+    QList<RunFile> m_files; //!< task file, log, store: never the same file twice
     QSet<TaskId> m_resumedInFlight;
     qint64 m_ordinal = 0; //!< tasks of the list seen so far
     QElapsedTimer m_clock;
     QString m_inputError; //!< an invalid line met while running (streams only)
     int m_signal = 0;
+    bool m_linesValidated = false; //!< validate() checked every line (a regular file)
+    bool m_killing = false; //!< a second signal: SIGKILL sent to every group
     bool m_finished = false;
 };
 

@@ -11,9 +11,9 @@ QT_END_NAMESPACE
 
 namespace TaskConductor {
 
-//! Turns SIGINT, SIGTERM and SIGPIPE into a Qt signal in the event loop (the self-pipe trick): the
-//! signal handler only writes one byte to a pipe; all the work happens in received().
-//! One instance per process.
+//! Turns SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGPIPE into a Qt signal in the event loop (the
+//! self-pipe trick): the signal handler only sets a flag and writes one byte to a pipe; all the
+//! work happens in received(). One instance per process.
 class SignalWatcher : public QObject
 {
     Q_OBJECT
@@ -24,9 +24,14 @@ public:
 
     //! Whether the handlers are installed (false if the pipe could not be made).
     bool isActive() const { return m_notifier != nullptr; }
+    //! Emits received() now for signals that arrived but wait in the pipe, so that work already
+    //! queued in the event loop (starting the next task) cannot overtake a stop. Cheap when
+    //! nothing arrived: one flag is read.
+    static void deliverPending();
 
 Q_SIGNALS:
-    //! \a signalNumber (SIGINT, SIGTERM, or SIGPIPE: the reader of stdout went away) arrived.
+    //! \a signalNumber (SIGINT, SIGTERM, SIGHUP, SIGQUIT, or SIGPIPE: the reader of stdout or
+    //! stderr went away) arrived.
     void received(int signalNumber);
 
 private:

@@ -87,7 +87,7 @@ void TaskFeeder::feed()
             break;
         }
         if (parsed.kind == TaskFileLineKind::Task)
-            m_enqueue(parsed);
+            m_enqueue(parsed, line.bytes);
     }
     m_feeding = false;
 }

@@ -21,8 +21,9 @@ class TaskFeeder : public QObject
     Q_OBJECT
 
 public:
-    //! Called for each valid task, in file order; it is expected to enqueue it on \a broker.
-    using Enqueue = std::function<void(const TaskFileLine &line)>;
+    //! Called for each valid task, in file order, with the line it came from; it is expected to
+    //! enqueue it on \a broker.
+    using Enqueue = std::function<void(const TaskFileLine &line, QByteArrayView source)>;
 
     TaskFeeder(Broker &broker, std::unique_ptr<LineReader> reader, const TaskFileParser &parser,
                int window, Enqueue enqueue, QObject *parent = nullptr);
