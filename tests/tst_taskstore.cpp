@@ -6,6 +6,7 @@
 #include <taskconductor/broker.h>
 #include <taskconductor/sqlitetaskstore.h>
 
+#include <QtCore/qcoreapplication.h>
 #include <QtCore/qprocess.h>
 #include <QtCore/qtemporarydir.h>
 #include <QtTest/qsignalspy.h>
@@ -243,6 +244,51 @@ private Q_SLOTS:
         QCOMPARE(r.terminal(id).kind(), EventKind::Finished);
         QTRY_COMPARE_WITH_TIMEOUT(notices.count(), 1, Wait);
         QVERIFY(notices.first().at(1).toString().contains("task store unusable"));
+    }
+
+    // One writer: the lock is per store object (also within one process), dies with it, and
+    // names the holder; open() alone (a reader) takes none.
+    void writerLockAndWriterRecords()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("tasks.db");
+        auto first = std::make_unique<SqliteTaskStore>(path);
+        QVERIFY(first->lockForWriting());
+        QVERIFY(first->open());
+        SqliteTaskStore second(path);
+        QVERIFY(!second.lockForWriting());
+        QVERIFY2(second.errorString().contains(
+                         QStringLiteral("pid %1").arg(QCoreApplication::applicationPid())),
+                 qPrintable(second.errorString()));
+        SqliteTaskStore reader(path);
+        QVERIFY(reader.open());
+
+        QVERIFY(first->recordEnqueued(1, TaskDescriptor({ "a" }), {}));
+        QVERIFY(first->recordEnqueued(2, TaskDescriptor({ "b" }), {}));
+        QVERIFY(first->recordEvent(TaskEvent::started(1, 1, { "a" }, {}), {}));
+        QVERIFY(first->recordInterrupted(1, "interrupted: stopped"));
+        QVERIFY(first->recordInterrupted(2, "interrupted: stopped")); // pending: stays so
+        QVERIFY(first->recordSourceDigest(2, "digest-2"));
+        QVERIFY(first->flush());
+        const QList<StoredTask> unfinished = reader.unfinishedTasks();
+        QCOMPARE(unfinished.size(), 2);
+        QCOMPARE(unfinished.at(0).state, TaskState::Running);
+        QCOMPARE(unfinished.at(0).message, QStringLiteral("interrupted: stopped"));
+        QCOMPARE(unfinished.at(1).state, TaskState::Pending);
+        QCOMPARE(first->sourceDigests(1, 3), (QList<QByteArray> { {}, "digest-2", {} }));
+        QVERIFY(first->clear());
+        QCOMPARE(reader.highestTaskId(), TaskId(0));
+        QCOMPARE(first->sourceDigests(1, 3), (QList<QByteArray> { {}, {}, {} }));
+
+        first.reset();
+        QVERIFY2(second.lockForWriting(), qPrintable(second.errorString()));
+
+        // Not a regular file: refused before SQLite creates anything beside it.
+        SqliteTaskStore device("/dev/null");
+        QVERIFY(!device.lockForWriting());
+        QVERIFY(!device.open());
+        QVERIFY2(device.errorString().contains("not a regular file"),
+                 qPrintable(device.errorString()));
     }
 
     void brokerRecordsEveryTask()
