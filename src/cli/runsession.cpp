@@ -32,9 +32,6 @@ void printError(const QString &message)
     std::fflush(stdout);
     std::fprintf(stderr, "taskconductor: %s\n", qPrintable(message));
     std::fflush(stderr);
-    // A write to a pipe without a reader raised SIGPIPE just now: act on it before anything
-    // else happens (nothing may start after the stop was decided).
-    SignalWatcher::deliverPending();
 }
 
 // The reader of \a fd (a pipe) went away.
@@ -318,9 +315,17 @@ void RunSession::start()
             Qt::QueuedConnection);
 }
 
+void RunSession::stopIfSignaled()
+{
+    // A terminal event frees a slot, and the Broker fills it as soon as this handler returns;
+    // a signal that arrived meanwhile (a write to a closed stdout or stderr raised SIGPIPE just
+    // now) still waits in the pipe: act on it first, so nothing starts after the stop.
+    SignalWatcher::deliverPending();
+}
+
 void RunSession::take(const TaskFileLine &line, QByteArrayView source)
 {
-    SignalWatcher::deliverPending();
+    stopIfSignaled();
     if (m_signal != 0 || !m_inputError.isEmpty())
         return;
     ++m_ordinal;
@@ -347,8 +352,10 @@ void RunSession::onResumedEvent(const TaskEvent &event)
         return; // one of ours: its handler has it
     m_counts.count(event);
     m_printer->print(event, m_resume->resumed().value(event.taskId()));
-    if (event.isTerminal())
+    if (event.isTerminal()) {
         m_resumedInFlight.remove(event.taskId());
+        stopIfSignaled();
+    }
 }
 
 void RunSession::enqueue(const TaskFileLine &line, QByteArrayView source)
@@ -357,7 +364,8 @@ void RunSession::enqueue(const TaskFileLine &line, QByteArrayView source)
     const TaskId id = m_broker->enqueue(line.task, [this, name](const TaskEvent &event) {
         m_counts.count(event);
         m_printer->print(event, name);
-        SignalWatcher::deliverPending(); // the print may have met a closed pipe
+        if (event.isTerminal())
+            stopIfSignaled();
     });
     if (m_resume)
         m_resume->accepted(id, source);

@@ -62,6 +62,8 @@ private:
     void watchStandardOutput();
     //! Events of tasks the Broker resumed from the store (they have no handler of ours).
     void onResumedEvent(const TaskEvent &event);
+    //! Handles a signal that arrived but waits in the self-pipe (before a task may start).
+    void stopIfSignaled();
     void maybeFinish();
     void finish();
     QString displayName() const;

@@ -5,6 +5,7 @@
 //   err-lines N [TEXT]     the same on stderr
 //   mixed                  "out 1", "err 1", "out 2", "err 2" alternating, flushed one by one
 //   partial TEXT           TEXT without a newline, then exit 0
+//   err-partial TEXT       the same on stderr
 //   slow-lines N MS        N lines, MS milliseconds apart, flushed one by one
 //   bytes HEX              raw bytes (hex encoded) on stdout, then exit 0
 //   exit N                 exit with code N
@@ -122,9 +123,9 @@ int main(int argc, char **argv)
         printLine(2, "err 2");
         return 0;
     }
-    if (mode == "partial") {
+    if (mode == "partial" || mode == "err-partial") {
         const std::string text = arg(0);
-        writeAll(1, text.data(), text.size());
+        writeAll(mode == "partial" ? 1 : 2, text.data(), text.size());
         return 0;
     }
     if (mode == "slow-lines") {
