@@ -100,7 +100,7 @@ private:
     bool isIdleNow() const;
     void countsChanged();
     void reject(TaskId id, const TaskEventHandler &handler, const QString &message);
-    void emitSignals(const TaskEvent &event, const bool &destroyed);
+    void emitSignals(const TaskEvent &event, quint32 connected, const bool &destroyed);
 };
 
 } // namespace TaskConductor
