@@ -342,9 +342,15 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
         QCOMPARE(r.kinds(id),
                  (QList<EventKind> { EventKind::Started, EventKind::Stdout, EventKind::Canceled }));
-        if (mode == "ignore-term")
+        if (mode == "ignore-term") {
             QVERIFY(clock.elapsed() >= Grace * 1000 - 50); // it took SIGKILL after the grace
-        else
+            // Locally within grace + 250 ms (tst_faultmatrix::killLatency); on Slurm, the step's
+            // teardown may add up to 1.5 s more (issue 12).
+            QFETCH_GLOBAL(QString, executor);
+            const int slack = executor == QLatin1String("slurm") ? 1750 : 250;
+            QVERIFY2(clock.elapsed() < Grace * 1000 + slack,
+                     qPrintable(QString::number(clock.elapsed())));
+        } else
             QVERIFY2(clock.elapsed() < Grace * 1000, qPrintable(QString::number(clock.elapsed())));
     }
 
@@ -603,8 +609,7 @@ private Q_SLOTS:
         c.retry.delaySeconds = 0.05;
         if (executor == QLatin1String("slurm")) {
             SlurmOptions options = static_cast<SlurmExecutor *>(m_executor.get())->options();
-            options.allocationTasks = jobs; // more than the node has: capped, steps share
-            options.noticeHandler = [](const QString &) {}; // the cap: expected here
+            options.allocationTasks = 0; // the Broker's: more than the node has, so capped
             c.executor = m_executor = std::make_shared<SlurmExecutor>(options);
             m_jobName = static_cast<SlurmExecutor *>(m_executor.get())->jobName();
         }
@@ -651,8 +656,11 @@ private Q_SLOTS:
                 break;
             }
         }
+        QStringList notices;
         const auto runAll = [&](const BrokerConfig &config, qint64 *firstStartMs, qint64 *wallMs) {
             Broker broker(config);
+            connect(&broker, &Broker::internalError, this,
+                    [&](TaskId, const QString &message) { notices << message; });
             Recorder r;
             QElapsedTimer clock;
             clock.start();
@@ -683,6 +691,14 @@ private Q_SLOTS:
         runAll(c, &firstStart, &wall);
         if (QTest::currentTestFailed() || executor != QLatin1String("slurm"))
             return;
+        // Said once, through the Broker (its log, its signal): the tasks share fewer CPUs.
+        // (A "waiting for allocation" notice may come too, if other jobs hold the node.)
+        const QStringList capped = notices.filter(QStringLiteral("usable CPUs"));
+        QCOMPARE(capped.size(), 1);
+        QVERIFY2(capped.first().contains(
+                         QStringLiteral("usable CPUs, not %1: the %1 tasks at once share")
+                                 .arg(jobs)),
+                 qPrintable(capped.first()));
         BrokerConfig local = c;
         local.executor = std::make_shared<LocalExecutor>();
         qint64 localFirstStart = 0, localWall = 0;
@@ -758,11 +774,14 @@ private Q_SLOTS:
         BrokerConfig c = config();
         SlurmOptions options = static_cast<SlurmExecutor *>(m_executor.get())->options();
         options.pendingCheckMsecs = 200;
-        QStringList notices;
-        options.noticeHandler = [&notices](const QString &message) { notices << message; };
         c.executor = m_executor = std::make_shared<SlurmExecutor>(options);
         m_jobName = static_cast<SlurmExecutor *>(m_executor.get())->jobName();
         Broker broker(c);
+        QStringList notices; // the Broker's notices of no task: its log, the CLI's stderr
+        connect(&broker, &Broker::internalError, this, [&](TaskId id, const QString &message) {
+            if (id == 0)
+                notices << message;
+        });
         Recorder r;
         TaskDescriptor task = helperTask({ "exit", "0" });
         task.setTimeoutSeconds(0.5);

@@ -8,6 +8,7 @@
 #include <QtCore/qprocess.h>
 #include <QtCore/qstringlist.h>
 
+#include <functional>
 #include <memory>
 
 namespace TaskConductor {
@@ -135,6 +136,23 @@ public:
     //! Called once, by the Broker's destructor, after every process of this session was reaped
     //! or killed: clean up what they may have left behind. Default: nothing.
     virtual void shutdown();
+    //! Called by the Broker right after openSession(): where notice() goes (a non-terminal
+    //! internalError of task 0, i.e. the logs and the host's signals).
+    void setNoticeHandler(std::function<void(const QString &)> handler)
+    {
+        m_notice = std::move(handler);
+    }
+
+protected:
+    //! Reports something of no one task ("waiting for allocation 12 (Resources)").
+    void notice(const QString &message) const
+    {
+        if (m_notice)
+            m_notice(message);
+    }
+
+private:
+    std::function<void(const QString &)> m_notice;
 };
 
 //! Launches TaskProcesses. The seam between the Broker's scheduling and where processes run

@@ -7,7 +7,6 @@
 #include <QtCore/qstring.h>
 #include <QtCore/qstringlist.h>
 
-#include <functional>
 #include <memory>
 
 namespace TaskConductor {
@@ -21,9 +20,9 @@ struct TASKCONDUCTORSLURM_EXPORT SlurmOptions
     QString partition;
     //! Account charged for the allocation (empty: the user's default).
     QString account;
-    //! CPUs (one task each) to allocate: set it to BrokerConfig::maxConcurrentTasks. The
-    //! executor asks for no more than the partition's usable CPUs (sinfo), and says so once.
-    int allocationTasks = 1;
+    //! CPUs (one task each) to allocate; 0: the Broker's maxConcurrentTasks. The executor asks
+    //! for no more than the partition's usable CPUs (sinfo), and says so once.
+    int allocationTasks = 0;
     //! false (default): every step may run at once, sharing the allocated CPUs (srun --overlap),
     //! as LocalExecutor runs maxConcurrentTasks processes on any number of CPUs; for I/O-bound
     //! work. true: one CPU per step (srun --exact); steps beyond the allocated CPUs wait inside
@@ -46,9 +45,6 @@ struct TASKCONDUCTORSLURM_EXPORT SlurmOptions
     int pendingCheckMsecs = 1000;
     //! Prefix of the allocation's job name; the executor makes the rest unique.
     QString jobNamePrefix = QStringLiteral("taskconductor");
-    //! Receives notices of no task: "waiting for allocation J (Resources)", the CPU cap. Called
-    //! in the executor's thread. Empty: they go to the category "taskconductor.slurm" only.
-    std::function<void(const QString &message)> noticeHandler;
 };
 
 //! Runs each attempt as a job step (srun --overlap or --exact, -n1) inside one Slurm allocation,
@@ -63,6 +59,10 @@ public:
     //! Releases the allocation and waits (at most about 2 s) until salloc has given it back.
     ~SlurmExecutor() override;
 
+    //! Notices ("waiting for allocation J (Resources)", the CPU cap) reach each Broker as a
+    //! non-terminal internalError of task 0; its destruction releases an idle allocation at once.
+    std::unique_ptr<ExecutorSession> openSession(const BrokerConfig &config) override;
+    //! Outside a Broker, notices go to the logging category "taskconductor.slurm".
     std::unique_ptr<TaskProcess> createProcess(TaskProcessObserver *observer) override;
 
     SlurmOptions options() const;

@@ -40,6 +40,7 @@ BrokerPrivate::BrokerPrivate(Broker *qq, const BrokerConfig &cfg)
     , session(executor->openSession(cfg))
 {
     auto report = [this](const QString &message) { reportNotice(message); };
+    session->setNoticeHandler(report);
     logging = std::make_unique<LogDispatcher>(config, report, q);
     recorder = std::make_unique<StoreRecorder>(config.store, report, q);
     if (recorder->isActive()) {

@@ -92,6 +92,24 @@ void SlurmAllocation::release(SlurmStep *step)
         m_idleTimer.start(std::max(0, options.idleReleaseMsecs));
 }
 
+void SlurmAllocation::openSession(const void *key, int maxConcurrentTasks,
+                                  std::function<void(const QString &)> notify)
+{
+    m_sessionTasks = std::max(m_sessionTasks, maxConcurrentTasks);
+    m_noticeSinks.insert(key, std::move(notify));
+}
+
+void SlurmAllocation::closeSession(const void *key)
+{
+    m_noticeSinks.remove(key);
+}
+
+void SlurmAllocation::releaseIfIdle()
+{
+    if (m_holders.isEmpty())
+        giveBack(0);
+}
+
 void SlurmAllocation::onIdle()
 {
     if (m_holders.isEmpty())
@@ -147,7 +165,7 @@ void SlurmAllocation::onSizes(const QString &sinfoOutput)
     }
     const SlurmClient::PartitionSize size =
             SlurmClient::partitionSize(sinfoOutput, options.partition);
-    int tasks = std::max(1, options.allocationTasks);
+    int tasks = std::max(1, options.allocationTasks > 0 ? options.allocationTasks : m_sessionTasks);
     if (size.usableCpus > 0 && tasks > size.usableCpus) {
         if (!std::exchange(m_cappedNoticeGiven, true)) {
             const QString partition = options.partition.isEmpty()
@@ -394,10 +412,10 @@ void SlurmAllocation::giveBack(int waitMsecs)
 
 void SlurmAllocation::notice(const QString &message)
 {
-    if (options.noticeHandler)
-        options.noticeHandler(message);
-    else
+    if (m_noticeSinks.isEmpty())
         qCInfo(lcSlurm).noquote() << message;
+    for (const auto &sink : std::as_const(m_noticeSinks))
+        sink(message);
 }
 
 } // namespace TaskConductor

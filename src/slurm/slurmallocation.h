@@ -3,6 +3,7 @@
 
 #include <taskconductor/slurmexecutor.h>
 
+#include <QtCore/qhash.h>
 #include <QtCore/qlist.h>
 #include <QtCore/qloggingcategory.h>
 #include <QtCore/qprocess.h>
@@ -37,6 +38,14 @@ public:
     //! squeue confirms the job is gone, it is forgotten and \a step waits for a new allocation
     //! (launchInAllocation() again); otherwise allocationFailed(\a srunMessage). Asynchronous.
     void checkLost(SlurmStep *step, const QString &jobId, const QString &srunMessage);
+
+    //! A Broker's session opens: \a notify receives the notices until closeSession(\a key);
+    //! \a maxConcurrentTasks sizes the allocation when SlurmOptions::allocationTasks is 0.
+    void openSession(const void *key, int maxConcurrentTasks,
+                     std::function<void(const QString &)> notify);
+    void closeSession(const void *key);
+    //! Gives the allocation back now if no step holds it.
+    void releaseIfIdle();
 
     const SlurmOptions options;
     const QString jobName;
@@ -80,6 +89,8 @@ private:
     bool m_givingBack = false; // salloc was asked to end
     bool m_pendingQueryRunning = false;
     bool m_cappedNoticeGiven = false;
+    int m_sessionTasks = 0; // the largest maxConcurrentTasks of the open sessions
+    QHash<const void *, std::function<void(const QString &)>> m_noticeSinks;
 };
 
 } // namespace TaskConductor

@@ -2,6 +2,8 @@
 #include "slurmallocation.h"
 #include "slurmstep.h"
 
+#include <taskconductor/brokerconfig.h>
+
 namespace TaskConductor {
 
 /*!
@@ -18,11 +20,43 @@ namespace TaskConductor {
     run).
 */
 
+namespace {
+
+// One Broker's use of the shared allocation: its notices go to that Broker.
+class SlurmSession final : public ExecutorSession
+{
+public:
+    SlurmSession(std::shared_ptr<SlurmAllocation> allocation, int maxConcurrentTasks)
+        : m_allocation(std::move(allocation))
+    {
+        m_allocation->openSession(this, maxConcurrentTasks,
+                                  [this](const QString &message) { notice(message); });
+    }
+    ~SlurmSession() override { m_allocation->closeSession(this); }
+
+    std::unique_ptr<TaskProcess> createProcess(TaskProcessObserver *observer) override
+    {
+        return std::make_unique<SlurmStep>(m_allocation, observer);
+    }
+    // The Broker is gone: an allocation nobody holds goes now, not after idleReleaseMsecs.
+    void shutdown() override { m_allocation->releaseIfIdle(); }
+
+private:
+    std::shared_ptr<SlurmAllocation> m_allocation;
+};
+
+} // namespace
+
 SlurmExecutor::SlurmExecutor(const SlurmOptions &options)
     : d(std::make_shared<SlurmAllocation>(options))
 { }
 
 SlurmExecutor::~SlurmExecutor() = default; // steps still alive keep the allocation
+
+std::unique_ptr<ExecutorSession> SlurmExecutor::openSession(const BrokerConfig &config)
+{
+    return std::make_unique<SlurmSession>(d, config.maxConcurrentTasks);
+}
 
 std::unique_ptr<TaskProcess> SlurmExecutor::createProcess(TaskProcessObserver *observer)
 {
