@@ -15,7 +15,6 @@
 #include <QtCore/qjsonobject.h>
 #include <QtCore/qprocess.h>
 #include <QtCore/qregularexpression.h>
-#include <QtCore/qscopeguard.h>
 #include <QtCore/qtemporarydir.h>
 #include <QtCore/qthread.h>
 #include <QtTest/qsignalspy.h>
@@ -578,8 +577,11 @@ private Q_SLOTS:
         QList<TaskId> ids;
         for (int i = 0; i < 3; ++i)
             ids << broker.enqueue(helperTask({ "exit", "0" }), r.handler());
-        QTRY_VERIFY_WITH_TIMEOUT(r.ended(ids[0]) && r.ended(ids[1]) && r.ended(ids[2]), 10000);
-        QVERIFY2(clock.elapsed() < 10000, qPrintable(QString::number(clock.elapsed())));
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(ids[0]) && r.ended(ids[1]) && r.ended(ids[2]), 2 * Wait);
+        // The 10 s bound holds on a cluster of our own (CI); a step needs its allocation first,
+        // and on a cluster shared with other builds' tests everything may be delayed.
+        if (srunArguments.isEmpty() && qEnvironmentVariableIsSet("TASKCONDUCTOR_REQUIRE_SLURM"))
+            QVERIFY2(clock.elapsed() < 10000, qPrintable(QString::number(clock.elapsed())));
         for (TaskId id : ids) {
             QCOMPARE(r.kinds(id), QList<EventKind> { EventKind::Failed });
             QVERIFY2(r.terminal(id).message().contains(QRegularExpression(reason)),
@@ -741,39 +743,19 @@ private Q_SLOTS:
                  qPrintable(QString::number(r.terminal(waiting).durationMs())));
     }
 
-    // Slurm only: a request queued behind other jobs waits and says why; its tasks' timeouts
-    // do not run meanwhile; a task cancelled meanwhile ends at once.
+    // Slurm only: a pending request waits and says why; its tasks' timeouts do not run
+    // meanwhile; a task cancelled meanwhile ends at once.
     void queuedRequestWaitsAndSaysWhy()
     {
         QFETCH_GLOBAL(QString, executor);
         if (executor != QLatin1String("slurm"))
             QSKIP("an allocation exists only on Slurm");
-        // Another job takes the whole node first.
-        // A time limit of a minute, and scancel by name, so that even a failed test leaks nothing.
-        const QString blockerName =
-                QStringLiteral("tc-conformance-blocker-%1").arg(QCoreApplication::applicationPid());
-        QProcess blocker;
-        const auto unblock = [&blocker, blockerName] {
-            blocker.closeWriteChannel(); // salloc relinquishes its job
-            slurmQuery(QStringLiteral("scancel"), { QStringLiteral("--name=") + blockerName });
-            if (!blocker.waitForFinished(5000)) {
-                blocker.kill();
-                blocker.waitForFinished(1000);
-            }
-        };
-        auto unblockOnFailure = qScopeGuard(unblock);
-        blocker.start(QStringLiteral("salloc"),
-                      { QStringLiteral("--exclusive"), QStringLiteral("-N1"),
-                        QStringLiteral("--time=1"), QStringLiteral("--job-name=") + blockerName,
-                        QStringLiteral("/bin/sh"), QStringLiteral("-c"),
-                        QStringLiteral("echo tc-blocking; exec cat >/dev/null") });
-        QByteArray blockerOut;
-        // Other builds' jobs may hold the node a while.
-        QTRY_VERIFY_WITH_TIMEOUT(
-                (blockerOut += blocker.readAllStandardOutput()).contains("tc-blocking"), 2 * Wait);
         BrokerConfig c = config();
         SlurmOptions options = static_cast<SlurmExecutor *>(m_executor.get())->options();
         options.pendingCheckMsecs = 200;
+        // Pending for 2 s (Reason=BeginTime), without holding CPUs that other builds' tests on
+        // the same small cluster need.
+        options.extraSallocArguments = QStringList { "--begin=now+2" };
         c.executor = m_executor = std::make_shared<SlurmExecutor>(options);
         m_jobName = static_cast<SlurmExecutor *>(m_executor.get())->jobName();
         Broker broker(c);
@@ -800,9 +782,7 @@ private Q_SLOTS:
         // Not a synchronisation: for longer than its timeout, the waiting task must not end.
         QTest::qWait(600);
         QVERIFY(!r.ended(id));
-        unblockOnFailure.dismiss();
-        unblock();
-        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), 4 * Wait); // other jobs may hold the CPUs
         QCOMPARE(r.kinds(id), (QList<EventKind> { EventKind::Started, EventKind::Finished }));
     }
 
