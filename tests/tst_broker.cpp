@@ -70,6 +70,9 @@ private Q_SLOTS:
         QCOMPARE(err.count(), 2);
         QCOMPARE(done.count(), 1);
         QCOMPARE(done.first().at(0).value<TaskId>(), id);
+        // finished(id, exitCode, durationMs) carries the terminal event's own values.
+        QCOMPARE(done.first().at(1).toInt(), r.terminal(id).exitCode());
+        QCOMPARE(done.first().at(2).value<qint64>(), r.terminal(id).durationMs());
         QCOMPARE(r.lines(id, EventKind::Stderr), (QStringList { "err 1", "err 2" }));
     }
 

@@ -358,12 +358,22 @@ private Q_SLOTS:
     }
 
     // In text mode a child cannot drive the terminal or forge a line: controls are escaped.
+    // The one escaping rule (README): C0 and C1 controls (CSI U+009B, OSC U+009D) and bidi
+    // overrides (U+202E) are shown escaped, never written raw.
     void textEventsEscapeControls()
     {
-        const Run r = run({ "run", "--", helper(), "bytes", "1b5b324a0d5b667265655d0a" });
+        const Run r = run({ "run", "--", helper(), "bytes",
+                            "1b5b324a0d5b667265655d" // ESC [2J CR [free]
+                            "c29b324a" // U+009B CSI, 2J
+                            "c29d303b78c29c" // U+009D OSC 0;x U+009C ST
+                            "e280ae6578652e747874" // U+202E exe.txt
+                            "0a" });
         QCOMPARE(r.exitCode, 0);
-        QVERIFY2(r.out.contains("[#1] \\x1b[2J\\x0d[free]\n"), r.out.constData());
-        QVERIFY(!r.out.contains('\x1b'));
+        QVERIFY2(r.out.contains("[#1] \\e[2J\\r[free]\\u009b2J\\u009d0;x\\u009c\\u202eexe.txt\n"),
+                 r.out.constData());
+        QVERIFY(!r.out.contains('\x1b') && !r.out.contains('\r'));
+        QVERIFY(!r.out.contains("\xc2\x9b") && !r.out.contains("\xc2\x9d")
+                && !r.out.contains("\xe2\x80\xae"));
     }
 
     void eventsNone()

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 // The log sinks: the pure formatter, rotation naming, the rotating file sink on its own, and
-// the Broker's logs end to end (global log, per-task logs, handlers, errors, flushing). The
-// formatter is a private piece (src/core/eventjson_p.h): it links TaskConductor::PrivateHeaders.
-#include "eventjson_p.h"
+// the Broker's logs end to end (global log, per-task logs, handlers, errors, flushing), through
+// public headers only (the formatter and the JSON writer are public).
 #include "testsupport.h"
 
 #include <taskconductor/broker.h>
+#include <taskconductor/eventtext.h>
+#include <taskconductor/jsonobjectwriter.h>
 #include <taskconductor/logsink.h>
 #include <taskconductor/rotatingfilesink.h>
 
@@ -108,23 +109,36 @@ private Q_SLOTS:
         QTest::addColumn<QString>("expected");
         QTest::newRow("finished, +01:00")
                 << TaskEvent::finished(7, 1, 12) << 3600
-                << "2026-03-01T14:05:09.042+01:00 7 finished finished (exit 0) in 12 ms";
+                << "2026-03-01T14:05:09.042+01:00 7 finished (exit 0) in 12 ms";
         QTest::newRow("stdout, UTC")
                 << TaskEvent::output(3, 2, OutputChannel::Stdout, "hello world") << 0
                 << "2026-03-01T14:05:09.042+00:00 3 stdout hello world";
         QTest::newRow("failed, -05:30")
                 << TaskEvent::failed(12, 3, 2, 40, "boom") << -(5 * 3600 + 1800)
-                << "2026-03-01T14:05:09.042-05:30 12 failed failed (exit 2) in 40 ms: boom";
+                << "2026-03-01T14:05:09.042-05:30 12 failed (exit 2) in 40 ms: boom";
+        // One event name per line (issue 16): the details never repeat it.
+        QTest::newRow("started") << TaskEvent::started(1, 1, { "cat", "a\x1b" }, "/w") << 0
+                                 << "2026-03-01T14:05:09.042+00:00 1 started cat a\\e in /w "
+                                    "(attempt 1)";
         QTest::newRow("retrying") << TaskEvent::retrying(4, 1, 1, 250) << 0
-                                  << "2026-03-01T14:05:09.042+00:00 4 retrying attempt 1 "
-                                     "failed (exit 1); retrying in 250 ms";
+                                  << "2026-03-01T14:05:09.042+00:00 4 retrying in 250 ms: "
+                                     "attempt 1 failed (exit 1)";
+        QTest::newRow("canceled") << TaskEvent::canceled(4, 1, 9) << 0
+                                  << "2026-03-01T14:05:09.042+00:00 4 canceled after 9 ms";
+        QTest::newRow("timeout") << TaskEvent::timeout(4, 1, 9) << 0
+                                 << "2026-03-01T14:05:09.042+00:00 4 timeout after 9 ms";
+        QTest::newRow("rejected") << TaskEvent::internalError(4, 0, "queue full\r", true) << 0
+                                  << "2026-03-01T14:05:09.042+00:00 4 internalError queue full\\r";
     }
     void textLine()
     {
         QFETCH(TaskEvent, event);
         QFETCH(int, offset);
         QFETCH(QString, expected);
-        QCOMPARE(formatLogLine(event, fixedTime(offset), LogFormat::Text), expected);
+        const QString line = formatLogLine(event, fixedTime(offset), LogFormat::Text);
+        QCOMPARE(line, expected);
+        const QString name = TaskEvent::kindName(event.kind());
+        QCOMPARE(line.count(name + ' '), 1);
     }
 
     void controlCharactersAreEscaped_data()
@@ -138,6 +152,26 @@ private Q_SLOTS:
         QTest::newRow("tab and bell") << QString("a\tb\x07") << "a\\tb\\x07";
         QTest::newRow("backslash") << QString("C:\\n") << "C:\\\\n";
         QTest::newRow("unicode line separator") << QString::fromUtf16(u"a\u2028b") << "a\\u2028b";
+        // Issue 13 item 11: C1 controls and bidi controls from a child never reach a terminal.
+        QTest::newRow("C1 CSI") << QString::fromUtf16(u"a\u009b2Jb") << "a\\u009b2Jb";
+        QTest::newRow("C1 OSC") << QString::fromUtf16(u"\u009d0;title\u009c")
+                                << "\\u009d0;title\\u009c";
+        QTest::newRow("NEL") << QString::fromUtf16(u"a\u0085b") << "a\\u0085b";
+        QTest::newRow("bidi override")
+                << QString::fromUtf16(u"txt.\u202egpj.exe") << "txt.\\u202egpj.exe";
+        QTest::newRow("bidi embeddings") << QString::fromUtf16(u"\u202a\u202b\u202c\u202d")
+                                         << "\\u202a\\u202b\\u202c\\u202d";
+        QTest::newRow("bidi isolates") << QString::fromUtf16(u"\u2066\u2067\u2068\u2069x")
+                                       << "\\u2066\\u2067\\u2068\\u2069x";
+        QTest::newRow("bidi marks")
+                << QString::fromUtf16(u"\u200e\u200f\u061c") << "\\u200e\\u200f\\u061c";
+        QTest::newRow("lone surrogates") << QString::fromUtf16(u"a\xd800"
+                                                               u"b\xdc00")
+                                         << "a\\ud800b\\udc00";
+        QTest::newRow("surrogate pair kept") << QString::fromUtf8("emoji \xf0\x9f\x98\x80")
+                                             << QString::fromUtf8("emoji \xf0\x9f\x98\x80");
+        QTest::newRow("neighbours kept") << QString::fromUtf16(u"\u00a0\u2027\u202f\u2065\u206a")
+                                         << QString::fromUtf16(u"\u00a0\u2027\u202f\u2065\u206a");
         QTest::newRow("plain unicode")
                 << QString::fromUtf8("grüße ✓") << QString::fromUtf8("grüße ✓");
     }
@@ -150,7 +184,22 @@ private Q_SLOTS:
                                            fixedTime(0), LogFormat::Text);
         QVERIFY(line.endsWith(escaped));
         for (const QChar c : line)
-            QVERIFY2(c.unicode() >= 0x20 && c.unicode() != 0x7f, qPrintable(line));
+            QVERIFY2(c.unicode() >= 0x20 && c.unicode() != 0x7f
+                             && !(c.unicode() >= 0x80 && c.unicode() <= 0x9f)
+                             && !(c.unicode() >= 0x202a && c.unicode() <= 0x202e),
+                     qPrintable(line));
+        // The same rule in the JSON writer: as \uXXXX, and the text parses back unchanged.
+        const TaskEvent event = TaskEvent::output(1, 1, OutputChannel::Stdout, output);
+        const QString json = event.toJsonText();
+        for (const QChar c : json)
+            QVERIFY2(c.unicode() >= 0x20 && c.unicode() != 0x7f
+                             && !(c.unicode() >= 0x80 && c.unicode() <= 0x9f)
+                             && !(c.unicode() >= 0x202a && c.unicode() <= 0x202e)
+                             && !(c.unicode() >= 0x2066 && c.unicode() <= 0x2069),
+                     qPrintable(json));
+        if (!QTest::currentDataTag() || !QByteArray(QTest::currentDataTag()).contains("lone"))
+            QCOMPARE(QJsonDocument::fromJson(json.toUtf8()).object().value("line").toString(),
+                     output);
     }
 
     void jsonLine_data()

@@ -150,11 +150,11 @@ private Q_SLOTS:
         const auto all = byId(store.history({}));
         QCOMPARE(all.size(), 5);
         QCOMPARE(all[1].state, TaskState::Done);
-        QCOMPARE(all[1].outcome, EventKind::Finished);
+        QCOMPARE(all[1].outcome, Outcome::Finished);
         QCOMPARE(all[1].startedAt, t0.addMSecs(1));
         QCOMPARE(all[1].endedAt, t0.addMSecs(11));
         QCOMPARE(all[1].enqueuedAt, t0);
-        QCOMPARE(all[2].outcome, EventKind::Failed);
+        QCOMPARE(all[2].outcome, Outcome::Failed);
         QCOMPARE(all[2].attempts, 2);
         QCOMPARE(all[2].exitCode, 4);
         QCOMPARE(all[2].durationMs, 20);
@@ -175,7 +175,7 @@ private Q_SLOTS:
         HistoryQuery done;
         done.state = TaskState::Done;
         QCOMPARE(store.history(done).size(), 2);
-        done.outcome = EventKind::Failed;
+        done.outcome = Outcome::Failed;
         QCOMPARE(store.history(done).size(), 1);
         QCOMPARE(store.history(done).first().id, TaskId(2));
         QList<TaskId> unfinished;
@@ -319,10 +319,10 @@ private Q_SLOTS:
         SqliteTaskStore store(path);
         QVERIFY(store.open());
         const auto tasks = byId(store.history({}));
-        QCOMPARE(tasks[1].outcome, EventKind::Finished);
+        QCOMPARE(tasks[1].outcome, Outcome::Finished);
         QCOMPARE(tasks[1].attempts, 1);
         QCOMPARE(tasks[1].descriptor, helperTask({ "lines", "2" }));
-        QCOMPARE(tasks[2].outcome, EventKind::Failed);
+        QCOMPARE(tasks[2].outcome, Outcome::Failed);
         QCOMPARE(tasks[2].exitCode, 3);
         QCOMPARE(tasks[2].attempts, 2);
         QCOMPARE(tasks[2].descriptor, failing);
@@ -539,7 +539,7 @@ private Q_SLOTS:
         QVERIFY(store.open());
         QVERIFY(store.unfinishedTasks().isEmpty());
         HistoryQuery finished;
-        finished.outcome = EventKind::Finished;
+        finished.outcome = Outcome::Finished;
         QCOMPARE(store.history(finished).size(), taskCount);
     }
 };

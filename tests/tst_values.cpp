@@ -142,11 +142,17 @@ private Q_SLOTS:
                 << TaskEvent::failed(1, 1, -1, 0, "failed to start 'x': nope")
                 << "failed (exit -1) in 0 ms: failed to start 'x': nope";
         QTest::newRow("canceled") << TaskEvent::canceled(1, 1, 5) << "canceled after 5 ms";
-        QTest::newRow("timeout") << TaskEvent::timeout(1, 1, 300) << "timed out after 300 ms";
+        QTest::newRow("timeout") << TaskEvent::timeout(1, 1, 300) << "timeout after 300 ms";
         QTest::newRow("retrying") << TaskEvent::retrying(1, 1, 3, 250)
-                                  << "attempt 1 failed (exit 3); retrying in 250 ms";
-        QTest::newRow("internal error") << TaskEvent::internalError(1, 0, "queue full", true)
-                                        << "internal error: queue full";
+                                  << "retrying in 250 ms: attempt 1 failed (exit 3)";
+        QTest::newRow("internal error")
+                << TaskEvent::internalError(1, 0, "queue full", true) << "internalError queue full";
+        // description() is not escaped; the text formatter is (tst_logging).
+        QTest::newRow("raw output") << TaskEvent::output(1, 1, OutputChannel::Stdout,
+                                                         "a\x1b"
+                                                         "b")
+                                    << "a\x1b"
+                                       "b";
     }
 
     void eventDescriptions()
@@ -187,6 +193,54 @@ private Q_SLOTS:
         QCOMPARE(failed.value("durationMs").toInteger(), 9);
         QCOMPARE(failed.value("message").toString(), "crashed");
         QVERIFY(!TaskEvent::finished(7, 1, 1).toJson().contains("message"));
+    }
+
+    void outcomeClassifiesTerminalEventsOnce_data()
+    {
+        QTest::addColumn<TaskEvent>("event");
+        QTest::addColumn<int>("outcome"); // -1: none
+        QTest::addColumn<QString>("name");
+        QTest::newRow("finished") << TaskEvent::finished(1, 1, 3) << int(Outcome::Finished)
+                                  << "finished";
+        QTest::newRow("failed") << TaskEvent::failed(1, 1, 2, 3) << int(Outcome::Failed)
+                                << "failed";
+        QTest::newRow("timeout") << TaskEvent::timeout(1, 1, 3) << int(Outcome::TimedOut)
+                                 << "timeout";
+        QTest::newRow("canceled") << TaskEvent::canceled(1, 1, 3) << int(Outcome::Canceled)
+                                  << "canceled";
+        QTest::newRow("rejected") << TaskEvent::internalError(1, 0, "queue full", true)
+                                  << int(Outcome::Rejected) << "rejected";
+        QTest::newRow("notice") << TaskEvent::internalError(1, 0, "x", false) << -1 << QString();
+        QTest::newRow("started") << TaskEvent::started(1, 1, { "x" }, "/") << -1 << QString();
+        QTest::newRow("stdout") << TaskEvent::output(1, 1, OutputChannel::Stdout, "x") << -1
+                                << QString();
+        QTest::newRow("retrying") << TaskEvent::retrying(1, 1, 1, 5) << -1 << QString();
+    }
+    void outcomeClassifiesTerminalEventsOnce()
+    {
+        QFETCH(TaskEvent, event);
+        QFETCH(int, outcome);
+        QFETCH(QString, name);
+        QCOMPARE(event.outcome().has_value(), outcome >= 0);
+        QCOMPARE(event.outcome().has_value(), event.isTerminal());
+        if (outcome < 0)
+            return;
+        QCOMPARE(int(*event.outcome()), outcome);
+        QCOMPARE(TaskEvent::outcomeName(*event.outcome()), name);
+        QCOMPARE(TaskEvent::outcomeFromName(name), event.outcome());
+    }
+    void outcomeNamesOfOlderStores()
+    {
+        QCOMPARE(TaskEvent::outcomeFromName(u"internalError"), Outcome::Rejected);
+        QVERIFY(!TaskEvent::outcomeFromName(u"started"));
+        QCOMPARE(QMetaEnum::fromType<Outcome>().valueToKey(int(Outcome::TimedOut)), "TimedOut");
+    }
+
+    void finishedCarriesItsExitCode()
+    {
+        const TaskEvent event = TaskEvent::finished(1, 1, 3, 0);
+        QCOMPARE(event.exitCode(), 0);
+        QCOMPARE(event.toJson().value("exitCode").toInt(), 0);
     }
 
     void enumsPrintByName()

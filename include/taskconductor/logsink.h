@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <taskconductor/eventtext.h>
 #include <taskconductor/taskconductor_export.h>
 #include <taskconductor/taskevent.h>
 #include <taskconductor/types.h>
@@ -13,19 +14,17 @@
 
 namespace TaskConductor {
 
-//! The pure formatter behind every log line. Text: "<ts> <id> <event> <description>" with the
-//! timestamp as ISO 8601 with milliseconds and UTC offset and control characters escaped (\n,
-//! \r, \t, \e, \0, \xHH, \uXXXX for the Unicode line breaks, backslash as \\), so that one
-//! event is always one physical line.
-//! JSON Lines: one compact object with "ts" and "stream" added to TaskEvent::toJson().
+//! The pure formatter behind every log line. Text: "<ts> <id> <event> <details>" with the
+//! timestamp as ISO 8601 with milliseconds and UTC offset and the details escaped by the one
+//! escaping rule (appendEventDetails(), eventtext.h), so that one event is always one physical
+//! line that cannot drive a terminal. JSON Lines: one compact object with "ts" and "stream"
+//! added to TaskEvent::toJson() (JsonObjectWriter).
 //! The result never contains a line break and has none appended.
 TASKCONDUCTOR_EXPORT QString formatLogLine(const TaskEvent &event, const QDateTime &timestamp,
                                            LogFormat format);
 //! The local time with its UTC offset, for log timestamps. Cheap: the offset is looked up at
 //! most once a second (a DST change shows up within a second), not per event.
 TASKCONDUCTOR_EXPORT QDateTime logTimestampNow();
-//! \a text with every control character escaped as formatLogLine() does for the Text format.
-TASKCONDUCTOR_EXPORT QString escapeControlCharacters(const QString &text);
 
 //! One event as the sinks see it: the event, the time it was published, the per-task log path
 //! of its task, and its formatted lines. Each format is computed at most once and then shared

@@ -7,6 +7,8 @@
 #include <QtCore/qmetatype.h>
 #include <QtCore/qstringlist.h>
 
+#include <optional>
+
 QT_BEGIN_NAMESPACE
 class QJsonObject;
 QT_END_NAMESPACE
@@ -16,7 +18,8 @@ namespace TaskConductor {
 //! One thing that happened to one task. A value type; which fields apply depends on kind():
 //! - Started: command(), workingDirectory()
 //! - Stdout / Stderr: line()
-//! - Finished / Failed: exitCode(), durationMs(); Failed also message() (why: crash, start failure)
+//! - Finished / Failed: exitCode() (0 for Finished), durationMs(); Failed also message() (why:
+//!   crash, start failure)
 //! - Canceled / Timeout: durationMs()
 //! - Retrying: exitCode() of the failed attempt, delayMs() before the next one
 //! - InternalError: message()
@@ -43,7 +46,8 @@ public:
     static TaskEvent started(TaskId id, int attempt, const QStringList &command,
                              const QString &workingDirectory);
     static TaskEvent output(TaskId id, int attempt, OutputChannel channel, const QString &line);
-    static TaskEvent finished(TaskId id, int attempt, qint64 durationMs);
+    //! \a exitCode is the one the process exited with: a success, so 0.
+    static TaskEvent finished(TaskId id, int attempt, qint64 durationMs, int exitCode = 0);
     static TaskEvent failed(TaskId id, int attempt, int exitCode, qint64 durationMs,
                             const QString &message = {});
     static TaskEvent canceled(TaskId id, int attempt, qint64 durationMs);
@@ -69,7 +73,16 @@ public:
     //! an InternalError that ended the task (queue full, invalid task).
     bool isTerminal() const { return m_terminal; }
 
-    //! One readable line, e.g. "finished (exit 0) in 12 ms"; output lines are returned as is.
+    //! How the task ended, for a terminal event (Finished, Failed, TimedOut, Canceled, or
+    //! Rejected for a terminal InternalError); nullopt for any other event.
+    std::optional<Outcome> outcome() const;
+    //! "finished", "failed", "timeout", "canceled", "rejected": the name in JSON, stores, models.
+    static QString outcomeName(Outcome outcome);
+    //! The inverse of outcomeName(); also reads "internalError" (older stores) as Rejected.
+    static std::optional<Outcome> outcomeFromName(QStringView name);
+
+    //! One readable line, not escaped: an output event's line as is, any other event as
+    //! "<event> <details>", e.g. "finished (exit 0) in 12 ms" (eventtext.h, the one formatter).
     QString description() const;
     //! The JSON form: {"event": "finished", "id": 3, "attempt": 1, "exitCode": 0, ...} with the
     //! fields that apply to kind().

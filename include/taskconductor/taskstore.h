@@ -20,8 +20,8 @@ struct TASKCONDUCTOR_EXPORT StoredTask
     TaskDescriptor descriptor;
     //! Pending, Running (started, not ended), RetryWait, or Done.
     TaskState state = TaskState::Pending;
-    //! The terminal event's kind once Done (Finished, Failed, Canceled, Timeout, InternalError).
-    std::optional<EventKind> outcome;
+    //! How it ended, once Done: TaskEvent::outcome() of its terminal event.
+    std::optional<Outcome> outcome;
     //! Attempts launched so far (in the Broker run that last ran it).
     int attempts = 0;
     //! Of the terminal event, or of the last failed attempt.
@@ -38,8 +38,8 @@ struct TASKCONDUCTOR_EXPORT HistoryQuery
 {
     //! Only tasks in this state (unset: all).
     std::optional<TaskState> state;
-    //! Only Done tasks that ended with this kind (unset: any).
-    std::optional<EventKind> outcome;
+    //! Only Done tasks that ended with this outcome (unset: any).
+    std::optional<Outcome> outcome;
     //! At most this many, newest (highest id) first.
     int limit = 100;
 };
@@ -75,9 +75,11 @@ public:
     //! Tasks matching \a query, newest first.
     virtual QList<StoredTask> history(const HistoryQuery &query) = 0;
 
-    //! The descriptor as a JSON document (for implementations that store text).
+    //! The descriptor as a JSON document (for implementations that store text): its one JSON
+    //! form, TaskDescriptor::toJson().
     static QByteArray descriptorToJson(const TaskDescriptor &task);
-    //! The inverse of descriptorToJson(); nullopt if \a json is not a descriptor.
+    //! The inverse of descriptorToJson() (TaskDescriptor::fromJson(), which also reads what
+    //! older versions wrote); nullopt if \a json is not a descriptor.
     static std::optional<TaskDescriptor> descriptorFromJson(const QByteArray &json);
 };
 

@@ -28,6 +28,17 @@ enum class EventKind {
 };
 Q_ENUM_NS(EventKind)
 
+//! How a task ended: its terminal event, classified once (TaskEvent::outcome()) for the CLI's
+//! counts, the models and the store.
+enum class Outcome {
+    Finished, //!< `finished`: the process exited with code 0
+    Failed, //!< `failed`: non-zero exit or crash on the last attempt, or a start failure
+    TimedOut, //!< `timeout`: stopped after its timeout
+    Canceled, //!< `canceled`: cancel(), or the Broker was destroyed
+    Rejected, //!< a terminal `internalError`: never accepted to run (queue full, invalid task)
+};
+Q_ENUM_NS(Outcome)
+
 //! Where a task is in its life. A task moves forward only:
 //! Pending -> Running -> (Stopping) -> (RetryWait -> Running ...) -> Done.
 enum class TaskState {

@@ -25,9 +25,10 @@ namespace TaskConductor {
 
 namespace {
 
-enum class RowState { Pending, Running, Retrying, Finished, Failed, Canceled, Timeout, Rejected };
+// Where a live row is; a done row's state is its Outcome, classified once by the core.
+enum class RowState { Pending, Running, Retrying, Done };
 
-QString stateName(RowState state)
+QString stateName(RowState state, std::optional<Outcome> outcome)
 {
     switch (state) {
     case RowState::Pending:
@@ -36,18 +37,11 @@ QString stateName(RowState state)
         return QStringLiteral("running");
     case RowState::Retrying:
         return QStringLiteral("retrying");
-    case RowState::Finished:
-        return QStringLiteral("finished");
-    case RowState::Failed:
-        return QStringLiteral("failed");
-    case RowState::Canceled:
-        return QStringLiteral("canceled");
-    case RowState::Timeout:
-        return QStringLiteral("timeout");
-    case RowState::Rejected:
-        return QStringLiteral("rejected");
+    case RowState::Done:
+        break;
     }
-    return {};
+    // finished, failed, timeout, canceled, rejected
+    return outcome ? TaskEvent::outcomeName(*outcome) : QString();
 }
 
 struct TaskRow
@@ -56,6 +50,7 @@ struct TaskRow
     QString name;
     QStringList command;
     RowState state = RowState::Pending;
+    std::optional<Outcome> outcome; // once Done
     int attempt = 0;
     int exitCode = 0;
     qint64 durationMs = -1;
@@ -240,10 +235,11 @@ void TaskListModel::applyEvent(const TaskEvent &event)
     if (row.done)
         return; // nothing follows a terminal event; a late notice must not reopen the row
     quint32 roles = 0;
-    auto end = [&](RowState state, qint64 durationMs, int exitCode, const QString &error) {
-        row.state = state;
-        row.durationMs = durationMs;
-        row.exitCode = exitCode;
+    auto end = [&](Outcome outcome, const QString &error) {
+        row.state = RowState::Done;
+        row.outcome = outcome;
+        row.durationMs = outcome == Outcome::Rejected ? 0 : event.durationMs();
+        row.exitCode = event.exitCode();
         row.errorString = error;
         row.done = true;
         ++d->doneRows;
@@ -274,20 +270,32 @@ void TaskListModel::applyEvent(const TaskEvent &event)
         roles |= bit(LastLineRole) | bit(LineCountRole);
         break;
     case EventKind::Finished:
-        end(RowState::Finished, event.durationMs(), 0, {});
-        break;
     case EventKind::Failed:
-        end(RowState::Failed, event.durationMs(), event.exitCode(),
-            event.message().isEmpty()
-                    ? TaskListModel::tr("exited with code %1").arg(event.exitCode())
-                    : event.message());
-        break;
     case EventKind::Canceled:
-        end(RowState::Canceled, event.durationMs(), 0, {});
-        break;
     case EventKind::Timeout:
-        end(RowState::Timeout, event.durationMs(), 0,
-            TaskListModel::tr("timed out after %1 ms").arg(event.durationMs()));
+    case EventKind::InternalError:
+        // Terminal ones end the row, by their outcome; a non-terminal internalError is a
+        // notice about a call (e.g. cancel of a task that is already stopping): nothing ends.
+        if (const std::optional<Outcome> outcome = event.outcome()) {
+            switch (*outcome) {
+            case Outcome::Finished:
+            case Outcome::Canceled:
+                end(*outcome, {});
+                break;
+            case Outcome::Failed:
+                end(*outcome,
+                    event.message().isEmpty()
+                            ? TaskListModel::tr("exited with code %1").arg(event.exitCode())
+                            : event.message());
+                break;
+            case Outcome::TimedOut:
+                end(*outcome, TaskListModel::tr("timed out after %1 ms").arg(event.durationMs()));
+                break;
+            case Outcome::Rejected: // queue full, empty command, shutdown: it never ran
+                end(*outcome, event.message());
+                break;
+            }
+        }
         break;
     case EventKind::Retrying:
         row.state = RowState::Retrying;
@@ -298,12 +306,6 @@ void TaskListModel::applyEvent(const TaskEvent &event)
                                   .arg(event.exitCode())
                                   .arg(event.delayMs());
         roles |= bit(StateRole) | bit(AttemptRole) | bit(ExitCodeRole) | bit(ErrorStringRole);
-        break;
-    case EventKind::InternalError:
-        // Terminal ones end a task that never ran (queue full, empty command, shutdown); the
-        // others are notices about a call (e.g. cancel of a task that is already stopping).
-        if (event.isTerminal())
-            end(RowState::Rejected, 0, 0, event.message());
         break;
     }
     if (roles)
@@ -331,7 +333,7 @@ QVariant TaskListModel::data(const QModelIndex &index, int role) const
     case CommandRole:
         return row.command;
     case StateRole:
-        return stateName(row.state);
+        return stateName(row.state, row.outcome);
     case AttemptRole:
         return row.attempt;
     case ExitCodeRole:

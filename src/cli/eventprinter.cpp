@@ -3,32 +3,13 @@
 
 #include "progressbar.h"
 
-#include "eventjson_p.h"
+#include <taskconductor/eventtext.h>
+#include <taskconductor/jsonobjectwriter.h>
 
 #include <cstdio>
 #include <unistd.h>
 
 namespace TaskConductor {
-
-namespace {
-
-// A child's output must not drive the terminal (escape sequences) or forge a line of its own
-// (a lone '\r'): control characters other than tab are shown as \xHH.
-QString escapeControls(const QString &text)
-{
-    QString out;
-    out.reserve(text.size());
-    for (const QChar c : text) {
-        const char16_t u = c.unicode();
-        if ((u < 0x20 && u != u'\t') || u == 0x7f)
-            out += QStringLiteral("\\x%1").arg(int(u), 2, 16, QLatin1Char('0'));
-        else
-            out += c;
-    }
-    return out;
-}
-
-} // namespace
 
 EventPrinter::EventPrinter(EventFormat format, ProgressBar *bar)
     : m_format(format)
@@ -54,16 +35,24 @@ void EventPrinter::print(const TaskEvent &event, const QString &name)
     if (m_bar && (toStderr ? m_stderrIsTerminal : m_stdoutIsTerminal))
         m_bar->hide();
 
+    // One event per output line, millions a second: the buffers are reused, not allocated.
+    m_text.resize(0);
     if (m_format == EventFormat::Json) {
-        // One event per output line, millions a second: the buffers are reused, not allocated.
-        m_text.resize(0);
         appendJson(m_text, event, name);
-        m_text.append(u'\n');
     } else {
-        const QString label = name.isEmpty() ? QStringLiteral("#%1").arg(event.taskId()) : name;
-        m_text = QStringLiteral("[%1] %2\n")
-                         .arg(escapeControls(label), escapeControls(event.description()));
+        // The one text formatter and escaping rule: a child cannot drive the terminal (escape
+        // sequences, C1 controls, bidi overrides) or forge a line of its own (a lone '\r').
+        m_text.append(u'[');
+        if (name.isEmpty()) {
+            m_text.append(u'#');
+            m_text.append(QString::number(event.taskId()));
+        } else {
+            appendEscaped(m_text, name);
+        }
+        m_text.append(u"] ");
+        appendEventText(m_text, event);
     }
+    m_text.append(u'\n');
     m_bytes.resize(m_encoder.requiredSpace(m_text.size()));
     const char *end = m_encoder.appendToBuffer(m_bytes.data(), m_text);
     std::fwrite(m_bytes.constData(), 1, size_t(end - m_bytes.constData()), stream);

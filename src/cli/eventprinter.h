@@ -12,8 +12,8 @@ namespace TaskConductor {
 class ProgressBar;
 
 //! Writes task events in the chosen format. json: one object per line on stdout and nothing
-//! else there; text: "[name] ..." lines, the task's stderr on stderr, the rest on stdout, with
-//! control characters shown as \xHH; none: nothing.
+//! else there; text: "[name] ..." lines (appendEventText(), the one text formatter and escaping
+//! rule), the task's stderr on stderr, the rest on stdout; none: nothing.
 class EventPrinter
 {
 public:

@@ -5,19 +5,21 @@ namespace TaskConductor {
 
 void RunCounts::count(const TaskEvent &event)
 {
-    if (!event.isTerminal())
+    const std::optional<Outcome> outcome = event.outcome();
+    if (!outcome)
         return;
-    switch (event.kind()) {
-    case EventKind::Finished:
+    switch (*outcome) {
+    case Outcome::Finished:
         ++finished;
         break;
-    case EventKind::Timeout:
+    case Outcome::TimedOut:
         ++timedOut;
         break;
-    case EventKind::Canceled:
+    case Outcome::Canceled:
         ++canceled;
         break;
-    default: // Failed, or an InternalError that ended the task
+    case Outcome::Failed:
+    case Outcome::Rejected: // the summary has no column of its own for a task that never ran
         ++failed;
         break;
     }

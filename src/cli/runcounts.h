@@ -18,7 +18,7 @@ struct RunCounts
 
     qint64 ended() const { return finished + failed + timedOut + canceled; }
     bool allFinished() const { return ended() == finished; }
-    //! Counts \a event if it is terminal.
+    //! Counts \a event by its outcome() if it is terminal (Rejected counts as failed).
     void count(const TaskEvent &event);
     //! "5 tasks in 1.23 s: 3 finished, 1 failed, 1 timed out, 0 canceled"
     QString summary(qint64 wallMs) const;

@@ -74,7 +74,7 @@ void BrokerPrivate::emitSignals(const TaskEvent &event, quint32 connected, const
         Q_EMIT q->stderrLine(id, event.line());
         break;
     case EventKind::Finished:
-        Q_EMIT q->finished(id, 0, event.durationMs());
+        Q_EMIT q->finished(id, event.exitCode(), event.durationMs());
         break;
     case EventKind::Failed:
         Q_EMIT q->failed(id, event.exitCode(), event.durationMs(), event.message());

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <taskconductor/taskevent.h>
 
-#include "eventjson_p.h"
+#include <taskconductor/jsonobjectwriter.h>
 
 #include <QtCore/qjsonarray.h>
 #include <QtCore/qjsonobject.h>
@@ -25,10 +25,11 @@ TaskEvent TaskEvent::output(TaskId id, int attempt, OutputChannel channel, const
     return e;
 }
 
-TaskEvent TaskEvent::finished(TaskId id, int attempt, qint64 durationMs)
+TaskEvent TaskEvent::finished(TaskId id, int attempt, qint64 durationMs, int exitCode)
 {
     TaskEvent e(EventKind::Finished, id, attempt);
     e.m_terminal = true;
+    e.m_exitCode = exitCode;
     e.m_durationMs = durationMs;
     return e;
 }
@@ -101,39 +102,60 @@ QString TaskEvent::kindName(EventKind kind)
     return QString();
 }
 
-QString TaskEvent::description() const
+std::optional<Outcome> TaskEvent::outcome() const
 {
+    if (!m_terminal)
+        return std::nullopt;
     switch (m_kind) {
+    case EventKind::Finished:
+        return Outcome::Finished;
+    case EventKind::Failed:
+        return Outcome::Failed;
+    case EventKind::Timeout:
+        return Outcome::TimedOut;
+    case EventKind::Canceled:
+        return Outcome::Canceled;
+    case EventKind::InternalError:
+        return Outcome::Rejected;
     case EventKind::Started:
-        return QStringLiteral("started %1 in %2 (attempt %3)")
-                .arg(m_command.join(QLatin1Char(' ')), m_workingDirectory)
-                .arg(m_attempt);
     case EventKind::Stdout:
     case EventKind::Stderr:
-        return m_text;
-    case EventKind::Finished:
-        return QStringLiteral("finished (exit 0) in %1 ms").arg(m_durationMs);
-    case EventKind::Failed:
-        if (m_text.isEmpty())
-            return QStringLiteral("failed (exit %1) in %2 ms").arg(m_exitCode).arg(m_durationMs);
-        return QStringLiteral("failed (exit %1) in %2 ms: %3")
-                .arg(m_exitCode)
-                .arg(m_durationMs)
-                .arg(m_text);
-    case EventKind::Canceled:
-        return QStringLiteral("canceled after %1 ms").arg(m_durationMs);
-    case EventKind::Timeout:
-        return QStringLiteral("timed out after %1 ms").arg(m_durationMs);
     case EventKind::Retrying:
-        return QStringLiteral("attempt %1 failed (exit %2); retrying in %3 ms")
-                .arg(m_attempt)
-                .arg(m_exitCode)
-                .arg(m_delayMs);
-    case EventKind::InternalError:
-        return QStringLiteral("internal error: %1").arg(m_text);
+        break;
+    }
+    return std::nullopt;
+}
+
+QString TaskEvent::outcomeName(Outcome outcome)
+{
+    switch (outcome) {
+    case Outcome::Finished:
+        return QStringLiteral("finished");
+    case Outcome::Failed:
+        return QStringLiteral("failed");
+    case Outcome::TimedOut:
+        return QStringLiteral("timeout");
+    case Outcome::Canceled:
+        return QStringLiteral("canceled");
+    case Outcome::Rejected:
+        return QStringLiteral("rejected");
     }
     return QString();
 }
+
+std::optional<Outcome> TaskEvent::outcomeFromName(QStringView name)
+{
+    for (const Outcome outcome : { Outcome::Finished, Outcome::Failed, Outcome::TimedOut,
+                                   Outcome::Canceled, Outcome::Rejected }) {
+        if (name == outcomeName(outcome))
+            return outcome;
+    }
+    if (name == u"internalError") // how stores written before Outcome name a rejection
+        return Outcome::Rejected;
+    return std::nullopt;
+}
+
+// description() is written by the one text formatter, in eventtext.cpp.
 
 QJsonObject TaskEvent::toJson() const
 {
@@ -151,7 +173,7 @@ QJsonObject TaskEvent::toJson() const
         o.insert(QStringLiteral("line"), m_text);
         break;
     case EventKind::Finished:
-        o.insert(QStringLiteral("exitCode"), 0);
+        o.insert(QStringLiteral("exitCode"), m_exitCode);
         o.insert(QStringLiteral("durationMs"), m_durationMs);
         break;
     case EventKind::Failed:

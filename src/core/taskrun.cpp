@@ -171,7 +171,7 @@ void TaskRun::processEnded(const ProcessEnd &end)
     }
     case ProcessEndReason::Exited:
         if (end.exitCode == 0)
-            return finish(TaskEvent::finished(id(), m_attempt, elapsed));
+            return finish(TaskEvent::finished(id(), m_attempt, elapsed, end.exitCode));
         if (m_attempt <= m_task.retry.count)
             return scheduleRetry(end.exitCode);
         return finish(TaskEvent::failed(id(), m_attempt, end.exitCode, elapsed));

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <taskconductor/logsink.h>
 
-#include "eventjson_p.h"
+#include <taskconductor/jsonobjectwriter.h>
 
 #include <QtCore/qstringlist.h>
 
@@ -56,48 +56,6 @@ QString isoTimestamp(const QDateTime &timestamp)
     return out;
 }
 
-bool needsEscape(char16_t c)
-{
-    return c < 0x20 || c == 0x7f || c == u'\\' || c == 0x85 || c == 0x2028 || c == 0x2029;
-}
-
-void appendEscaped(QString &out, QStringView text)
-{
-    for (const QChar ch : text) {
-        const char16_t c = ch.unicode();
-        if (!needsEscape(c)) {
-            out.append(ch);
-            continue;
-        }
-        switch (c) {
-        case u'\n':
-            out.append(u"\\n");
-            break;
-        case u'\r':
-            out.append(u"\\r");
-            break;
-        case u'\t':
-            out.append(u"\\t");
-            break;
-        case 0x1b:
-            out.append(u"\\e");
-            break;
-        case 0:
-            out.append(u"\\0");
-            break;
-        case u'\\':
-            out.append(u"\\\\");
-            break;
-        default:
-            // Other C0 controls, DEL, and the Unicode line breaks (NEL, LS, PS) that some
-            // viewers would show as a new line.
-            out.append(c > 0xff ? QStringLiteral("\\u%1").arg(uint(c), 4, 16, QLatin1Char('0'))
-                                : QStringLiteral("\\x%1").arg(uint(c), 2, 16, QLatin1Char('0')));
-            break;
-        }
-    }
-}
-
 } // namespace
 
 QDateTime logTimestampNow()
@@ -112,14 +70,6 @@ QDateTime logTimestampNow()
         offsetValidUntil = now + 1000;
     }
     return QDateTime::fromMSecsSinceEpoch(now, Qt::OffsetFromUTC, offsetSeconds);
-}
-
-QString escapeControlCharacters(const QString &text)
-{
-    QString out;
-    out.reserve(text.size());
-    appendEscaped(out, text);
-    return out;
 }
 
 namespace {
@@ -144,15 +94,14 @@ QString formatLogLine(const TaskEvent &event, const QDateTime &timestamp, LogFor
 {
     if (format == LogFormat::JsonLines)
         return jsonLine(event, timestamp);
-    const QString description = event.description();
     QString out = isoTimestamp(timestamp);
-    out.reserve(out.size() + description.size() + 32);
+    out.reserve(out.size() + event.line().size() + 64);
     out.append(u' ');
     out.append(QString::number(event.taskId()));
     out.append(u' ');
     out.append(TaskEvent::kindName(event.kind()));
     out.append(u' ');
-    appendEscaped(out, description);
+    appendEventDetails(out, event);
     return out;
 }
 

@@ -7,7 +7,6 @@
 #include <QtSql/qsqlquery.h>
 
 #include <QtCore/qfile.h>
-#include <QtCore/qmetaobject.h>
 
 #include <cerrno>
 #include <cstring>
@@ -56,17 +55,6 @@ TaskState stateFromName(const QString &name)
     if (name == QLatin1String("done"))
         return TaskState::Done;
     return TaskState::Pending;
-}
-
-std::optional<EventKind> kindFromName(const QString &name)
-{
-    const QMetaEnum kinds = QMetaEnum::fromType<EventKind>();
-    for (int i = 0; i < kinds.keyCount(); ++i) {
-        const auto kind = EventKind(kinds.value(i));
-        if (TaskEvent::kindName(kind) == name)
-            return kind;
-    }
-    return std::nullopt;
 }
 
 QVariant msecs(const QDateTime &at)
@@ -194,7 +182,7 @@ QList<StoredTask> SqliteTaskStorePrivate::select(const QString &tail, const QVar
         }
         task.descriptor = *descriptor;
         task.state = stateFromName(query.value(2).toString());
-        task.outcome = kindFromName(query.value(3).toString());
+        task.outcome = TaskEvent::outcomeFromName(query.value(3).toString());
         task.attempts = query.value(4).toInt();
         task.exitCode = query.value(5).toInt();
         task.durationMs = query.value(6).toLongLong();
@@ -339,7 +327,8 @@ bool SqliteTaskStore::recordEvent(const TaskEvent &event, const QDateTime &at)
     const qint64 id = qint64(event.taskId());
     if (event.isTerminal()) {
         QSqlQuery &q = *d->markEnded;
-        q.bindValue(0, TaskEvent::kindName(event.kind()));
+        // The one classification of a terminal event, under the one vocabulary's name.
+        q.bindValue(0, TaskEvent::outcomeName(*event.outcome()));
         q.bindValue(1, event.attempt());
         q.bindValue(2, event.exitCode());
         q.bindValue(3, event.durationMs());
@@ -402,8 +391,11 @@ QList<StoredTask> SqliteTaskStore::history(const HistoryQuery &query)
         values.append(stateName(*query.state));
     }
     if (query.outcome) {
-        conditions.append(QStringLiteral("outcome = ?"));
-        values.append(TaskEvent::kindName(*query.outcome));
+        // Stores written before Outcome named a rejection by its event, "internalError".
+        conditions.append(QStringLiteral("outcome IN (?, ?)"));
+        values.append(TaskEvent::outcomeName(*query.outcome));
+        values.append(*query.outcome == Outcome::Rejected ? QStringLiteral("internalError")
+                                                          : TaskEvent::outcomeName(*query.outcome));
     }
     QString tail;
     if (!conditions.isEmpty())

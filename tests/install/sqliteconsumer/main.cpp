@@ -26,7 +26,7 @@ int main(int argc, char **argv)
         if (!event.isTerminal())
             return;
         const QList<StoredTask> history = store->history({});
-        const bool recorded = history.size() == 1 && history.first().outcome == event.kind();
+        const bool recorded = history.size() == 1 && history.first().outcome == event.outcome();
         std::printf("consumer: %s%s\n", qPrintable(TaskEvent::kindName(event.kind())),
                     recorded ? "" : " (not recorded)");
         QCoreApplication::exit(recorded ? 0 : 1);

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-// Private to TaskConductor (not installed); exported for the CLI and the tests.
-
 #include <taskconductor/taskconductor_export.h>
 #include <taskconductor/taskevent.h>
 
@@ -10,11 +8,13 @@
 
 namespace TaskConductor {
 
-//! Writes one compact JSON object straight into a QString. Events are written this way rather
-//! than through QJsonObject and QJsonDocument, which cost several times more than the line
-//! itself; tests parse the result and compare it with TaskEvent::toJson().
-//! Strings escape '"', '\\' and every control character, and also U+0085, U+2028 and U+2029,
-//! so the text never contains a line break of any kind: one object is one physical line.
+//! Writes one compact JSON object straight into a QString: the one JSON writer of events (the
+//! JSON Lines log, the CLI's --events json, TaskEvent::toJsonText()). Several times cheaper
+//! than QJsonObject and QJsonDocument; tests parse the result and compare it with toJson().
+//! Strings escape '"', '\\' and, as \uXXXX, every character the one escaping rule escapes
+//! (escapeControlCharacters() in eventtext.h: C0, DEL, C1, the Unicode line breaks, bidi
+//! controls, unpaired surrogates), so one object is one physical line that cannot drive a
+//! terminal, and parses back to the same text.
 class TASKCONDUCTOR_EXPORT JsonObjectWriter
 {
 public:

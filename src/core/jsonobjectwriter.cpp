@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include "eventjson_p.h"
+#include <taskconductor/jsonobjectwriter.h>
+
+#include "textescaping_p.h"
 
 #include <algorithm>
 
@@ -54,10 +56,13 @@ void JsonObjectWriter::string(QStringView text)
     char16_t *out = room(6 * text.size() + 2);
     char16_t *const begin = out;
     *out++ = u'"';
-    for (const QChar ch : text) {
-        const char16_t c = ch.unicode();
-        if (c >= 0x20 && c != u'"' && c != u'\\' && c != 0x7f && c != 0x85 && c != 0x2028
-            && c != 0x2029) {
+    const char16_t *const units = text.utf16();
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        const char16_t c = units[i];
+        if (c < 0x80 ? (c >= 0x20 && c != u'"' && c != u'\\' && c != 0x7f)
+                     : !TextEscaping::isUnsafe(c)
+                            && (!TextEscaping::isSurrogate(c)
+                                || !TextEscaping::isLoneSurrogate(text, i))) {
             *out++ = c;
             continue;
         }
@@ -77,7 +82,7 @@ void JsonObjectWriter::string(QStringView text)
             *out++ = u't';
             break;
         default: {
-            // The other controls and the Unicode line breaks: still one physical line.
+            // The rest of the one escaping rule: still one physical line, inert on a terminal.
             static constexpr char16_t hex[] = u"0123456789abcdef";
             *out++ = u'u';
             *out++ = hex[(c >> 12) & 0xf];

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: MIT
+#include <taskconductor/eventtext.h>
+
+#include "textescaping_p.h"
+
+namespace TaskConductor {
+
+namespace {
+
+void appendHex(QString &out, const char16_t *prefix, char16_t c, int digits)
+{
+    static constexpr char16_t hex[] = u"0123456789abcdef";
+    out.append(QStringView(prefix));
+    for (int shift = 4 * (digits - 1); shift >= 0; shift -= 4)
+        out.append(QChar(hex[(c >> shift) & 0xf]));
+}
+
+void appendNumber(QString &out, qint64 value)
+{
+    char16_t digits[24];
+    char16_t *const last = digits + 24;
+    char16_t *first = last;
+    quint64 magnitude = value < 0 ? 0 - quint64(value) : quint64(value);
+    do {
+        *--first = char16_t(u'0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude != 0);
+    if (value < 0)
+        *--first = u'-';
+    out.append(QStringView(first, last));
+}
+
+void appendOne(QString &out, char16_t c)
+{
+    switch (c) {
+    case u'\\':
+        out.append(u"\\\\");
+        return;
+    case u'\n':
+        out.append(u"\\n");
+        return;
+    case u'\r':
+        out.append(u"\\r");
+        return;
+    case u'\t':
+        out.append(u"\\t");
+        return;
+    case 0x1b:
+        out.append(u"\\e");
+        return;
+    case 0:
+        out.append(u"\\0");
+        return;
+    }
+    if (c < 0x80)
+        appendHex(out, u"\\x", c, 2); // the other C0 controls and DEL
+    else
+        appendHex(out, u"\\u", c, 4); // C1, line breaks, bidi controls, lone surrogates
+}
+
+// \a put is appendEscaped() for text lines, or a plain append for description().
+template<typename Put> void details(QString &out, const TaskEvent &event, Put put)
+{
+    switch (event.kind()) {
+    case EventKind::Started: {
+        const QStringList command = event.command();
+        for (qsizetype i = 0; i < command.size(); ++i) {
+            if (i > 0)
+                out.append(u' ');
+            put(out, command.at(i));
+        }
+        out.append(u" in ");
+        put(out, event.workingDirectory());
+        out.append(u" (attempt ");
+        appendNumber(out, event.attempt());
+        out.append(u')');
+        return;
+    }
+    case EventKind::Stdout:
+    case EventKind::Stderr:
+        put(out, event.line());
+        return;
+    case EventKind::Finished:
+    case EventKind::Failed:
+        out.append(u"(exit ");
+        appendNumber(out, event.exitCode());
+        out.append(u") in ");
+        appendNumber(out, event.durationMs());
+        out.append(u" ms");
+        if (!event.message().isEmpty()) {
+            out.append(u": ");
+            put(out, event.message());
+        }
+        return;
+    case EventKind::Canceled:
+    case EventKind::Timeout:
+        out.append(u"after ");
+        appendNumber(out, event.durationMs());
+        out.append(u" ms");
+        return;
+    case EventKind::Retrying:
+        out.append(u"in ");
+        appendNumber(out, event.delayMs());
+        out.append(u" ms: attempt ");
+        appendNumber(out, event.attempt());
+        out.append(u" failed (exit ");
+        appendNumber(out, event.exitCode());
+        out.append(u')');
+        return;
+    case EventKind::InternalError:
+        put(out, event.message());
+        return;
+    }
+}
+
+template<typename Put> void eventText(QString &out, const TaskEvent &event, Put put)
+{
+    if (event.kind() != EventKind::Stdout && event.kind() != EventKind::Stderr) {
+        out.append(TaskEvent::kindName(event.kind()));
+        out.append(u' ');
+    }
+    details(out, event, put);
+}
+
+void appendPlain(QString &out, QStringView text)
+{
+    out.append(text);
+}
+
+} // namespace
+
+void appendEscaped(QString &out, QStringView text)
+{
+    const char16_t *const units = text.utf16();
+    qsizetype safeFrom = 0; // safe characters are copied in runs, not one by one
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        const char16_t c = units[i];
+        const bool safe = c < 0x80 ? c >= 0x20 && c != 0x7f && c != u'\\'
+                                   : !TextEscaping::isUnsafe(c)
+                        && (!TextEscaping::isSurrogate(c)
+                            || !TextEscaping::isLoneSurrogate(text, i));
+        if (safe)
+            continue;
+        out.append(text.sliced(safeFrom, i - safeFrom));
+        appendOne(out, c);
+        safeFrom = i + 1;
+    }
+    out.append(text.sliced(safeFrom));
+}
+
+QString escapeControlCharacters(QStringView text)
+{
+    QString out;
+    out.reserve(text.size());
+    appendEscaped(out, text);
+    return out;
+}
+
+void appendEventDetails(QString &out, const TaskEvent &event)
+{
+    details(out, event, appendEscaped);
+}
+
+void appendEventText(QString &out, const TaskEvent &event)
+{
+    eventText(out, event, appendEscaped);
+}
+
+QString TaskEvent::description() const
+{
+    QString out;
+    out.reserve(32 + m_text.size());
+    eventText(out, *this, appendPlain);
+    return out;
+}
+
+} // namespace TaskConductor
