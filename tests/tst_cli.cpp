@@ -255,6 +255,12 @@ private Q_SLOTS:
                                   << "\"env\".\"A\" must be a string or null";
         QTest::newRow("retries type") << QByteArray("{\"command\": [\"x\"], \"retries\": true}")
                                       << "\"retries\" must be a whole number";
+        // Issue 13: a key twice; outside text (a field name with ESC and CR) printed escaped.
+        QTest::newRow("duplicate key") << QByteArray("{\"command\": [\"x\"], \"command\": [\"y\"]}")
+                                       << "field \"command\" is given twice";
+        QTest::newRow("escaped field name")
+                << QByteArray("{\"command\": [\"x\"], \"\\u001b]0;pwned\\u0007\\r\": 1}")
+                << "unknown field \"\\e]0;pwned\\x07\\r\"";
     }
     void invalidTaskFile()
     {
@@ -269,6 +275,7 @@ private Q_SLOTS:
         const QString err = QString::fromUtf8(r.err);
         QVERIFY2(err.contains(QStringLiteral("%1:4: %2").arg(path, error)), qPrintable(err));
         QVERIFY2(err.contains("nothing was run"), qPrintable(err));
+        QVERIFY(!r.err.contains('\x1b') && !r.err.contains('\r'));
         QVERIFY(!QFile::exists(ran));
         QVERIFY(r.out.isEmpty());
     }

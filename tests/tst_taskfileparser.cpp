@@ -53,6 +53,66 @@ private Q_SLOTS:
         QCOMPARE(task.retryPolicy()->delaySeconds, 0.25); // the rest comes from the defaults
     }
 
+    // Issue 13 item 11: names from the file are printed escaped, never raw ESC or CR.
+    void errorsEscapeWhatTheyQuote_data()
+    {
+        QTest::addColumn<QByteArray>("line");
+        QTest::addColumn<QString>("quoted");
+        QTest::newRow("unknown field") << QByteArray("{\"command\":[\"a\"],\"x\\u001b[2J\\r\":1}")
+                                       << "unknown field \"x\\e[2J\\r\"";
+        QTest::newRow("unknown field, raw C1 in UTF-8")
+                << QByteArray("{\"command\":[\"a\"],\"x\xc2\x9b\":1}")
+                << "unknown field \"x\\u009b\"";
+        QTest::newRow("variable name")
+                << QByteArray("{\"command\":[\"a\"],\"env\":{\"=\\u202e\":\"\"}}")
+                << "invalid variable name \"=\\u202e\"";
+        QTest::newRow("env value type")
+                << QByteArray("{\"command\":[\"a\"],\"env\":{\"\\u001b\":1}}")
+                << "\"env\".\"\\e\" must be a string or null, not a number";
+        QTest::newRow("duplicate")
+                << QByteArray("{\"command\":[\"a\"],\"env\":{\"\\r\":\"\",\"\\r\":\"\"}}")
+                << "key \"\\r\" is given twice";
+    }
+    void errorsEscapeWhatTheyQuote()
+    {
+        QFETCH(QByteArray, line);
+        QFETCH(QString, quoted);
+        const TaskFileLine parsed = TaskFileParser().parse(line, 1);
+        QCOMPARE(parsed.kind, TaskFileLineKind::Invalid);
+        QVERIFY2(parsed.error.contains(quoted), qPrintable(parsed.error));
+        for (const QChar c : parsed.error)
+            QVERIFY2(c.unicode() >= 0x20 && c.unicode() != 0x7f
+                             && !(c.unicode() >= 0x80 && c.unicode() <= 0x9f)
+                             && c.unicode() != 0x202e,
+                     qPrintable(parsed.error));
+    }
+
+    // The task file reads the one task vocabulary: "retry" as an object, over the defaults.
+    void retryObject()
+    {
+        RetryPolicy defaults;
+        defaults.jitterSeconds = 0.5;
+        const TaskFileLine parsed = TaskFileParser(defaults).parse(
+                R"({"command":["a"],"retry":{"count":3,"delaySeconds":2,"retryOnTimeout":true}})",
+                1);
+        QCOMPARE(parsed.kind, TaskFileLineKind::Task);
+        QCOMPARE(parsed.task.retryPolicy()->count, 3);
+        QCOMPARE(parsed.task.retryPolicy()->delaySeconds, 2.0);
+        QCOMPARE(parsed.task.retryPolicy()->retryOnTimeout, true);
+        QCOMPARE(parsed.task.retryPolicy()->jitterSeconds, 0.5);
+    }
+
+    // Keys that repeat only in different objects, or as values, are fine.
+    void sameKeyInDifferentObjects()
+    {
+        const TaskFileLine parsed = TaskFileParser().parse(
+                "{\"command\":[\"command\",\"{\\\"command\\\":1}\"],\"env\":{\"command\":\"x\"},"
+                "\"name\":\"env\"}",
+                1);
+        QCOMPARE(parsed.kind, TaskFileLineKind::Task);
+        QCOMPARE(parsed.task.environment().value("command"), QStringLiteral("x"));
+    }
+
     void minimalLeavesDefaults()
     {
         const TaskFileLine parsed = TaskFileParser().parse("\xEF\xBB\xBF{\"command\":[\"x\"]}", 1);
@@ -98,6 +158,30 @@ private Q_SLOTS:
                                           << "\"retries\" must be a whole number";
         QTest::newRow("retries huge") << QByteArray("{\"command\":[\"a\"],\"retries\":1e9}")
                                       << "\"retries\" must be a whole number";
+        // Issue 13 item 12: a key given twice is refused (JSON parsers keep the last).
+        QTest::newRow("duplicate command")
+                << QByteArray(R"({"command":["echo","safe"],"command":["rm","x"]})")
+                << "field \"command\" is given twice";
+        QTest::newRow("duplicate, escaped spelling")
+                << QByteArray(R"({"command":["a"],"comm\u0061nd":["b"]})")
+                << "field \"command\" is given twice";
+        QTest::newRow("duplicate env variable")
+                << QByteArray(R"({"command":["a"],"env":{"A":"1","B":"2","A":"3"}})")
+                << "key \"A\" is given twice in \"env\"";
+        QTest::newRow("NUL in an env value")
+                << QByteArray(R"({"command":["a"],"env":{"A":"x\u0000y"}})")
+                << "\"env\".\"A\" contains a NUL character";
+        QTest::newRow("two spellings of one field")
+                << QByteArray(R"({"command":["a"],"cwd":"x","workdir":"y"})")
+                << "\"cwd\" and \"workdir\" are the same field";
+        QTest::newRow("retries and retry")
+                << QByteArray(R"({"command":["a"],"retries":1,"retry":{"count":2}})")
+                << "both set the retry policy";
+        QTest::newRow("retry unknown field")
+                << QByteArray(R"({"command":["a"],"retry":{"cuont":2}})")
+                << "\"retry\" has an unknown field \"cuont\"";
+        QTest::newRow("retry count over the cap")
+                << QByteArray(R"({"command":["a"],"retry":{"count":1001}})") << "at most 1000";
         QTest::newRow("unknown field")
                 << QByteArray("{\"command\":[\"a\"],\"tiemout\":1}") << "unknown field \"tiemout\"";
     }

@@ -10,6 +10,10 @@
 
 #include <optional>
 
+QT_BEGIN_NAMESPACE
+class QJsonObject;
+QT_END_NAMESPACE
+
 namespace TaskConductor {
 
 class TaskDescriptorData;
@@ -71,6 +75,24 @@ public:
     std::optional<RetryPolicy> retryPolicy() const;
     void setRetryPolicy(const std::optional<RetryPolicy> &policy);
 
+    //! The one JSON form of a task, whose names the task file, the store and QML share (README,
+    //! "Task vocabulary"): "command", and as set "name", "cwd", "env" (an unset variable as
+    //! null), "timeout" (seconds), "log", "retry" (every RetryPolicy field).
+    QJsonObject toJson() const;
+    //! Reads the JSON form, also "retries" (a count over \a retryDefaults; a partial "retry"
+    //! is completed from them too) and the older spellings stores and QML code used ("workdir",
+    //! "workingDirectory", "environment", "unsetEnv", "unsetEnvironment", "timeoutSeconds",
+    //! "logPath", "perTaskLogPath"). Unknown fields, wrong types, NUL characters: nullopt and,
+    //! in \a error, one sentence naming the field, with outside text escaped (eventtext.h).
+    static std::optional<TaskDescriptor> fromJson(const QJsonObject &object,
+                                                  QString *error = nullptr,
+                                                  const RetryPolicy &retryDefaults = {});
+    //! "command, name, cwd, env, timeout, retries, retry, log": the canonical field names.
+    static QString knownFieldNames();
+    //! The most retries "retries" (the task file's count) may ask for.
+    static constexpr int MaxRetries = 1000;
+
+    //! Equal when they run the same: the order of unsetEnvironment() does not matter.
     friend TASKCONDUCTOR_EXPORT bool operator==(const TaskDescriptor &a, const TaskDescriptor &b);
     friend bool operator!=(const TaskDescriptor &a, const TaskDescriptor &b) { return !(a == b); }
 

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include "taskfileparser.h"
 
-#include <QtCore/qjsonarray.h>
+#include <taskconductor/eventtext.h>
+
 #include <QtCore/qjsondocument.h>
 #include <QtCore/qjsonobject.h>
+#include <QtCore/qset.h>
 
-#include <cmath>
+#include <algorithm>
 #include <optional>
 
 namespace TaskConductor {
@@ -17,82 +19,108 @@ bool isBlank(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
 }
 
-QString jsonTypeName(const QJsonValue &value)
+// A JSON string's text from its opening quote at \a i; \a i ends past the closing quote.
+// Escapes are decoded, so "comm\u0061nd" and "command" are the same key.
+QString decodeString(QByteArrayView json, qsizetype &i)
 {
-    switch (value.type()) {
-    case QJsonValue::Null:
-        return QStringLiteral("null");
-    case QJsonValue::Bool:
-        return QStringLiteral("a boolean");
-    case QJsonValue::Double:
-        return QStringLiteral("a number");
-    case QJsonValue::String:
-        return QStringLiteral("a string");
-    case QJsonValue::Array:
-        return QStringLiteral("an array");
-    case QJsonValue::Object:
-        return QStringLiteral("an object");
-    case QJsonValue::Undefined:
-        break;
+    QString text;
+    qsizetype runStart = ++i;
+    auto flushRun = [&](qsizetype end) {
+        text += QString::fromUtf8(json.sliced(runStart, end - runStart));
+    };
+    while (i < json.size() && json.at(i) != '"') {
+        if (json.at(i) != '\\') {
+            ++i;
+            continue;
+        }
+        flushRun(i);
+        const char escaped = i + 1 < json.size() ? json.at(i + 1) : '\0';
+        i += 2;
+        switch (escaped) {
+        case 'u': {
+            bool ok = false;
+            const ushort unit = json.sliced(i, std::min<qsizetype>(4, json.size() - i))
+                                        .toByteArray()
+                                        .toUShort(&ok, 16);
+            text += QChar(ok ? unit : 0xfffd);
+            i += 4;
+            break;
+        }
+        case 'n':
+            text += QLatin1Char('\n');
+            break;
+        case 't':
+            text += QLatin1Char('\t');
+            break;
+        case 'r':
+            text += QLatin1Char('\r');
+            break;
+        case 'b':
+            text += QLatin1Char('\b');
+            break;
+        case 'f':
+            text += QLatin1Char('\f');
+            break;
+        default: // '"', '\\', '/'
+            text += QLatin1Char(escaped);
+            break;
+        }
+        runStart = i;
     }
-    return QStringLiteral("undefined");
+    flushRun(std::min(i, json.size()));
+    ++i;
+    return text;
 }
 
-// execve() takes C strings: a NUL inside an argument or variable would silently cut it short.
-bool hasNul(const QString &s)
+// QJsonDocument keeps the last of two equal keys without a word, so {"command": [...],
+// "command": [...]} would run something the author did not mean. A light scan of the text
+// (already known to be valid JSON) finds the first key that repeats within one object.
+// Returns the error, or an empty string.
+QString duplicateKeyError(QByteArrayView json)
 {
-    return s.contains(QChar(0));
-}
-
-// Collects the first problem; each check returns false once one is found.
-class Checker
-{
-public:
-    explicit Checker(const QJsonObject &object)
-        : m_object(object)
-    { }
-
-    QString error;
-
-    bool fail(const QString &message)
+    struct Frame
     {
-        error = message;
-        return false;
-    }
-
-    bool typeError(const QString &field, const QString &expected, const QJsonValue &value)
-    {
-        return fail(QStringLiteral("\"%1\" must be %2, not %3")
-                            .arg(field, expected, jsonTypeName(value)));
-    }
-
-    std::optional<QString> optionalString(const QString &field)
-    {
-        const QJsonValue v = m_object.value(field);
-        if (v.isUndefined())
-            return QString();
-        if (!v.isString()) {
-            typeError(field, QStringLiteral("a string"), v);
-            return std::nullopt;
+        bool isObject;
+        bool expectKey;
+        QString name; // the key this object or array is the value of ("" at the top)
+        QSet<QString> keys;
+    };
+    QList<Frame> stack;
+    QString lastKey;
+    for (qsizetype i = 0; i < json.size();) {
+        const char c = json.at(i);
+        if (c == '"') {
+            Frame *frame = stack.isEmpty() ? nullptr : &stack.last();
+            QString text = decodeString(json, i);
+            if (frame && frame->isObject && frame->expectKey) {
+                frame->expectKey = false;
+                if (frame->keys.contains(text)) {
+                    const QString key = escapeControlCharacters(text);
+                    if (stack.size() == 1)
+                        return QStringLiteral("field \"%1\" is given twice (only one may be)")
+                                .arg(key);
+                    return QStringLiteral("key \"%1\" is given twice in \"%2\"")
+                            .arg(key, escapeControlCharacters(frame->name));
+                }
+                frame->keys.insert(text);
+                lastKey = std::move(text);
+            }
+            continue;
         }
-        if (hasNul(v.toString())) {
-            fail(QStringLiteral("\"%1\" contains a NUL character").arg(field));
-            return std::nullopt;
+        if (c == '{' || c == '[') {
+            const QString name = stack.isEmpty() ? QString()
+                    : stack.last().isObject      ? lastKey
+                                                 : stack.last().name;
+            stack.append(Frame { c == '{', c == '{', name, {} });
+        } else if (c == '}' || c == ']') {
+            if (!stack.isEmpty())
+                stack.removeLast();
+        } else if (c == ',' && !stack.isEmpty() && stack.last().isObject) {
+            stack.last().expectKey = true;
         }
-        return v.toString();
+        ++i;
     }
-
-private:
-    const QJsonObject &m_object;
-};
-
-const QStringList &knownFields()
-{
-    static const QStringList fields { QStringLiteral("command"), QStringLiteral("env"),
-                                      QStringLiteral("cwd"),     QStringLiteral("timeout"),
-                                      QStringLiteral("log"),     QStringLiteral("retries"),
-                                      QStringLiteral("name") };
-    return fields;
+    return QString();
 }
 
 } // namespace
@@ -132,95 +160,20 @@ TaskFileLine TaskFileParser::parse(QByteArrayView line, qint64 lineNumber) const
     if (!document.isObject())
         return invalid(document.isArray() ? QStringLiteral("expected a JSON object, found an array")
                                           : QStringLiteral("expected a JSON object"));
-    const QJsonObject object = document.object();
-    Checker check(object);
-
-    for (auto it = object.constBegin(); it != object.constEnd(); ++it) {
-        if (!knownFields().contains(it.key()))
-            return invalid(QStringLiteral("unknown field \"%1\" (known: %2)")
-                                   .arg(it.key(), knownFields().join(QStringLiteral(", "))));
-    }
-
-    const QJsonValue commandValue = object.value(QStringLiteral("command"));
-    if (commandValue.isUndefined())
-        return invalid(QStringLiteral("missing required field \"command\""));
-    if (!commandValue.isArray()) {
-        check.typeError(QStringLiteral("command"), QStringLiteral("an array of strings"),
-                        commandValue);
-        return invalid(check.error);
-    }
-    const QJsonArray commandArray = commandValue.toArray();
-    if (commandArray.isEmpty())
-        return invalid(QStringLiteral("\"command\" is empty"));
-    QStringList command;
-    command.reserve(commandArray.size());
-    for (qsizetype i = 0; i < commandArray.size(); ++i) {
-        const QJsonValue arg = commandArray.at(i);
-        if (!arg.isString())
-            return invalid(QStringLiteral("\"command\"[%1] must be a string, not %2")
-                                   .arg(i)
-                                   .arg(jsonTypeName(arg)));
-        if (hasNul(arg.toString()))
-            return invalid(QStringLiteral("\"command\"[%1] contains a NUL character").arg(i));
-        command.append(arg.toString());
-    }
-    if (command.first().isEmpty())
-        return invalid(QStringLiteral("\"command\"[0], the program, is empty"));
-    TaskDescriptor task(command);
-
-    const QJsonValue envValue = object.value(QStringLiteral("env"));
-    if (!envValue.isUndefined()) {
-        if (!envValue.isObject()) {
-            check.typeError(QStringLiteral("env"), QStringLiteral("an object"), envValue);
-            return invalid(check.error);
-        }
-        const QJsonObject env = envValue.toObject();
-        for (auto it = env.constBegin(); it != env.constEnd(); ++it) {
-            if (it.key().isEmpty() || it.key().contains(QLatin1Char('=')) || hasNul(it.key()))
-                return invalid(QStringLiteral("\"env\" has an invalid variable name \"%1\"")
-                                       .arg(it.key()));
-            if (it.value().isNull()) {
-                task.unsetEnvironmentVariable(it.key());
-            } else if (it.value().isString() && !hasNul(it.value().toString())) {
-                task.setEnvironmentVariable(it.key(), it.value().toString());
-            } else {
-                return invalid(QStringLiteral("\"env\".\"%1\" must be a string or null, not %2")
-                                       .arg(it.key(), jsonTypeName(it.value())));
-            }
-        }
-    }
-
-    const auto cwd = check.optionalString(QStringLiteral("cwd"));
-    const auto log = check.optionalString(QStringLiteral("log"));
-    const auto name = check.optionalString(QStringLiteral("name"));
-    if (!cwd || !log || !name)
-        return invalid(check.error);
-    task.setWorkingDirectory(*cwd);
-    task.setPerTaskLogPath(*log);
-    task.setName(*name);
-
-    const QJsonValue timeoutValue = object.value(QStringLiteral("timeout"));
-    if (!timeoutValue.isUndefined()) {
-        const double timeout = timeoutValue.toDouble(-1);
-        if (!timeoutValue.isDouble() || !std::isfinite(timeout) || timeout < 0)
-            return invalid(QStringLiteral("\"timeout\" must be a number of seconds >= 0"));
-        task.setTimeoutSeconds(timeout);
-    }
-
-    const QJsonValue retriesValue = object.value(QStringLiteral("retries"));
-    if (!retriesValue.isUndefined()) {
-        const double retries = retriesValue.toDouble(-1);
-        if (!retriesValue.isDouble() || retries < 0 || retries > MaxRetries
-            || std::floor(retries) != retries)
-            return invalid(QStringLiteral("\"retries\" must be a whole number from 0 to %1")
-                                   .arg(MaxRetries));
-        RetryPolicy policy = m_retryDefaults;
-        policy.count = int(retries);
-        task.setRetryPolicy(policy);
-    }
+    const QString duplicate = duplicateKeyError(line);
+    if (!duplicate.isEmpty())
+        return invalid(duplicate);
+    // The one codec: the same names and checks as the store and QML (TaskDescriptor::fromJson).
+    QString error;
+    const std::optional<TaskDescriptor> task =
+            TaskDescriptor::fromJson(document.object(), &error, m_retryDefaults);
+    if (!task)
+        return invalid(error);
+    if (task->retryPolicy() && task->retryPolicy()->count > MaxRetries)
+        return invalid(QStringLiteral("\"retry\".\"count\" must be at most %1").arg(MaxRetries));
 
     result.kind = TaskFileLineKind::Task;
-    result.task = task;
+    result.task = *task;
     return result;
 }
 

@@ -28,9 +28,11 @@ struct TaskFileLine
 //! Turns one line of a JSON Lines task file into a TaskDescriptor or an error. Pure: no I/O, no
 //! global state, never throws or crashes on any input (it is fuzzed).
 //!
-//! A task line is one JSON object: "command" (array of strings, required, non-empty), "env"
-//! (object of strings; null unsets a variable), "cwd", "log", "name" (strings), "timeout"
-//! (seconds, >= 0) and "retries" (integer >= 0). Unknown fields are errors, so typos are caught.
+//! A task line is one JSON object in the one task vocabulary (TaskDescriptor::fromJson()):
+//! "command" (array of strings, required, non-empty), "env" (object of strings; null unsets a
+//! variable), "cwd", "log", "name" (strings), "timeout" (seconds, >= 0), "retries" (integer
+//! >= 0) or "retry" (an object of RetryPolicy fields). Unknown fields are errors, so typos are
+//! caught, and so is a key given twice in one object (JSON parsers would keep the last).
 class TaskFileParser
 {
 public:
@@ -42,7 +44,7 @@ public:
     TaskFileLine parse(QByteArrayView line, qint64 lineNumber) const;
 
     //! The most retries a task line may ask for.
-    static constexpr int MaxRetries = 1000;
+    static constexpr int MaxRetries = TaskDescriptor::MaxRetries;
 
 private:
     RetryPolicy m_retryDefaults;

@@ -22,8 +22,14 @@ public:
 
         friend bool operator==(const Extras &a, const Extras &b)
         {
+            // The order in which variables were unset changes nothing (and JSON sorts them).
+            auto sorted = [](QStringList names) {
+                names.sort();
+                return names;
+            };
             return a.workingDirectory == b.workingDirectory && a.environment == b.environment
-                    && a.unsetEnvironment == b.unsetEnvironment
+                    && (a.unsetEnvironment == b.unsetEnvironment
+                        || sorted(a.unsetEnvironment) == sorted(b.unsetEnvironment))
                     && a.perTaskLogPath == b.perTaskLogPath && a.name == b.name
                     && a.retryPolicy == b.retryPolicy;
         }

@@ -40,9 +40,13 @@ std::optional<ProcessEnd> missingOrForbidden(const QStringList &command,
                                              const QProcessEnvironment &environment)
 {
     const QByteArray directory = QFile::encodeName(workingDirectory);
+    // A regular file first: access(X_OK) on a non-executable file says EACCES, not ENOTDIR.
+    const QFileInfo directoryInfo(workingDirectory);
+    if (directoryInfo.exists() && !directoryInfo.isDir())
+        return ProcessEnd::failedToStart(StartFailure::WorkingDirectory, errnoText(ENOTDIR));
     if (::access(directory.constData(), X_OK) != 0)
         return ProcessEnd::failedToStart(StartFailure::WorkingDirectory, errnoText(errno));
-    if (!QFileInfo(workingDirectory).isDir())
+    if (!directoryInfo.isDir())
         return ProcessEnd::failedToStart(StartFailure::WorkingDirectory, errnoText(ENOTDIR));
 
     const QString program = command.first();

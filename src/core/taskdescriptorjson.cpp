@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: MIT
+// The one JSON form of a TaskDescriptor: the task file, the store and QML's enqueue options all
+// read and write a task through TaskDescriptor::toJson() and fromJson().
+#include <taskconductor/eventtext.h>
+#include <taskconductor/taskdescriptor.h>
+
+#include <QtCore/qjsonarray.h>
+#include <QtCore/qjsonobject.h>
+
+#include <cmath>
+#include <limits>
+
+namespace TaskConductor {
+
+namespace {
+
+// The canonical names (the task file's), each with the older spellings that stores and QML
+// code wrote before there was one vocabulary; those are read, never written.
+struct Field
+{
+    QLatin1String name;
+    std::initializer_list<QLatin1String> olderNames;
+};
+
+const Field Command { QLatin1String("command"), {} };
+const Field Name { QLatin1String("name"), {} };
+const Field Cwd { QLatin1String("cwd"),
+                  { QLatin1String("workdir"), QLatin1String("workingDirectory") } };
+const Field Env { QLatin1String("env"), { QLatin1String("environment") } };
+const Field UnsetEnv { QLatin1String("unsetEnv"), { QLatin1String("unsetEnvironment") } };
+const Field Timeout { QLatin1String("timeout"), { QLatin1String("timeoutSeconds") } };
+const Field Log { QLatin1String("log"),
+                  { QLatin1String("logPath"), QLatin1String("perTaskLogPath") } };
+const Field Retries { QLatin1String("retries"), {} };
+const Field Retry { QLatin1String("retry"), {} };
+
+const Field *const Fields[] = { &Command, &Name,  &Cwd, &Env,     &Timeout,
+                                &Retries, &Retry, &Log, &UnsetEnv };
+
+QString jsonTypeName(const QJsonValue &value)
+{
+    switch (value.type()) {
+    case QJsonValue::Null:
+        return QStringLiteral("null");
+    case QJsonValue::Bool:
+        return QStringLiteral("a boolean");
+    case QJsonValue::Double:
+        return QStringLiteral("a number");
+    case QJsonValue::String:
+        return QStringLiteral("a string");
+    case QJsonValue::Array:
+        return QStringLiteral("an array");
+    case QJsonValue::Object:
+        return QStringLiteral("an object");
+    case QJsonValue::Undefined:
+        break;
+    }
+    return QStringLiteral("undefined");
+}
+
+// execve() takes C strings: a NUL inside an argument or variable would silently cut it short.
+bool hasNul(const QString &s)
+{
+    return s.contains(QChar(0));
+}
+
+bool isWholeNumber(const QJsonValue &value, double min, double max)
+{
+    const double n = value.toDouble(-1);
+    return value.isDouble() && n >= min && n <= max && std::floor(n) == n;
+}
+
+// Reads one object, collecting the first problem as a sentence that names the field by the
+// spelling the input used. Names from the input are escaped: errors are printed.
+class Reader
+{
+public:
+    Reader(const QJsonObject &object, QString *error)
+        : m_object(object)
+        , m_error(error)
+    { }
+
+    bool fail(const QString &message)
+    {
+        if (m_error)
+            *m_error = message;
+        return false;
+    }
+    bool typeError(const QString &field, const QString &expected, const QJsonValue &value)
+    {
+        return fail(QStringLiteral("\"%1\" must be %2, not %3")
+                            .arg(field, expected, jsonTypeName(value)));
+    }
+
+    //! Finds \a field under its name or one older spelling; false if two spellings are given.
+    bool find(const Field &field, QString *usedName, QJsonValue *value)
+    {
+        *value = QJsonValue(QJsonValue::Undefined);
+        auto look = [&](QLatin1String name) {
+            const auto it = m_object.constFind(name);
+            if (it == m_object.constEnd())
+                return true;
+            if (!value->isUndefined())
+                return fail(QStringLiteral("\"%1\" and \"%2\" are the same field; give one")
+                                    .arg(*usedName, name));
+            *usedName = name;
+            *value = it.value();
+            return true;
+        };
+        if (!look(field.name))
+            return false;
+        for (const QLatin1String older : field.olderNames) {
+            if (!look(older))
+                return false;
+        }
+        return true;
+    }
+
+    bool string(const Field &field, void (TaskDescriptor::*set)(const QString &),
+                TaskDescriptor &task)
+    {
+        QString used;
+        QJsonValue v;
+        if (!find(field, &used, &v))
+            return false;
+        if (v.isUndefined())
+            return true;
+        if (!v.isString())
+            return typeError(used, QStringLiteral("a string"), v);
+        if (hasNul(v.toString()))
+            return fail(QStringLiteral("\"%1\" contains a NUL character").arg(used));
+        (task.*set)(v.toString());
+        return true;
+    }
+
+    bool checkVariableName(const QString &field, const QString &name)
+    {
+        if (name.isEmpty() || name.contains(QLatin1Char('=')) || hasNul(name))
+            return fail(QStringLiteral("\"%1\" has an invalid variable name \"%2\"")
+                                .arg(field, escapeControlCharacters(name)));
+        return true;
+    }
+
+    bool command(TaskDescriptor &task);
+    bool environment(TaskDescriptor &task);
+    bool timeout(TaskDescriptor &task);
+    bool retry(TaskDescriptor &task, const RetryPolicy &defaults);
+
+private:
+    const QJsonObject &m_object;
+    QString *m_error;
+};
+
+bool Reader::command(TaskDescriptor &task)
+{
+    QString used;
+    QJsonValue value;
+    if (!find(Command, &used, &value))
+        return false;
+    if (value.isUndefined())
+        return fail(QStringLiteral("missing required field \"command\""));
+    if (!value.isArray())
+        return typeError(used, QStringLiteral("an array of strings"), value);
+    const QJsonArray array = value.toArray();
+    if (array.isEmpty())
+        return fail(QStringLiteral("\"command\" is empty"));
+    QStringList command;
+    command.reserve(array.size());
+    for (qsizetype i = 0; i < array.size(); ++i) {
+        const QJsonValue arg = array.at(i);
+        if (!arg.isString())
+            return fail(QStringLiteral("\"command\"[%1] must be a string, not %2")
+                                .arg(i)
+                                .arg(jsonTypeName(arg)));
+        if (hasNul(arg.toString()))
+            return fail(QStringLiteral("\"command\"[%1] contains a NUL character").arg(i));
+        command.append(arg.toString());
+    }
+    if (command.first().isEmpty())
+        return fail(QStringLiteral("\"command\"[0], the program, is empty"));
+    task.setCommand(command);
+    return true;
+}
+
+bool Reader::environment(TaskDescriptor &task)
+{
+    QString used;
+    QJsonValue value;
+    if (!find(Env, &used, &value))
+        return false;
+    if (!value.isUndefined()) {
+        if (!value.isObject())
+            return typeError(used, QStringLiteral("an object"), value);
+        const QJsonObject env = value.toObject();
+        for (auto it = env.constBegin(); it != env.constEnd(); ++it) {
+            if (!checkVariableName(used, it.key()))
+                return false;
+            if (it.value().isNull()) {
+                task.unsetEnvironmentVariable(it.key());
+            } else if (!it.value().isString()) {
+                return fail(QStringLiteral("\"%1\".\"%2\" must be a string or null, not %3")
+                                    .arg(used, escapeControlCharacters(it.key()),
+                                         jsonTypeName(it.value())));
+            } else if (hasNul(it.value().toString())) {
+                return fail(QStringLiteral("\"%1\".\"%2\" contains a NUL character, which "
+                                           "cannot be passed to a process")
+                                    .arg(used, escapeControlCharacters(it.key())));
+            } else {
+                task.setEnvironmentVariable(it.key(), it.value().toString());
+            }
+        }
+    }
+    // Older stores and QML code list the variables to remove in an array of their own.
+    if (!find(UnsetEnv, &used, &value))
+        return false;
+    if (value.isUndefined())
+        return true;
+    if (!value.isArray())
+        return typeError(used, QStringLiteral("an array of strings"), value);
+    for (const QJsonValue &name : value.toArray()) {
+        if (!name.isString())
+            return typeError(used, QStringLiteral("an array of strings"), value);
+        if (!checkVariableName(used, name.toString()))
+            return false;
+        task.unsetEnvironmentVariable(name.toString());
+    }
+    return true;
+}
+
+bool Reader::timeout(TaskDescriptor &task)
+{
+    QString used;
+    QJsonValue value;
+    if (!find(Timeout, &used, &value))
+        return false;
+    if (value.isUndefined())
+        return true;
+    const double seconds = value.toDouble(-1);
+    if (!value.isDouble() || !std::isfinite(seconds) || seconds < 0)
+        return fail(QStringLiteral("\"%1\" must be a number of seconds >= 0").arg(used));
+    task.setTimeoutSeconds(seconds);
+    return true;
+}
+
+bool Reader::retry(TaskDescriptor &task, const RetryPolicy &defaults)
+{
+    QString usedRetries, usedRetry;
+    QJsonValue retries, retry;
+    if (!find(Retries, &usedRetries, &retries) || !find(Retry, &usedRetry, &retry))
+        return false;
+    if (!retries.isUndefined() && !retry.isUndefined())
+        return fail(QStringLiteral("\"retries\" and \"retry\" both set the retry policy; give "
+                                   "one (\"retry\".\"count\" is the number of retries)"));
+    RetryPolicy policy = defaults;
+    if (!retries.isUndefined()) {
+        if (!isWholeNumber(retries, 0, TaskDescriptor::MaxRetries))
+            return fail(QStringLiteral("\"retries\" must be a whole number from 0 to %1")
+                                .arg(TaskDescriptor::MaxRetries));
+        policy.count = int(retries.toDouble());
+        task.setRetryPolicy(policy);
+        return true;
+    }
+    if (retry.isUndefined())
+        return true;
+    if (!retry.isObject())
+        return typeError(usedRetry, QStringLiteral("an object"), retry);
+    const QJsonObject o = retry.toObject();
+    for (auto it = o.constBegin(); it != o.constEnd(); ++it) {
+        const QString &key = it.key();
+        const QJsonValue &v = it.value();
+        const double n = v.toDouble(-1);
+        const bool seconds = v.isDouble() && std::isfinite(n) && n >= 0;
+        if (key == QLatin1String("count")) {
+            // Not capped at MaxRetries: whatever RetryPolicy holds must read back from a store.
+            if (!isWholeNumber(v, 0, std::numeric_limits<int>::max()))
+                return fail(QStringLiteral("\"retry\".\"count\" must be a whole number >= 0"));
+            policy.count = int(n);
+        } else if (key == QLatin1String("retryOnTimeout")) {
+            if (!v.isBool())
+                return typeError(QStringLiteral("retry\".\"retryOnTimeout"),
+                                 QStringLiteral("a boolean"), v);
+            policy.retryOnTimeout = v.toBool();
+        } else if (key == QLatin1String("delaySeconds") || key == QLatin1String("maxDelaySeconds")
+                   || key == QLatin1String("jitterSeconds")
+                   || key == QLatin1String("backoffMultiplier")) {
+            if (!seconds)
+                return fail(QStringLiteral("\"retry\".\"%1\" must be a number >= 0").arg(key));
+            if (key == QLatin1String("delaySeconds"))
+                policy.delaySeconds = n;
+            else if (key == QLatin1String("maxDelaySeconds"))
+                policy.maxDelaySeconds = n;
+            else if (key == QLatin1String("jitterSeconds"))
+                policy.jitterSeconds = n;
+            else
+                policy.backoffMultiplier = n;
+        } else {
+            return fail(QStringLiteral("\"retry\" has an unknown field \"%1\" (known: count, "
+                                       "delaySeconds, backoffMultiplier, maxDelaySeconds, "
+                                       "jitterSeconds, retryOnTimeout)")
+                                .arg(escapeControlCharacters(key)));
+        }
+    }
+    task.setRetryPolicy(policy);
+    return true;
+}
+
+bool isKnown(const QString &key)
+{
+    for (const Field *field : Fields) {
+        if (key == field->name)
+            return true;
+        for (const QLatin1String older : field->olderNames) {
+            if (key == older)
+                return true;
+        }
+    }
+    return false;
+}
+
+} // namespace
+
+QJsonObject TaskDescriptor::toJson() const
+{
+    QJsonObject o;
+    o.insert(Command.name, QJsonArray::fromStringList(command()));
+    if (!name().isEmpty())
+        o.insert(Name.name, name());
+    if (!workingDirectory().isEmpty())
+        o.insert(Cwd.name, workingDirectory());
+    const QHash<QString, QString> environment = this->environment();
+    const QStringList unset = unsetEnvironment();
+    if (!environment.isEmpty() || !unset.isEmpty()) {
+        QJsonObject env;
+        for (auto it = environment.cbegin(); it != environment.cend(); ++it)
+            env.insert(it.key(), it.value());
+        for (const QString &variable : unset)
+            env.insert(variable, QJsonValue::Null);
+        o.insert(Env.name, env);
+    }
+    if (timeoutSeconds() >= 0)
+        o.insert(Timeout.name, timeoutSeconds());
+    if (!perTaskLogPath().isEmpty())
+        o.insert(Log.name, perTaskLogPath());
+    if (const std::optional<RetryPolicy> retry = retryPolicy()) {
+        o.insert(Retry.name,
+                 QJsonObject { { QStringLiteral("count"), retry->count },
+                               { QStringLiteral("delaySeconds"), retry->delaySeconds },
+                               { QStringLiteral("backoffMultiplier"), retry->backoffMultiplier },
+                               { QStringLiteral("maxDelaySeconds"), retry->maxDelaySeconds },
+                               { QStringLiteral("jitterSeconds"), retry->jitterSeconds },
+                               { QStringLiteral("retryOnTimeout"), retry->retryOnTimeout } });
+    }
+    return o;
+}
+
+std::optional<TaskDescriptor> TaskDescriptor::fromJson(const QJsonObject &object, QString *error,
+                                                       const RetryPolicy &retryDefaults)
+{
+    Reader read(object, error);
+    for (auto it = object.constBegin(); it != object.constEnd(); ++it) {
+        if (!isKnown(it.key())) {
+            read.fail(QStringLiteral("unknown field \"%1\" (known: %2)")
+                              .arg(escapeControlCharacters(it.key()), knownFieldNames()));
+            return std::nullopt;
+        }
+    }
+    TaskDescriptor task;
+    if (!read.command(task) || !read.environment(task)
+        || !read.string(Cwd, &TaskDescriptor::setWorkingDirectory, task)
+        || !read.string(Log, &TaskDescriptor::setPerTaskLogPath, task)
+        || !read.string(Name, &TaskDescriptor::setName, task) || !read.timeout(task)
+        || !read.retry(task, retryDefaults))
+        return std::nullopt;
+    return task;
+}
+
+QString TaskDescriptor::knownFieldNames()
+{
+    // The canonical names only: the older spellings are read but not advertised.
+    QStringList names;
+    for (const Field *field : Fields) {
+        if (field != &UnsetEnv)
+            names.append(field->name);
+    }
+    return names.join(QStringLiteral(", "));
+}
+
+} // namespace TaskConductor
