@@ -4,6 +4,8 @@
 // Invariants (a violation aborts):
 // - one event is one physical line in both formats: no '\n', '\r', '\v', '\f', U+0085, U+2028
 //   or U+2029 in the result, so child output cannot forge or split log lines;
+// - the one escaping rule: no C0 or C1 control, DEL or bidi control in either format, so child
+//   output cannot drive a terminal that shows the log;
 // - the JSON Lines form parses as one JSON object whose "line" (or "message") is the text
 //   exactly.
 #include <taskconductor/logsink.h>
@@ -38,6 +40,17 @@ bool isOnePhysicalLine(const QString &line)
     return true;
 }
 
+bool isInert(const QString &line)
+{
+    for (QChar c : line) {
+        const char16_t u = c.unicode();
+        if (u < 0x20 || (u >= 0x7f && u <= 0x9f) || u == 0x061c || u == 0x200e || u == 0x200f
+            || (u >= 0x202a && u <= 0x202e) || (u >= 0x2066 && u <= 0x2069))
+            return false;
+    }
+    return true;
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -65,9 +78,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     const QString plain = formatLogLine(event, timestamp, LogFormat::Text);
     check(isOnePhysicalLine(plain), "a text log line holds a line break");
+    check(isInert(plain), "a text log line holds a control character");
 
     const QString json = formatLogLine(event, timestamp, LogFormat::JsonLines);
     check(isOnePhysicalLine(json), "a JSON log line holds a line break");
+    check(isInert(json), "a JSON log line holds a control character");
     QJsonParseError error;
     const QJsonDocument document = QJsonDocument::fromJson(json.toUtf8(), &error);
     check(error.error == QJsonParseError::NoError && document.isObject(),

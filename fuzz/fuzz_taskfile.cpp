@@ -2,7 +2,8 @@
 // libFuzzer target for the CLI's task-file parser. Input: one line of a task file. Invariants
 // (a violation aborts): any input is skipped, one valid task, or one clear error; a task has a
 // non-empty command whose program is not empty, a timeout >= 0 and at most MaxRetries retries;
-// an error says why; the same line always gives the same answer.
+// an error says why, with no control character (names from the line are escaped by the one
+// escaping rule); the same line always gives the same answer.
 #include "taskfileparser.h"
 
 #include <cstdint>
@@ -46,6 +47,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     case TaskFileLineKind::Invalid:
         check(!result.error.trimmed().isEmpty(), "an invalid line without a reason");
+        for (const QChar c : result.error) {
+            const char16_t u = c.unicode();
+            check(u >= 0x20 && !(u >= 0x7f && u <= 0x9f) && !(u >= 0x202a && u <= 0x202e)
+                          && !(u >= 0x2066 && u <= 0x2069),
+                  "an error holds a control character");
+        }
         break;
     default:
         check(false, "an unknown line kind");

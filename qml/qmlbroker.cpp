@@ -4,6 +4,8 @@
 #include <taskconductor/broker.h>
 #include <taskconductor/tasklistmodel.h>
 
+#include <QtCore/qjsonarray.h>
+#include <QtCore/qjsonobject.h>
 #include <QtCore/qprocess.h>
 #include <QtQml/qjsvalue.h>
 
@@ -167,52 +169,6 @@ bool toStringList(const QVariant &value, QStringList *out)
     return true;
 }
 
-bool toStringMap(const QVariant &value, QHash<QString, QString> *out)
-{
-    const QVariant v = plain(value);
-    if (v.metaType() != QMetaType::fromType<QVariantMap>())
-        return false;
-    const QVariantMap map = v.toMap();
-    for (auto it = map.cbegin(); it != map.cend(); ++it) {
-        if (!isString(it.value()) && !isNumber(it.value()))
-            return false;
-        out->insert(it.key(), it.value().toString());
-    }
-    return true;
-}
-
-bool parseRetry(const QVariant &value, RetryPolicy *policy, QString *error)
-{
-    const QVariant v = plain(value);
-    if (v.metaType() != QMetaType::fromType<QVariantMap>()) {
-        *error = QStringLiteral("option 'retry' must be an object");
-        return false;
-    }
-    const QVariantMap map = v.toMap();
-    for (auto it = map.cbegin(); it != map.cend(); ++it) {
-        const QString &key = it.key();
-        const QVariant &item = it.value();
-        const bool number = isNumber(item);
-        if (key == QLatin1String("count") && number)
-            policy->count = item.toInt();
-        else if (key == QLatin1String("delaySeconds") && number)
-            policy->delaySeconds = item.toDouble();
-        else if (key == QLatin1String("backoffMultiplier") && number)
-            policy->backoffMultiplier = item.toDouble();
-        else if (key == QLatin1String("maxDelaySeconds") && number)
-            policy->maxDelaySeconds = item.toDouble();
-        else if (key == QLatin1String("jitterSeconds") && number)
-            policy->jitterSeconds = item.toDouble();
-        else if (key == QLatin1String("retryOnTimeout") && item.metaType().id() == QMetaType::Bool)
-            policy->retryOnTimeout = item.toBool();
-        else {
-            *error = QStringLiteral("retry option '%1' is unknown or has the wrong type").arg(key);
-            return false;
-        }
-    }
-    return true;
-}
-
 } // namespace
 
 bool QmlBrokerPrivate::parse(const QVariant &commandValue, const QVariantMap &options,
@@ -230,52 +186,33 @@ bool QmlBrokerPrivate::parse(const QVariant &commandValue, const QVariantMap &op
         *error = QStringLiteral("invalid task: empty command");
         return false;
     }
-    task->setCommand(command);
-
+    // The options are the one task vocabulary (TaskDescriptor::fromJson(), README "Task
+    // vocabulary"), which also reads the longer names QML code used before (workingDirectory,
+    // environment, unsetEnvironment, timeoutSeconds, perTaskLogPath).
+    QJsonObject json;
     for (auto it = options.cbegin(); it != options.cend(); ++it) {
-        const QString &key = it.key();
-        const QVariant value = plain(it.value());
-        auto wrongType = [&](const char *expected) {
-            *error = QStringLiteral("option '%1' must be %2").arg(key, QLatin1String(expected));
-            return false;
-        };
-        if (key == QLatin1String("name")) {
-            if (!isString(value))
-                return wrongType("a string");
-            task->setName(value.toString());
-        } else if (key == QLatin1String("workingDirectory")) {
-            if (!isString(value))
-                return wrongType("a string");
-            task->setWorkingDirectory(value.toString());
-        } else if (key == QLatin1String("perTaskLogPath")) {
-            if (!isString(value))
-                return wrongType("a string");
-            task->setPerTaskLogPath(value.toString());
-        } else if (key == QLatin1String("timeoutSeconds")) {
-            if (!isNumber(value) || value.toDouble() < 0)
-                return wrongType("a number of seconds, at least 0");
-            task->setTimeoutSeconds(value.toDouble());
-        } else if (key == QLatin1String("environment")) {
-            QHash<QString, QString> environment;
-            if (!toStringMap(value, &environment))
-                return wrongType("an object of strings");
-            task->setEnvironment(environment);
-        } else if (key == QLatin1String("unsetEnvironment")) {
-            QStringList names;
-            if (!toStringList(value, &names))
-                return wrongType("an array of strings");
-            for (const QString &name : std::as_const(names))
-                task->unsetEnvironmentVariable(name);
-        } else if (key == QLatin1String("retry")) {
-            RetryPolicy policy = config.retry;
-            if (!parseRetry(value, &policy, error))
-                return false;
-            task->setRetryPolicy(policy);
-        } else {
-            *error = QStringLiteral("unknown option '%1'").arg(key);
-            return false;
+        QJsonValue value = QJsonValue::fromVariant(plain(it.value()));
+        if ((it.key() == QLatin1String("env") || it.key() == QLatin1String("environment"))
+            && value.isObject()) {
+            // As before the one vocabulary, a number is taken as its text ({ JOBS: 4 }).
+            QJsonObject env = value.toObject();
+            for (auto var = env.begin(); var != env.end(); ++var) {
+                if (var.value().isDouble())
+                    var.value() = QVariant(var.value().toDouble()).toString();
+            }
+            value = env;
         }
+        json.insert(it.key(), value);
     }
+    if (json.contains(QLatin1String("command"))) {
+        *error = QStringLiteral("the command is enqueue()'s first argument, not an option");
+        return false;
+    }
+    json.insert(QLatin1String("command"), QJsonArray::fromStringList(command));
+    std::optional<TaskDescriptor> parsed = TaskDescriptor::fromJson(json, error, config.retry);
+    if (!parsed)
+        return false;
+    *task = std::move(*parsed);
     return true;
 }
 

@@ -5,6 +5,7 @@
 #include <taskconductor/taskevent.h>
 
 #include <QtCore/qjsonarray.h>
+#include <QtCore/qjsondocument.h>
 #include <QtCore/qjsonobject.h>
 #include <QtCore/qmetaobject.h>
 #include <QtTest/qtest.h>
@@ -193,6 +194,77 @@ private Q_SLOTS:
         QCOMPARE(failed.value("durationMs").toInteger(), 9);
         QCOMPARE(failed.value("message").toString(), "crashed");
         QVERIFY(!TaskEvent::finished(7, 1, 1).toJson().contains("message"));
+    }
+
+    // The one task codec: canonical names out, the same descriptor back.
+    void taskJsonRoundTrip()
+    {
+        TaskDescriptor task({ "/bin/echo", "a b", "" });
+        task.setName("n");
+        task.setWorkingDirectory("/w");
+        task.setEnvironmentVariable("A", "1");
+        task.unsetEnvironmentVariable("Z");
+        task.unsetEnvironmentVariable("B");
+        task.setTimeoutSeconds(2.5);
+        task.setPerTaskLogPath("t.log");
+        RetryPolicy retry;
+        retry.count = 3;
+        retry.delaySeconds = 0.5;
+        retry.retryOnTimeout = true;
+        task.setRetryPolicy(retry);
+        const QJsonObject json = task.toJson();
+        QCOMPARE(QStringList(json.keys()),
+                 (QStringList { "command", "cwd", "env", "log", "name", "retry", "timeout" }));
+        QCOMPARE(json.value("env").toObject(),
+                 (QJsonObject {
+                         { "A", "1" }, { "B", QJsonValue::Null }, { "Z", QJsonValue::Null } }));
+        QString error;
+        const std::optional<TaskDescriptor> back = TaskDescriptor::fromJson(json, &error);
+        QVERIFY2(back, qPrintable(error));
+        QCOMPARE(*back, task);
+        const TaskDescriptor plain({ "x" });
+        QCOMPARE(plain.toJson(), (QJsonObject { { "command", QJsonArray { "x" } } }));
+        QCOMPARE(*TaskDescriptor::fromJson(plain.toJson()), plain);
+    }
+
+    // What stores and QML code wrote before the one vocabulary still reads.
+    void taskJsonReadsOlderNames()
+    {
+        const QJsonObject older { { "command", QJsonArray { "x" } },
+                                  { "workdir", "/w" },
+                                  { "env", QJsonObject { { "A", "1" } } },
+                                  { "unsetEnv", QJsonArray { "B" } },
+                                  { "timeoutSeconds", 4 },
+                                  { "logPath", "l" } };
+        const std::optional<TaskDescriptor> task = TaskDescriptor::fromJson(older);
+        QVERIFY(task);
+        QCOMPARE(task->workingDirectory(), QStringLiteral("/w"));
+        QCOMPARE(task->environment().value("A"), QStringLiteral("1"));
+        QCOMPARE(task->unsetEnvironment(), QStringList { "B" });
+        QCOMPARE(task->timeoutSeconds(), 4.0);
+        QCOMPARE(task->perTaskLogPath(), QStringLiteral("l"));
+        const QJsonObject qml { { "command", QJsonArray { "x" } },
+                                { "workingDirectory", "/q" },
+                                { "environment", QJsonObject { { "C", "3" } } },
+                                { "unsetEnvironment", QJsonArray { "D" } },
+                                { "perTaskLogPath", "p" } };
+        const std::optional<TaskDescriptor> fromQml = TaskDescriptor::fromJson(qml);
+        QVERIFY(fromQml);
+        QCOMPARE(fromQml->workingDirectory(), QStringLiteral("/q"));
+        QCOMPARE(fromQml->environment().value("C"), QStringLiteral("3"));
+        QCOMPARE(fromQml->unsetEnvironment(), QStringList { "D" });
+        QCOMPARE(fromQml->perTaskLogPath(), QStringLiteral("p"));
+        QString error;
+        QVERIFY(!TaskDescriptor::fromJson(QJsonObject { { "command", QJsonArray { "x" } },
+                                                        { "cwd", "a" },
+                                                        { "workdir", "b" } },
+                                          &error));
+        QVERIFY2(error.contains("\"cwd\" and \"workdir\" are the same field"), qPrintable(error));
+        QVERIFY(!TaskDescriptor::fromJson(QJsonObject { { "command", QJsonArray { "x" } },
+                                                        { "env", QJsonObject { { "A", "a" } } },
+                                                        { "environment", QJsonObject {} } },
+                                          &error));
+        QVERIFY2(error.contains("same field"), qPrintable(error));
     }
 
     void outcomeClassifiesTerminalEventsOnce_data()

@@ -120,6 +120,24 @@ TestCase {
         compare(out.signalArguments[1][1], "<$HOME>")
     }
 
+    // Options are the one task vocabulary (the task file's names); QML's older names still work.
+    function test_optionsUseTheTaskVocabulary() {
+        const b = makeBroker()
+        const out = spy(b, "stdoutLine")
+        const started = spy(b, "started")
+        const finished = spy(b, "finished")
+        b.enqueue([support.helper, "env", "TC_QML_A", "TC_QML_B"],
+                  { name: "v", cwd: "/", env: { TC_QML_A: "a", TC_QML_B: 2 }, timeout: 30 })
+        finished.wait(waitMs)
+        compare(started.signalArguments[0][2], "/")
+        compare(out.signalArguments[0][1], "TC_QML_A=a")
+        compare(out.signalArguments[1][1], "TC_QML_B=2")
+        b.enqueue([support.helper, "env", "TC_QML_C"],
+                  { workingDirectory: "/", environment: { TC_QML_C: "c" }, timeoutSeconds: 30 })
+        finished.wait(waitMs)
+        compare(out.signalArguments[2][1], "TC_QML_C=c")
+    }
+
     function test_invalidInputIsRefusedWithAReason_data() {
         return [
             { tag: "number", command: 42, options: {}, reason: "must be a string or an array" },
@@ -127,11 +145,14 @@ TestCase {
             { tag: "empty string", command: "", options: {}, reason: "empty command" },
             { tag: "array of numbers", command: [1, 2], options: {}, reason: "array of strings" },
             { tag: "unknown option", command: ["true"], options: { bogus: 1 },
-              reason: "unknown option 'bogus'" },
+              reason: "unknown field \"bogus\"" },
             { tag: "wrong type", command: ["true"], options: { timeoutSeconds: "soon" },
-              reason: "option 'timeoutSeconds' must be" },
+              reason: "\"timeoutSeconds\" must be" },
             { tag: "bad retry", command: ["true"], options: { retry: { count: "x" } },
-              reason: "retry option 'count'" },
+              reason: "\"retry\".\"count\"" },
+            // The one task vocabulary: the task file's names, and QML's older ones, not both.
+            { tag: "two spellings", command: ["true"], options: { cwd: "/", workingDirectory: "/" },
+              reason: "are the same field" },
         ]
     }
     function test_invalidInputIsRefusedWithAReason(data) {
