@@ -17,7 +17,7 @@ packages=(
     qt6-declarative-dev qt6-declarative-dev-tools libqt6sql6-sqlite
     qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-layouts
     qml6-module-qtquick-window qml6-module-qtquick-templates qml6-module-qtqml-workerscript
-    qml6-module-qttest
+    qml6-module-qttest qml6-module-qtqml-models
     # the QML demo and its offscreen rendering test draw text
     fonts-dejavu-core
 )
@@ -58,7 +58,7 @@ test)
 qml)
     install_missing
     build
-    "$build_dir/demo/qml/TaskConductorQmlDemo"
+    "$build_dir/bin/TaskConductorQmlDemo"
     ;;
 *)
     echo "usage: $0 run|test|qml" >&2

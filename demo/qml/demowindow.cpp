@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "demowindow.h"
 
+#include <QtCore/qcoreapplication.h>
 #include <QtCore/qdir.h>
 #include <QtQml/qqmlapplicationengine.h>
 #include <QtQuick/qquickwindow.h>
@@ -9,11 +10,14 @@ namespace TaskConductorDemo {
 
 QQuickWindow *loadMainWindow(QQmlApplicationEngine &engine, const DemoOptions &options)
 {
-    // From the build tree, the TaskConductor module is found here; an installed one is found
-    // through the usual import paths.
-    const QString buildTreeModules = QStringLiteral(TC_QML_IMPORT_DIR);
-    if (QDir(buildTreeModules).exists())
-        engine.addImportPath(buildTreeModules);
+    // Installed, and in the build tree (which mirrors the prefix), the TaskConductor module lies
+    // at the same place relative to the executable; otherwise the usual import paths
+    // (QML_IMPORT_PATH, the caller's addImportPath()) find it.
+    const QString modules =
+            QDir::cleanPath(QCoreApplication::applicationDirPath() + QLatin1Char('/')
+                            + QStringLiteral(TC_QML_IMPORT_DIR_FROM_BIN));
+    if (QFileInfo::exists(modules + QStringLiteral("/TaskConductor/qmldir")))
+        engine.addImportPath(modules);
     engine.setInitialProperties({
             { QStringLiteral("maxConcurrentTasks"), options.maxConcurrentTasks },
             { QStringLiteral("maxQueueDepth"), options.maxQueueDepth },

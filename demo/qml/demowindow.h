@@ -18,6 +18,8 @@ struct DemoOptions
 };
 
 //! Loads the demo's main window into \a engine, as the demo app and its rendering test do.
+//! `import TaskConductor` comes from <executable>/../<qml dir> (installed, or <build>/bin) or
+//! from the engine's import paths.
 //! Returns nullptr when it fails to load (the engine has printed why).
 QQuickWindow *loadMainWindow(QQmlApplicationEngine &engine, const DemoOptions &options);
 

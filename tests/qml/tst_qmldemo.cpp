@@ -113,6 +113,7 @@ private Q_SLOTS:
         // A binding or script error in the demo is a failure, not a line in the log.
         QTest::failOnWarning(QRegularExpression(QStringLiteral("^qrc:/")));
         QQmlApplicationEngine engine;
+        engine.addImportPath(QStringLiteral(TC_QML_IMPORT_DIR)); // the module just built
         QQuickWindow *window = TaskConductorDemo::loadMainWindow(engine, { 2, 2 });
         QVERIFY(window);
         QVERIFY(QTest::qWaitForWindowExposed(window));

@@ -46,6 +46,7 @@ Result run(qint64 lines, qint64 rate, int intervalMs)
     result.lines = lines;
 
     QQmlApplicationEngine engine;
+    engine.addImportPath(QStringLiteral(TC_QML_IMPORT_DIR)); // the module just built
     QQuickWindow *window = TaskConductorDemo::loadMainWindow(engine, { 2, 8 });
     if (!window)
         qFatal("the demo did not load");
