@@ -6,6 +6,7 @@
 
 #include <QtCore/qjsonarray.h>
 #include <QtCore/qjsonobject.h>
+#include <QtCore/qmetaobject.h>
 #include <QtCore/qprocess.h>
 #include <QtQml/qjsvalue.h>
 
@@ -349,42 +350,35 @@ QString QmlBroker::lastError() const
     return d->lastError;
 }
 
-#define TC_CONFIG_ACCESSORS(Type, getter, setter, field) \
-    Type QmlBroker::getter() const \
-    { \
-        return d->config.field; \
-    } \
-    void QmlBroker::setter(Type value) \
-    { \
-        if (d->config.field == value) \
-            return; \
-        d->setConfig([&](BrokerConfig &c) { c.field = value; }); \
-    }
-
-TC_CONFIG_ACCESSORS(int, maxConcurrentTasks, setMaxConcurrentTasks, maxConcurrentTasks)
-TC_CONFIG_ACCESSORS(int, maxQueueDepth, setMaxQueueDepth, maxQueueDepth)
-TC_CONFIG_ACCESSORS(double, defaultTimeoutSeconds, setDefaultTimeoutSeconds, defaultTimeoutSeconds)
-TC_CONFIG_ACCESSORS(double, killGraceSeconds, setKillGraceSeconds, killGraceSeconds)
-TC_CONFIG_ACCESSORS(int, maxLineBytes, setMaxLineBytes, maxLineBytes)
-TC_CONFIG_ACCESSORS(int, retryCount, setRetryCount, retry.count)
-TC_CONFIG_ACCESSORS(double, retryDelaySeconds, setRetryDelaySeconds, retry.delaySeconds)
-TC_CONFIG_ACCESSORS(double, retryBackoffMultiplier, setRetryBackoffMultiplier,
-                    retry.backoffMultiplier)
-TC_CONFIG_ACCESSORS(double, retryMaxDelaySeconds, setRetryMaxDelaySeconds, retry.maxDelaySeconds)
-TC_CONFIG_ACCESSORS(double, retryJitterSeconds, setRetryJitterSeconds, retry.jitterSeconds)
-TC_CONFIG_ACCESSORS(bool, retryOnTimeout, setRetryOnTimeout, retry.retryOnTimeout)
-
-#undef TC_CONFIG_ACCESSORS
-
-QString QmlBroker::defaultWorkingDirectory() const
+BrokerConfig QmlBroker::config() const
 {
-    return d->config.defaultWorkingDirectory;
+    return d->config;
 }
 
-void QmlBroker::setDefaultWorkingDirectory(const QString &value)
+void QmlBroker::setConfig(const BrokerConfig &config)
 {
-    if (d->config.defaultWorkingDirectory != value)
-        d->setConfig([&](BrokerConfig &c) { c.defaultWorkingDirectory = value; });
+    // QML writes the whole value back for each field it sets; compare what QML can see, so that
+    // an unchanged write does not re-evaluate the bindings on configChanged().
+    const QMetaObject &meta = BrokerConfig::staticMetaObject;
+    bool changed = config.defaultEnvironment != d->config.defaultEnvironment;
+    for (int i = meta.propertyOffset(); !changed && i < meta.propertyCount(); ++i) {
+        const QMetaProperty property = meta.property(i);
+        changed = property.readOnGadget(&config) != property.readOnGadget(&d->config);
+    }
+    d->config = config;
+    if (changed)
+        Q_EMIT configChanged();
+}
+
+RetryPolicy QmlBroker::retry() const
+{
+    return d->config.retry;
+}
+
+void QmlBroker::setRetry(const RetryPolicy &policy)
+{
+    if (d->config.retry != policy)
+        d->setConfig([&](BrokerConfig &c) { c.retry = policy; });
 }
 
 QVariantMap QmlBroker::defaultEnvironment() const
@@ -403,29 +397,6 @@ void QmlBroker::setDefaultEnvironment(const QVariantMap &value)
         environment.insert(it.key(), plain(it.value()).toString());
     if (d->config.defaultEnvironment != environment)
         d->setConfig([&](BrokerConfig &c) { c.defaultEnvironment = environment; });
-}
-
-QString QmlBroker::globalLogPath() const
-{
-    return d->config.globalLogPath;
-}
-
-void QmlBroker::setGlobalLogPath(const QString &value)
-{
-    if (d->config.globalLogPath != value)
-        d->setConfig([&](BrokerConfig &c) { c.globalLogPath = value; });
-}
-
-double QmlBroker::logRotationBytes() const
-{
-    return double(d->config.logRotationBytes);
-}
-
-void QmlBroker::setLogRotationBytes(double value)
-{
-    const qint64 bytes = qint64(std::max(0.0, value));
-    if (d->config.logRotationBytes != bytes)
-        d->setConfig([&](BrokerConfig &c) { c.logRotationBytes = bytes; });
 }
 
 } // namespace TaskConductor

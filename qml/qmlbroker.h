@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <taskconductor/brokerconfig.h>
 #include <taskconductor/tasklistmodel.h>
 
 #include <QtCore/qobject.h>
@@ -13,8 +14,8 @@ namespace TaskConductor {
 
 class QmlBrokerPrivate;
 
-//! The Broker as a QML type: the configuration as properties, enqueue()/cancel(), the counts,
-//! the events as signals, and a live TaskListModel of its tasks.
+//! The Broker as a QML type: the configuration (a BrokerConfig value), enqueue()/cancel(), the
+//! counts, the events as signals, and a live TaskListModel of its tasks.
 //!
 //! Contracts:
 //! - The configuration is read when the engine starts: at the first enqueue(), and at the
@@ -28,31 +29,15 @@ class QmlBroker : public QObject
     Q_OBJECT
     QML_NAMED_ELEMENT(Broker)
 
-    Q_PROPERTY(int maxConcurrentTasks READ maxConcurrentTasks WRITE setMaxConcurrentTasks NOTIFY
-                       configChanged)
-    Q_PROPERTY(int maxQueueDepth READ maxQueueDepth WRITE setMaxQueueDepth NOTIFY configChanged)
-    Q_PROPERTY(double defaultTimeoutSeconds READ defaultTimeoutSeconds WRITE
-                       setDefaultTimeoutSeconds NOTIFY configChanged)
-    Q_PROPERTY(double killGraceSeconds READ killGraceSeconds WRITE setKillGraceSeconds NOTIFY
-                       configChanged)
-    Q_PROPERTY(QString defaultWorkingDirectory READ defaultWorkingDirectory WRITE
-                       setDefaultWorkingDirectory NOTIFY configChanged)
+    //! The whole BrokerConfig as a QML value type: `config.maxConcurrentTasks: 2`. Fields QML
+    //! cannot express (sinks, handlers, executor, store) keep their defaults.
+    Q_PROPERTY(TaskConductor::BrokerConfig config READ config WRITE setConfig NOTIFY configChanged)
+    //! BrokerConfig::retry, also at the top (`retry.count: 1`): Qt 6.4 QML cannot set a field of
+    //! a value type inside a value type.
+    Q_PROPERTY(TaskConductor::RetryPolicy retry READ retry WRITE setRetry NOTIFY configChanged)
+    //! BrokerConfig::defaultEnvironment, as a JavaScript object of strings.
     Q_PROPERTY(QVariantMap defaultEnvironment READ defaultEnvironment WRITE setDefaultEnvironment
                        NOTIFY configChanged)
-    Q_PROPERTY(QString globalLogPath READ globalLogPath WRITE setGlobalLogPath NOTIFY configChanged)
-    Q_PROPERTY(double logRotationBytes READ logRotationBytes WRITE setLogRotationBytes NOTIFY
-                       configChanged)
-    Q_PROPERTY(int maxLineBytes READ maxLineBytes WRITE setMaxLineBytes NOTIFY configChanged)
-    Q_PROPERTY(int retryCount READ retryCount WRITE setRetryCount NOTIFY configChanged)
-    Q_PROPERTY(double retryDelaySeconds READ retryDelaySeconds WRITE setRetryDelaySeconds NOTIFY
-                       configChanged)
-    Q_PROPERTY(double retryBackoffMultiplier READ retryBackoffMultiplier WRITE
-                       setRetryBackoffMultiplier NOTIFY configChanged)
-    Q_PROPERTY(double retryMaxDelaySeconds READ retryMaxDelaySeconds WRITE setRetryMaxDelaySeconds
-                       NOTIFY configChanged)
-    Q_PROPERTY(double retryJitterSeconds READ retryJitterSeconds WRITE setRetryJitterSeconds NOTIFY
-                       configChanged)
-    Q_PROPERTY(bool retryOnTimeout READ retryOnTimeout WRITE setRetryOnTimeout NOTIFY configChanged)
 
     Q_PROPERTY(bool active READ isActive NOTIFY activeChanged)
     Q_PROPERTY(int runningCount READ runningCount NOTIFY countsChanged)
@@ -105,36 +90,13 @@ public:
     //! Why the last enqueue was refused; cleared by reset().
     QString lastError() const;
 
-    int maxConcurrentTasks() const;
-    void setMaxConcurrentTasks(int value);
-    int maxQueueDepth() const;
-    void setMaxQueueDepth(int value);
-    double defaultTimeoutSeconds() const;
-    void setDefaultTimeoutSeconds(double value);
-    double killGraceSeconds() const;
-    void setKillGraceSeconds(double value);
-    QString defaultWorkingDirectory() const;
-    void setDefaultWorkingDirectory(const QString &value);
+    BrokerConfig config() const;
+    //! Takes \a config for the next engine; emits configChanged() only when a value differs.
+    void setConfig(const BrokerConfig &config);
+    RetryPolicy retry() const;
+    void setRetry(const RetryPolicy &policy);
     QVariantMap defaultEnvironment() const;
     void setDefaultEnvironment(const QVariantMap &value);
-    QString globalLogPath() const;
-    void setGlobalLogPath(const QString &value);
-    double logRotationBytes() const;
-    void setLogRotationBytes(double value);
-    int maxLineBytes() const;
-    void setMaxLineBytes(int value);
-    int retryCount() const;
-    void setRetryCount(int value);
-    double retryDelaySeconds() const;
-    void setRetryDelaySeconds(double value);
-    double retryBackoffMultiplier() const;
-    void setRetryBackoffMultiplier(double value);
-    double retryMaxDelaySeconds() const;
-    void setRetryMaxDelaySeconds(double value);
-    double retryJitterSeconds() const;
-    void setRetryJitterSeconds(double value);
-    bool retryOnTimeout() const;
-    void setRetryOnTimeout(bool value);
 
 Q_SIGNALS:
     void configChanged();

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
-// The models live in TaskConductorModels, which does not link QtQml; they are registered here.
+// The models live in TaskConductorModels and the configuration values in the core, neither of
+// which links QtQml; they are registered here.
 #pragma once
 
+#include <taskconductor/brokerconfig.h>
+#include <taskconductor/retrypolicy.h>
 #include <taskconductor/tasklistmodel.h>
 #include <taskconductor/taskoutputmodel.h>
 
@@ -22,6 +25,22 @@ struct TaskOutputModelForeign
     Q_GADGET
     QML_FOREIGN(TaskConductor::TaskOutputModel)
     QML_NAMED_ELEMENT(TaskOutputModel)
+};
+
+//! BrokerConfig as the value type `brokerConfig` (Broker.config): its gadget properties.
+struct BrokerConfigForeign
+{
+    Q_GADGET
+    QML_FOREIGN(TaskConductor::BrokerConfig)
+    QML_VALUE_TYPE(brokerConfig)
+};
+
+//! RetryPolicy as the value type `retryPolicy` (Broker.config.retry).
+struct RetryPolicyForeign
+{
+    Q_GADGET
+    QML_FOREIGN(TaskConductor::RetryPolicy)
+    QML_VALUE_TYPE(retryPolicy)
 };
 
 } // namespace TaskConductor

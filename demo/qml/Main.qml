@@ -22,9 +22,9 @@ ApplicationWindow {
     Broker {
         id: broker
         objectName: "broker"
-        maxConcurrentTasks: window.maxConcurrentTasks
-        maxQueueDepth: window.maxQueueDepth
-        killGraceSeconds: 2
+        config.maxConcurrentTasks: window.maxConcurrentTasks
+        config.maxQueueDepth: window.maxQueueDepth
+        config.killGraceSeconds: 2
         onRejected: (id, message) => banner.show(message)
     }
 
@@ -80,8 +80,8 @@ ApplicationWindow {
                     font.bold: true
                 }
                 Label {
-                    text: qsTr("%1 at once · queue of %2").arg(broker.maxConcurrentTasks)
-                                                            .arg(broker.maxQueueDepth)
+                    text: qsTr("%1 at once · queue of %2").arg(broker.config.maxConcurrentTasks)
+                                                            .arg(broker.config.maxQueueDepth)
                     color: Theme.headerMuted
                     font.pixelSize: 12
                 }

@@ -39,7 +39,7 @@ public:
     //! min(delay * multiplier^(attempt-1), maxDelay) + jitter * (2 * unitRandom - 1), at least 0.
     std::chrono::milliseconds delayAfter(int attempt, double unitRandom) const;
 
-    friend bool operator==(const RetryPolicy &a, const RetryPolicy &b);
+    friend TASKCONDUCTOR_EXPORT bool operator==(const RetryPolicy &a, const RetryPolicy &b);
     friend bool operator!=(const RetryPolicy &a, const RetryPolicy &b) { return !(a == b); }
 };
 

@@ -15,7 +15,7 @@ TestCase {
         id: brokerComponent
         Broker {
             defaultEnvironment: support.markerEnvironment()
-            killGraceSeconds: 0.3
+            config.killGraceSeconds: 0.3
         }
     }
     Component {
@@ -53,8 +53,24 @@ TestCase {
         }
     }
 
-    function makeBroker(properties) {
-        broker = createTemporaryObject(brokerComponent, testCase, properties || {})
+    // A broker whose BrokerConfig has the fields of \a config on top of the component's.
+    Component {
+        id: configuredComponent
+        Broker {
+            defaultEnvironment: support.markerEnvironment()
+            config.killGraceSeconds: 0.3
+            config.maxQueueDepth: 7
+            retry.count: 1
+            retry.delaySeconds: 0.01
+        }
+    }
+
+    function makeBroker(config) {
+        broker = createTemporaryObject(brokerComponent, testCase)
+        const c = broker.config // a value: change a copy, write it back
+        for (const key in config || {})
+            c[key] = config[key]
+        broker.config = c
         return broker
     }
     function spy(target, signalName) {
@@ -232,6 +248,37 @@ TestCase {
         compare(view.itemAt(0).errorString, "exited with code 3")
     }
 
+    // BrokerConfig and RetryPolicy are QML value types: every gadget property, with the C++
+    // defaults, settable field by field, nested too, and what the engine runs with.
+    function test_configIsTheBrokerConfigValue() {
+        const b = createTemporaryObject(configuredComponent, testCase)
+        broker = b
+        compare(b.config.maxConcurrentTasks, 4, "BrokerConfig's default")
+        compare(b.config.maxLineBytes, 1024 * 1024)
+        compare(b.config.maxQueueDepth, 7)
+        compare(b.config.killGraceSeconds, 0.3)
+        compare(b.retry.count, 1)
+        compare(b.config.retry.count, 1, "retry is the config's")
+        compare(b.config.retry.delaySeconds, 0.01)
+        compare(b.retry.backoffMultiplier, 1, "RetryPolicy's default")
+        compare(b.retry.retryOnTimeout, false)
+
+        const changed = spy(b, "configChanged")
+        b.config.maxQueueDepth = 7
+        compare(changed.count, 0, "writing the same value changes nothing")
+        b.config.maxQueueDepth = 9
+        compare(changed.count, 1)
+        compare(b.config.maxQueueDepth, 9)
+
+        // The retry policy reaches the engine: one retry, then the end.
+        const retrying = spy(b, "retrying")
+        const failed = spy(b, "failed")
+        b.enqueue(helper(["exit", "3"]))
+        failed.wait(waitMs)
+        compare(retrying.count, 1)
+        compare(failed.signalArguments[0][1], 3)
+    }
+
     function test_timeout() {
         const b = makeBroker()
         const timedOut = spy(b, "timedOut")
@@ -249,7 +296,7 @@ TestCase {
         compare(b.runningCount, 1)
         compare(b.pendingCount, 1)
 
-        b.maxConcurrentTasks = 3 // waits for reset()
+        b.config.maxConcurrentTasks = 3 // waits for reset()
         b.enqueue(helper(["hang"]))
         compare(b.runningCount, 1)
         compare(b.pendingCount, 2)
