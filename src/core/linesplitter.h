@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include <taskconductor/taskconductor_export.h>
+#include "taskconductor_autotest_export.h"
 
 #include <QtCore/qbytearray.h>
 #include <QtCore/qbytearrayview.h>
@@ -17,7 +17,7 @@ namespace TaskConductor {
 //! - A line longer than maxLineBytes is delivered in pieces of at most maxLineBytes, cut before
 //!   a UTF-8 lead byte where one is near, so memory stays bounded by maxLineBytes (+ 1).
 //! Lines are delivered as views valid only during the callback.
-class TASKCONDUCTOR_EXPORT LineSplitter
+class TASKCONDUCTOR_AUTOTEST_EXPORT LineSplitter
 {
 public:
     explicit LineSplitter(qsizetype maxLineBytes = 1024 * 1024)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include <taskconductor/taskconductor_export.h>
+#include "taskconductor_autotest_export.h"
 
 #include <QtCore/qprocess.h>
 #include <QtCore/qstringlist.h>
@@ -9,7 +9,7 @@
 namespace TaskConductor {
 
 //! The limits Linux's execve() puts on argv and envp, read once from sysconf().
-struct TASKCONDUCTOR_EXPORT ExecLimits
+struct TASKCONDUCTOR_AUTOTEST_EXPORT ExecLimits
 {
     qint64 maxStringBytes = 0; //!< one string with its NUL (MAX_ARG_STRLEN: 32 pages)
     qint64 maxTotalBytes = 0; //!< all strings with their NULs plus one pointer each (ARG_MAX)
@@ -22,8 +22,8 @@ struct TASKCONDUCTOR_EXPORT ExecLimits
 //! \a limits. Never true for what execve() would accept: sizes are counted as the kernel counts
 //! them or less (e.g. without the program path it copies too), so a doubtful case goes on to
 //! exec() and fails there, if at all. Pure; unit-tested.
-TASKCONDUCTOR_EXPORT bool exceedsExecLimits(const QStringList &argv,
-                                            const QProcessEnvironment &environment,
-                                            const ExecLimits &limits);
+TASKCONDUCTOR_AUTOTEST_EXPORT bool exceedsExecLimits(const QStringList &argv,
+                                                     const QProcessEnvironment &environment,
+                                                     const ExecLimits &limits);
 
 } // namespace TaskConductor

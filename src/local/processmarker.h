@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include <taskconductor/taskconductor_export.h>
+#include "taskconductor_autotest_export.h"
 #include <taskconductor/types.h>
 
 #include <QtCore/qbytearray.h>
@@ -14,7 +14,7 @@ namespace TaskConductor {
 //! serial>:<task id>. Descendants inherit it through fork(), exec() and setsid(), so they can be
 //! found by it in /proc after they have left the task's process group. Linux only; elsewhere
 //! find() returns nothing.
-class TASKCONDUCTOR_EXPORT ProcessMarker
+class TASKCONDUCTOR_AUTOTEST_EXPORT ProcessMarker
 {
 public:
     //! The empty marker: matches nothing, finds nothing.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include <taskconductor/taskconductorslurm_export.h>
+#include "taskconductorslurm_autotest_export.h"
 
 #include <QtCore/qbytearray.h>
 #include <QtCore/qbytearrayview.h>
@@ -15,7 +15,7 @@ namespace TaskConductor {
 //! slurmstepd its notices) into the stream it forwards the task's stderr on: lines that start
 //! with "srun: " or "slurmstepd" are kept as messages, every other byte goes to the sink
 //! unchanged and as soon as it is known not to start such a line. Pure: no I/O, bounded memory.
-class TASKCONDUCTORSLURM_EXPORT SlurmStderrFilter
+class TASKCONDUCTORSLURM_AUTOTEST_EXPORT SlurmStderrFilter
 {
 public:
     using Sink = std::function<void(QByteArrayView taskBytes)>;
