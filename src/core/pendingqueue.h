@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "taskconductor_autotest_export.h"
 #include <taskconductor/broker.h>
-#include <taskconductor/taskconductor_export.h>
 
 #include <deque>
 #include <optional>
@@ -12,7 +12,7 @@ namespace TaskConductor {
 //! The tasks waiting for a slot, first in first out, in id order. take() of any id costs about
 //! constant time and leaves a dead entry in place, which the front skips and which are dropped
 //! in bulk once they dominate; nothing else scans the queue. Pure; unit-tested.
-class TASKCONDUCTOR_EXPORT PendingQueue
+class TASKCONDUCTOR_AUTOTEST_EXPORT PendingQueue
 {
 public:
     struct Entry
