@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include <taskconductor/taskconductorslurm_export.h>
+#include "taskconductorslurm_autotest_export.h"
 
 #include <QtCore/qprocess.h>
 #include <QtCore/qstring.h>
@@ -23,7 +23,7 @@ void scancel(const QString &scancelProgram, const QStringList &arguments);
 
 //! Minutes of a Slurm time ("30", "30:00", "2:00:00", "1-12", "1-00:00:00"); -1 for
 //! "infinite", "UNLIMITED", "n/a" or anything unreadable.
-TASKCONDUCTORSLURM_EXPORT int minutesOf(const QString &slurmTime);
+TASKCONDUCTORSLURM_AUTOTEST_EXPORT int minutesOf(const QString &slurmTime);
 
 //! What sinfo -h -o "%P %C %l" says about one partition.
 struct PartitionSize
@@ -34,15 +34,16 @@ struct PartitionSize
 
 //! The size of \a partition (empty: the default one, marked '*') in \a sinfoOutput, summed over
 //! its lines; for a comma-separated list, the largest of them.
-TASKCONDUCTORSLURM_EXPORT PartitionSize partitionSize(const QString &sinfoOutput,
-                                                      const QString &partition);
+TASKCONDUCTORSLURM_AUTOTEST_EXPORT PartitionSize partitionSize(const QString &sinfoOutput,
+                                                               const QString &partition);
 
 //! Whether a pending job's reason (squeue %r) can never clear by waiting: the request exceeds
 //! the partition or a per-job limit, or names an account, QOS or constraint it may not use.
-TASKCONDUCTORSLURM_EXPORT bool reasonIsFinal(const QString &reason);
+TASKCONDUCTORSLURM_AUTOTEST_EXPORT bool reasonIsFinal(const QString &reason);
 
 //! Whether \a arguments set the option \a longName (or its short form \a shortName).
-TASKCONDUCTORSLURM_EXPORT bool hasOption(const QStringList &arguments, const QString &longName,
-                                         const QString &shortName = QString());
+TASKCONDUCTORSLURM_AUTOTEST_EXPORT bool hasOption(const QStringList &arguments,
+                                                  const QString &longName,
+                                                  const QString &shortName = QString());
 
 } // namespace TaskConductor::SlurmClient
