@@ -8,11 +8,13 @@
 
 #include <QtCore/qcoreapplication.h>
 #include <QtCore/qprocess.h>
+#include <QtCore/qscopeguard.h>
 #include <QtCore/qtemporarydir.h>
 #include <QtTest/qsignalspy.h>
 #include <QtTest/qtest.h>
 
 #include <signal.h>
+#include <sys/stat.h>
 
 using namespace TaskConductor;
 using namespace TestSupport;
@@ -289,6 +291,42 @@ private Q_SLOTS:
         QVERIFY(!device.open());
         QVERIFY2(device.errorString().contains("not a regular file"),
                  qPrintable(device.errorString()));
+    }
+
+    void storeFilesAreReadableByTheOwnerOnly()
+    {
+        // The store keeps every task's environment (secrets, tokens): under the usual umask 022
+        // SQLite alone would create the file and its -wal and -shm with 0644.
+        const mode_t previousUmask = ::umask(022);
+        const auto restoreUmask = qScopeGuard([&] { ::umask(previousUmask); });
+        QTemporaryDir dir;
+        const QString path = dir.filePath("tasks.db");
+        SqliteTaskStore store(path);
+        QVERIFY2(store.open(), qPrintable(store.errorString()));
+        TaskDescriptor task({ "deploy" });
+        task.setEnvironmentVariable("API_TOKEN", "secret");
+        QVERIFY(store.recordEnqueued(1, task, {}));
+        QVERIFY(store.flush());
+        const auto modeOf = [](const QString &file) {
+            struct stat info;
+            if (::stat(QFile::encodeName(file).constData(), &info) != 0)
+                return QStringLiteral("missing");
+            return QString::number(info.st_mode & 0777, 8);
+        };
+        QCOMPARE(modeOf(path), QStringLiteral("600"));
+        QCOMPARE(modeOf(path + "-wal"), QStringLiteral("600"));
+        QCOMPARE(modeOf(path + "-shm"), QStringLiteral("600"));
+
+        // An existing store keeps the mode its owner gave it.
+        const QString shared = dir.filePath("shared.db");
+        {
+            QFile f(shared);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+        }
+        QVERIFY(::chmod(QFile::encodeName(shared).constData(), 0640) == 0);
+        SqliteTaskStore sharedStore(shared);
+        QVERIFY2(sharedStore.open(), qPrintable(sharedStore.errorString()));
+        QCOMPARE(modeOf(shared), QStringLiteral("640"));
     }
 
     void brokerRecordsEveryTask()

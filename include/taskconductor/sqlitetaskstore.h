@@ -22,7 +22,8 @@ public:
 
     QString path() const;
 
-    //! Creates the file and schema if needed. False if the driver is missing, the file cannot be
+    //! Creates the file (mode 0600: it holds task environments; -wal/-shm follow) and schema if
+    //! needed; an existing file keeps its mode. False if the driver is missing, the file cannot be
     //! opened, is not an SQLite database (corrupt) or was written by a newer schema version.
     bool open() override;
     bool isOpen() const override;

@@ -67,6 +67,23 @@ QDateTime fromMsecs(const QVariant &value)
     return value.isNull() ? QDateTime() : QDateTime::fromMSecsSinceEpoch(value.toLongLong());
 }
 
+// The store holds every task's environment, which may carry secrets: a new file is created
+// readable by its owner only, before SQLite sees the path. SQLite creates the -wal and -shm
+// files with the main file's permissions (whatever the umask), so they follow. An existing file
+// keeps its mode (the host's choice). Not for ":memory:" or URI names.
+void createOwnerOnly(const QString &path)
+{
+    if (path.isEmpty() || path == QLatin1String(":memory:")
+        || path.startsWith(QLatin1String("file:")))
+        return;
+    // O_EXCL: an existing path (file, FIFO, device, link) is left alone and never opened here.
+    const int fd = ::open(QFile::encodeName(path).constData(),
+                          O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0600);
+    if (fd >= 0)
+        ::close(fd); // an empty file is a valid empty database to SQLite
+    // Any failure (exists, no directory, no permission) is SQLite's to report at open.
+}
+
 const char *const Columns = "id, descriptor, state, outcome, attempts, exit_code, duration_ms, "
                             "message, enqueued_at, started_at, ended_at";
 
@@ -241,6 +258,7 @@ bool SqliteTaskStore::open()
     if (!QSqlDatabase::contains(d->connectionName))
         d->db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), d->connectionName);
     d->db.setDatabaseName(d->path);
+    createOwnerOnly(d->path);
     if (!d->db.open())
         return d->fail(QStringLiteral("cannot open"), d->db.lastError());
 
