@@ -154,6 +154,9 @@ private Q_SLOTS:
                                         << "\"timeout\" must be a number";
         QTest::newRow("timeout negative") << QByteArray("{\"command\":[\"a\"],\"timeout\":-1}")
                                           << "\"timeout\" must be a number";
+        QTest::newRow("timeout beyond what timers honour")
+                << QByteArray("{\"command\":[\"a\"],\"timeout\":1e300}")
+                << "\"timeout\" must be a number of seconds from 0 to 1000000000";
         QTest::newRow("retries fraction") << QByteArray("{\"command\":[\"a\"],\"retries\":1.5}")
                                           << "\"retries\" must be a whole number";
         QTest::newRow("retries huge") << QByteArray("{\"command\":[\"a\"],\"retries\":1e9}")

@@ -42,7 +42,7 @@ public:
     QString defaultWorkingDirectory;
     //! Set for every task, over the host environment; a task's own variables win.
     QHash<QString, QString> defaultEnvironment;
-    //! Timeout of tasks that set none (0: none).
+    //! Timeout of tasks that set none (0: none; as TaskDescriptor::timeoutSeconds()).
     double defaultTimeoutSeconds = 0;
 
     //! A log file that receives one line per event of every task (empty: none).
@@ -68,7 +68,8 @@ public:
 
     //! How failed tasks are retried (default: never).
     RetryPolicy retry;
-    //! After SIGTERM to a task's process group, SIGKILL follows after this many seconds.
+    //! After SIGTERM to a task's process group, SIGKILL follows after this many seconds (at most
+    //! 86400: a longer grace counts as one day).
     double killGraceSeconds = 5.0;
     //! A line longer than this many bytes is delivered in pieces of at most this size.
     int maxLineBytes = 1024 * 1024;

@@ -36,7 +36,8 @@ public:
 
     //! Delay before the run that follows failed attempt \a attempt (1-based), given a uniform
     //! random number \a unitRandom in [0, 1):
-    //! min(delay * multiplier^(attempt-1), maxDelay) + jitter * (2 * unitRandom - 1), at least 0.
+    //! min(delay * multiplier^(attempt-1), maxDelay) + jitter * (2 * unitRandom - 1), at least 0
+    //! and at most 1e9 s (about 31.7 years; anything longer, infinity included, counts as that).
     std::chrono::milliseconds delayAfter(int attempt, double unitRandom) const;
 
     friend TASKCONDUCTOR_EXPORT bool operator==(const RetryPolicy &a, const RetryPolicy &b);

@@ -249,7 +249,7 @@ CommandLineResult parseRunOptions(const QStringList &arguments, RunOptions &opti
     }
 
     const double intMax = std::numeric_limits<int>::max();
-    const double huge = 1e9; // seconds: 31 years is "never" enough
+    const double huge = TaskFileParser::MaxSeconds; // 31.7 years: what Broker timers honour
     BrokerConfig &config = options.broker;
     config.maxConcurrentTasks = qMax(1, QThread::idealThreadCount());
     const auto jobsValue = readNumber(parser, { &jobs, 1, 100000, true }, message);

@@ -45,6 +45,9 @@ public:
 
     //! The most retries a task line may ask for.
     static constexpr int MaxRetries = TaskDescriptor::MaxRetries;
+    //! The longest "timeout" a task line may ask for, in seconds (about 31.7 years, the most a
+    //! Broker timer honours; --timeout and the retry options have the same bound).
+    static constexpr double MaxSeconds = 1e9;
 
 private:
     RetryPolicy m_retryDefaults;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include <taskconductor/retrypolicy.h>
 
+#include "longtimer.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -11,7 +13,7 @@ std::chrono::milliseconds RetryPolicy::delayAfter(int attempt, double unitRandom
     const double base = std::max(0.0, delaySeconds);
     const double factor = std::pow(std::max(0.0, backoffMultiplier), std::max(0, attempt - 1));
     // pow() overflows to inf for long retry chains (and 0 * inf is NaN): such a delay is "huge".
-    constexpr double hugeSeconds = 365.0 * 24 * 3600;
+    constexpr double hugeSeconds = LongTimer::MaxSeconds;
     double seconds = base == 0 ? 0.0 : base * factor;
     if (!std::isfinite(seconds) || seconds > hugeSeconds)
         seconds = hugeSeconds;
@@ -19,8 +21,8 @@ std::chrono::milliseconds RetryPolicy::delayAfter(int attempt, double unitRandom
         seconds = std::min(seconds, maxDelaySeconds);
     const double jitter = std::max(0.0, jitterSeconds);
     seconds += jitter * (2.0 * std::clamp(unitRandom, 0.0, 1.0) - 1.0);
-    seconds = std::max(0.0, seconds);
-    return std::chrono::milliseconds(std::llround(seconds * 1000.0));
+    // A huge jitter would overflow the conversion to milliseconds: it saturates.
+    return LongTimer::fromSeconds(seconds);
 }
 
 bool operator==(const RetryPolicy &a, const RetryPolicy &b)

@@ -236,8 +236,11 @@ bool Reader::timeout(TaskDescriptor &task)
     if (value.isUndefined())
         return true;
     const double seconds = value.toDouble(-1);
-    if (!value.isDouble() || !std::isfinite(seconds) || seconds < 0)
-        return fail(QStringLiteral("\"%1\" must be a number of seconds >= 0").arg(used));
+    // At most what a Broker timer honours (LongTimer::MaxSeconds, about 31.7 years).
+    constexpr double MaxTimeoutSeconds = 1e9;
+    if (!value.isDouble() || !std::isfinite(seconds) || seconds < 0 || seconds > MaxTimeoutSeconds)
+        return fail(QStringLiteral("\"%1\" must be a number of seconds from 0 to 1000000000")
+                            .arg(used));
     task.setTimeoutSeconds(seconds);
     return true;
 }
