@@ -162,6 +162,57 @@ private Q_SLOTS:
             QVERIFY(timers.at(i)->isActive());
         }
     }
+
+    void brokerHonoursLongTimeoutsAndRetryDelays()
+    {
+        BrokerConfig config = testConfig(m_marker);
+        config.maxConcurrentTasks = 8;
+        Broker broker(config);
+        Recorder r;
+
+        // Timeouts that used to fire at once (wrapped) or never (negative): the task outlives
+        // the wrapped deadline and finishes.
+        QList<TaskId> timed;
+        for (double seconds : { PastIntRangeSeconds, WrapsToShortSeconds, 1e300 }) {
+            TaskDescriptor task = helperTask({ "slow-lines", "4", "300" });
+            task.setTimeoutSeconds(seconds);
+            timed.append(broker.enqueue(task, r.handler()));
+        }
+        // Retry delays: announced as they are, and waited for.
+        const auto retryTask = [&](double delaySeconds, double maxDelaySeconds) {
+            TaskDescriptor task = helperTask({ "exit", "1" });
+            RetryPolicy retry;
+            retry.count = 1;
+            retry.delaySeconds = delaySeconds;
+            retry.maxDelaySeconds = maxDelaySeconds;
+            task.setRetryPolicy(retry);
+            return broker.enqueue(task, r.handler());
+        };
+        const TaskId wrapping = retryTask(WrapsToShortSeconds, 0);
+        const TaskId thirtyDays = retryTask(30.0 * 24 * 3600, 0);
+        const TaskId capped = retryTask(WrapsToShortSeconds, 3e6);
+
+        for (TaskId id : { wrapping, thirtyDays, capped })
+            QTRY_VERIFY_WITH_TIMEOUT(r.kinds(id).contains(EventKind::Retrying), Wait);
+        for (TaskId id : timed) {
+            QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+            QCOMPARE(r.kinds(id).count(EventKind::Stdout), 4);
+            QCOMPARE(r.terminal(id).kind(), EventKind::Finished);
+            QVERIFY(r.exactlyOnce(id));
+        }
+        QCOMPARE(r.of(wrapping).last().kind(), EventKind::Retrying);
+        QCOMPARE(r.of(wrapping).last().delayMs(), qint64(4294968000));
+        QCOMPARE(r.of(thirtyDays).last().delayMs(), qint64(2592000000));
+        QCOMPARE(r.of(capped).last().delayMs(), qint64(3e9));
+        for (TaskId id : { wrapping, thirtyDays, capped }) {
+            // Well past the wrapped 704 ms: still waiting, and cancel ends it at once.
+            QCOMPARE(r.kinds(id).count(EventKind::Started), 1);
+            QCOMPARE(broker.state(id), TaskState::RetryWait);
+            QVERIFY(broker.cancel(id));
+            QCOMPARE(r.terminal(id).kind(), EventKind::Canceled);
+            QVERIFY(r.exactlyOnce(id));
+        }
+    }
 };
 
 QTEST_GUILESS_MAIN(tst_LongTimer)

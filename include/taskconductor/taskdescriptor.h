@@ -58,6 +58,7 @@ public:
     void unsetEnvironmentVariable(const QString &name);
 
     //! Seconds after which the task is stopped and ends with `timeout`; 0 means no timeout.
+    //! Any length is honoured up to 1e9 s (about 31.7 years); a longer one counts as 1e9 s.
     //! Unset (the default, reported as -1): the broker's defaultTimeoutSeconds applies.
     double timeoutSeconds() const;
     void setTimeoutSeconds(double seconds);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "resolvedtask.h"
+#include "longtimer.h"
 
 #include <QtCore/qdir.h>
 
@@ -13,7 +14,8 @@ TaskDefaults::TaskDefaults(const BrokerConfig &config)
                                                                   : config.defaultWorkingDirectory)
     , m_timeoutSeconds(config.defaultTimeoutSeconds)
     , m_retry(config.retry)
-    , m_killGraceMs(int(std::clamp(config.killGraceSeconds, 0.0, 24.0 * 3600) * 1000))
+    , m_killGraceMs(
+              int(LongTimer::fromSeconds(std::min(config.killGraceSeconds, 24.0 * 3600)).count()))
     , m_maxLineBytes(config.maxLineBytes)
 {
     for (auto it = config.defaultEnvironment.cbegin(); it != config.defaultEnvironment.cend(); ++it)
@@ -35,8 +37,8 @@ ResolvedTask TaskDefaults::resolve(TaskId id, const TaskDescriptor &task) const
         resolved.launch.environment.remove(name);
 
     const double seconds = task.timeoutSeconds() < 0 ? m_timeoutSeconds : task.timeoutSeconds();
-    if (seconds > 0)
-        resolved.timeoutMs = std::max<qint64>(1, qint64(std::min(seconds, 1e9) * 1000));
+    if (seconds > 0) // at most LongTimer::MaxSeconds; a timeout under 0.5 ms is still one
+        resolved.timeoutMs = std::max<qint64>(1, LongTimer::fromSeconds(seconds).count());
     resolved.retry = task.retryPolicy().value_or(m_retry);
     resolved.killGraceMs = m_killGraceMs;
     resolved.maxLineBytes = m_maxLineBytes;

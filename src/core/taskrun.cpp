@@ -2,8 +2,6 @@
 #include "taskrun.h"
 #include "taskrunhost.h"
 
-#include <QtCore/qtimer.h>
-
 #include <cstring>
 
 namespace TaskConductor {
@@ -40,12 +38,10 @@ void TaskRun::setState(TaskState state)
         m_host->runStateChanged(from, state);
 }
 
-QTimer *TaskRun::makeTimer(void (TaskRun::*slot)())
+LongTimer *TaskRun::makeTimer(void (TaskRun::*slot)())
 {
-    auto *timer = new QTimer(this);
-    timer->setSingleShot(true);
-    timer->setTimerType(Qt::PreciseTimer); // deadlines: the coarse timer may be 5% late
-    connect(timer, &QTimer::timeout, this, slot);
+    auto *timer = new LongTimer(this); // single shot, precise
+    connect(timer, &LongTimer::timeout, this, slot);
     return timer;
 }
 
@@ -242,7 +238,7 @@ void TaskRun::stop(StopReason reason)
     m_process->terminate();
     if (!m_graceTimer)
         m_graceTimer = makeTimer(&TaskRun::onGraceExpired);
-    m_graceTimer->start(graceMs);
+    m_graceTimer->start(std::chrono::milliseconds(graceMs));
 }
 
 void TaskRun::killNow()

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "linesplitter.h"
+#include "longtimer.h"
 #include "resolvedtask.h"
 
 #include <taskconductor/broker.h>
@@ -12,10 +13,6 @@
 #include <QtCore/qstringconverter.h>
 
 #include <memory>
-
-QT_BEGIN_NAMESPACE
-class QTimer;
-QT_END_NAMESPACE
 
 namespace TaskConductor {
 
@@ -70,7 +67,7 @@ private:
     bool retryAllowed(const ProcessEnd &end) const;
     void scheduleRetry(int exitCode);
     void finish(const TaskEvent &terminal);
-    QTimer *makeTimer(void (TaskRun::*slot)());
+    LongTimer *makeTimer(void (TaskRun::*slot)());
 
     TaskRunHost *m_host;
     const ResolvedTask m_task;
@@ -83,9 +80,10 @@ private:
     // Stateless: each line decodes on its own, as QString::fromUtf8() does (BOM dropped).
     QStringDecoder m_decoder { QStringDecoder::Utf8, QStringDecoder::Flag::Stateless };
     QElapsedTimer m_clock;
-    QTimer *m_timeoutTimer = nullptr;
-    QTimer *m_graceTimer = nullptr;
-    QTimer *m_retryTimer = nullptr;
+    // Any duration: QTimer alone wraps beyond 2^31 ms (a 4,294,968 s timeout fired after 0.7 s).
+    LongTimer *m_timeoutTimer = nullptr;
+    LongTimer *m_graceTimer = nullptr;
+    LongTimer *m_retryTimer = nullptr;
     int m_attempt = 0;
     TaskState m_state = TaskState::Pending;
     StopReason m_stopReason = StopReason::None;
