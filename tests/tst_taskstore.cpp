@@ -490,6 +490,54 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(r.ended(5), Wait);
     }
 
+    // The host enqueues at start-up, filling the queue, before the Broker's first event-loop
+    // turn resumes the stored tasks; its maxQueueDepth is also smaller than the stored backlog.
+    // The stored tasks were accepted once: none is refused, and they run before the newer ones.
+    void recoveredTasksAreNeverRejectedForQueueDepth()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("tasks.db");
+        {
+            SqliteTaskStore store(path);
+            QVERIFY(store.open());
+            for (TaskId id = 1; id <= 5; ++id)
+                store.recordEnqueued(id, helperTask({ "lines", "1", QString::number(id) }), {});
+            store.recordEvent(TaskEvent::started(2, 1, {}, {}), {});
+            QVERIFY(store.flush());
+        }
+        BrokerConfig c = config();
+        c.maxConcurrentTasks = 1;
+        c.maxQueueDepth = 2;
+        auto store = std::make_shared<SqliteTaskStore>(path);
+        c.store = store;
+        Broker broker(c);
+        QSignalSpy events(&broker, &Broker::eventOccurred);
+        QSignalSpy idle(&broker, &Broker::idle);
+        Recorder r;
+        QList<TaskId> fresh;
+        for (int i = 0; i < 3; ++i) // one runs at once, two fill the queue
+            fresh.append(broker.enqueue(helperTask({ "lines", "1", "new" }), r.handler()));
+        QCOMPARE(fresh, (QList<TaskId> { 6, 7, 8 }));
+        QCOMPARE(broker.pendingCount(), 2);
+        QTRY_VERIFY_WITH_TIMEOUT(idle.count() > 0 && broker.isIdle(), Wait);
+
+        QList<TaskId> startOrder;
+        for (const auto &args : events) {
+            const auto e = args.at(0).value<TaskEvent>();
+            if (e.kind() == EventKind::Started)
+                startOrder.append(e.taskId());
+            QVERIFY2(e.kind() != EventKind::InternalError, qPrintable(e.message()));
+        }
+        // Task 6 took the free slot at once; the resumed ones go ahead of the queued 7 and 8.
+        QCOMPARE(startOrder, (QList<TaskId> { 6, 1, 2, 3, 4, 5, 7, 8 }));
+        for (TaskId id = 1; id <= 8; ++id)
+            QCOMPARE(kindsOf(events, id).last(), EventKind::Finished);
+        QVERIFY(store->unfinishedTasks().isEmpty());
+        HistoryQuery finished;
+        finished.outcome = EventKind::Finished;
+        QCOMPARE(store->history(finished).size(), 8);
+    }
+
     // A host is killed with SIGKILL while it runs tasks; started again on the same store, it
     // finishes the rest. Every task ends exactly once, and no task the store had seen end runs
     // again (each run appends its tag to a file, so runs are counted across both hosts).

@@ -74,7 +74,7 @@ void BrokerPrivate::recoverStoredTasks(const QList<StoredTask> &tasks)
                                                      "task ran (recovery policy MarkFailed)")));
             continue;
         }
-        enqueueInThread(task.id, task.descriptor, {});
+        enqueueInThread(task.id, task.descriptor, {}, true);
     }
 }
 
@@ -83,14 +83,16 @@ void BrokerPrivate::reject(TaskId id, const TaskEventHandler &handler, const QSt
     publish(handler, TaskEvent::internalError(id, 0, message, true));
 }
 
-void BrokerPrivate::enqueueInThread(TaskId id, TaskDescriptor task, TaskEventHandler handler)
+void BrokerPrivate::enqueueInThread(TaskId id, TaskDescriptor task, TaskEventHandler handler,
+                                    bool recovered)
 {
     if (destroying)
         return reject(id, handler, QStringLiteral("the broker is shutting down"));
     if (task.command().isEmpty() || task.command().first().isEmpty())
         return reject(id, handler, QStringLiteral("invalid task: empty command"));
     const int free = std::max(1, config.maxConcurrentTasks) - runningCount;
-    if (pendingCount >= std::max(0, config.maxQueueDepth) && !(free > 0 && pendingCount == 0)) {
+    if (!recovered && pendingCount >= std::max(0, config.maxQueueDepth)
+        && !(free > 0 && pendingCount == 0)) {
         return reject(id, handler,
                       QStringLiteral("queue full: %1 tasks pending (maxQueueDepth %2)")
                               .arg(pendingCount.load())

@@ -45,7 +45,10 @@ public:
     ~BrokerPrivate() override;
 
     // Entry points, in the Broker's thread.
-    void enqueueInThread(TaskId id, TaskDescriptor task, TaskEventHandler handler);
+    //! An enqueue; \a recovered (a stored task resumed) is never refused for queue depth: it
+    //! was accepted once, and its lower id puts it ahead of the tasks enqueued since.
+    void enqueueInThread(TaskId id, TaskDescriptor task, TaskEventHandler handler,
+                         bool recovered = false);
     bool cancelInThread(TaskId id, const TaskEventHandler &errorHandler);
     void cancelAllInThread();
 
