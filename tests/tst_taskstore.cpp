@@ -534,7 +534,7 @@ private Q_SLOTS:
             QCOMPARE(kindsOf(events, id).last(), EventKind::Finished);
         QVERIFY(store->unfinishedTasks().isEmpty());
         HistoryQuery finished;
-        finished.outcome = EventKind::Finished;
+        finished.outcome = Outcome::Finished;
         QCOMPARE(store->history(finished).size(), 8);
     }
 
