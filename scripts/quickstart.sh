@@ -20,6 +20,8 @@ packages=(
     qml6-module-qttest qml6-module-qtqml-models
     # the QML demo and its offscreen rendering test draw text
     fonts-dejavu-core
+    # the man page check renders docs/taskconductor.1
+    groff-base
 )
 
 install_missing() {

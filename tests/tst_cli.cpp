@@ -159,11 +159,35 @@ private Q_SLOTS:
     {
         const Run r = run({ "--help" });
         QCOMPARE(r.exitCode, 0);
-        for (const char *option :
-             { "--jobs", "--queue-depth", "--timeout", "--retries", "--retry-delay",
-               "--retry-backoff", "--retry-max-delay", "--retry-jitter", "--kill-grace", "--log",
-               "--log-rotate-bytes", "--log-format", "--events", "--progress", "--store",
-               "--max-line-bytes", "--log-backups", "--fresh", "--version" })
+        for (const char *option : { "--jobs",
+                                    "--queue-depth",
+                                    "--timeout",
+                                    "--retries",
+                                    "--retry-delay",
+                                    "--retry-backoff",
+                                    "--retry-max-delay",
+                                    "--retry-jitter",
+                                    "--kill-grace",
+                                    "--log",
+                                    "--log-rotate-bytes",
+                                    "--log-format",
+                                    "--events",
+                                    "--progress",
+                                    "--store",
+                                    "--max-line-bytes",
+                                    "--log-backups",
+                                    "--fresh",
+                                    "--version",
+                                    "--halt",
+                                    "--group",
+                                    "--keep-order",
+                                    "--results",
+                                    "--dry-run",
+                                    "--max-task-line-bytes",
+                                    ":::",
+                                    "::::",
+                                    "{/.}",
+                                    "status --store" })
             QVERIFY2(r.out.contains(option), option);
         QVERIFY(r.out.contains("validated as it is read")); // what stdin cannot do
         QVERIFY(r.err.isEmpty());
@@ -228,6 +252,25 @@ private Q_SLOTS:
                 << "--slurm-partition needs --executor slurm";
         QTest::newRow("missing file")
                 << QStringList { "run", "no-such-file.jsonl" } << "no-such-file.jsonl: cannot open";
+        QTest::newRow("halt") << QStringList { "run", "--halt", "now", "--", "true" } << "--halt";
+        QTest::newRow("halt count")
+                << QStringList { "run", "--halt", "soon,fail=0", "--", "true" } << "--halt";
+        QTest::newRow(":::: without file")
+                << QStringList { "run", "--", "echo", "::::" } << "\"::::\" needs a file";
+        QTest::newRow("::: without command")
+                << QStringList { "run", "--", ":::", "a" } << "nothing to run";
+        QTest::newRow("{2} of one source") << QStringList { "run", "--", "echo", "{2}", ":::", "a" }
+                                           << "{2} in the command, but 1 argument source";
+        QTest::newRow("missing argument file")
+                << QStringList { "run", "--", "echo", "::::", "no-such-args" }
+                << "no-such-args: cannot open";
+        QTest::newRow("two stdin sources")
+                << QStringList { "run", "--", "echo", "::::", "-", "-" } << "standard input";
+        QTest::newRow("results empty")
+                << QStringList { "run", "--results", "", "--", "true" } << "--results";
+        QTest::newRow("status without store") << QStringList { "status" } << "--store";
+        QTest::newRow("status missing store")
+                << QStringList { "status", "--store", "no-such.db" } << "no such file";
     }
     void usageErrors()
     {
@@ -284,9 +327,19 @@ private Q_SLOTS:
     {
         const QString path =
                 writeTasks({ taskLine({ "exit", "0" }), taskLine({ "args", QString(200, 'x') }) });
-        const Run r = run({ "run", "--max-line-bytes", "100", path });
+        const Run r = run({ "run", "--max-task-line-bytes", "100", path });
         QCOMPARE(r.exitCode, 2);
-        QVERIFY2(r.err.contains(":2: line longer than --max-line-bytes"), r.err.constData());
+        QVERIFY2(r.err.contains(":2: line longer than --max-task-line-bytes"), r.err.constData());
+    }
+
+    // --max-line-bytes governs output pieces only: a small one leaves long commands possible.
+    void longCommandWithSmallOutputPieces()
+    {
+        const QString path = writeTasks({ taskLine({ "args", QString(200, 'x') }) });
+        const Run r = run({ "run", "--events", "json", "--max-line-bytes", "100", path });
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.lines(),
+                 (QStringList { "<" + QString(99, 'x'), QString(100, 'x'), QStringLiteral("x>") }));
     }
 
     void emptyFileIsNoError_data()
@@ -1063,14 +1116,15 @@ private Q_SLOTS:
         QFETCH(bool, onStdin);
         QProcess process;
         prepare(process);
-        process.setArguments({ "run", "--max-line-bytes", "100000", onStdin ? "-" : "/dev/zero" });
+        process.setArguments(
+                { "run", "--max-task-line-bytes", "100000", onStdin ? "-" : "/dev/zero" });
         if (onStdin)
             process.setStandardInputFile("/dev/zero");
         process.start();
         StopOnExit stopper { process };
         QVERIFY(process.waitForFinished(Wait));
         QCOMPARE(process.exitCode(), 2);
-        QVERIFY(process.readAllStandardError().contains("line longer than --max-line-bytes"));
+        QVERIFY(process.readAllStandardError().contains("line longer than --max-task-line-bytes"));
     }
 
     // `run - <&-`: no standard input at all is refused, not read from whatever took descriptor 0.
@@ -1200,6 +1254,368 @@ private Q_SLOTS:
             QVERIFY2(QFile::exists(log + suffix), suffix);
         QVERIFY(!QFile::exists(log + ".4"));
         QCOMPARE(run({ "run", "--log-backups", "0", "--", helper(), "exit", "0" }).exitCode, 2);
+    }
+
+    // Issue 16: what GNU parallel users expect.
+
+    // Several ::: groups give every combination, the first group outermost; {#} numbers the
+    // tasks from 1 and a task is named by its arguments.
+    void argumentGroupsInCartesianOrder()
+    {
+        const Run r = run({ "run", "--events", "json", "-j", "1", "--", helper(), "args", "{#}",
+                            "{1}", "{2}", ":::", "a", "b", ":::", "1", "2", "3" });
+        QCOMPARE(r.exitCode, 0);
+        QStringList expected;
+        QStringList names;
+        int sequence = 0;
+        for (const char *outer : { "a", "b" }) {
+            for (const char *inner : { "1", "2", "3" }) {
+                expected << QStringLiteral("<%1>").arg(++sequence)
+                         << QStringLiteral("<%1>").arg(outer) << QStringLiteral("<%1>").arg(inner);
+                names << QStringLiteral("%1 %2").arg(outer, inner);
+            }
+        }
+        QCOMPARE(r.lines(), expected);
+        QStringList startedNames;
+        for (const QJsonObject &e : r.eventsOf("started"))
+            startedNames.append(e.value("name").toString());
+        QCOMPARE(startedNames, names);
+        QVERIFY2(r.err.contains("6 tasks in "), r.err.constData());
+    }
+
+    // With no replacement string, each argument is appended as one argv entry, byte for byte.
+    void argumentsAreAppended()
+    {
+        const Run r = run({ "run", "--events", "json", "-j", "1", "--", helper(), "args", "x",
+                            ":::", "a b", "", "it's $HOME;|*" });
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.lines(),
+                 (QStringList { "<x>", "<a b>", "<x>", "<>", "<x>", "<it's $HOME;|*>" }));
+    }
+
+    void replacementStringsOnPaths()
+    {
+        const Run r = run({ "run", "--events", "json", "-j", "1", "--", helper(), "args", "{}",
+                            "{.}", "{/}", "{//}", "{/.}", "{{}}", ":::", "my dir/a file.tar.gz",
+                            "noext", "/top.png" });
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.lines(),
+                 (QStringList { "<my dir/a file.tar.gz>", "<my dir/a file.tar>", "<a file.tar.gz>",
+                                "<my dir>", "<a file.tar>", "<{}>", //
+                                "<noext>", "<noext>", "<noext>", "<.>", "<noext>", "<{}>", //
+                                "</top.png>", "</top>", "<top.png>", "</>", "<top>", "<{}>" }));
+    }
+
+    // :::: takes arguments from the lines of a file, or of standard input ("-").
+    void argumentFiles()
+    {
+        const QString file = writeFile("one\ntwo words\n", "args.txt");
+        Run r = run({ "run", "--events", "json", "-j", "1", "--", helper(), "args", "{2}{1}",
+                      "::::", "-", ":::", "+", "-", "::::", file },
+                    "x\ny");
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.lines(),
+                 (QStringList { "<+x>", "<+x>", "<-x>", "<-x>", "<+y>", "<+y>", "<-y>", "<-y>" }));
+        QStringList names;
+        for (const QJsonObject &e : r.eventsOf("started"))
+            names.append(e.value("name").toString());
+        QCOMPARE(names.first(), QStringLiteral("x + one"));
+        QCOMPARE(names.at(1), QStringLiteral("x + two words"));
+
+        // An argument line longer than --max-task-line-bytes is an error that names it.
+        r = run({ "run", "--max-task-line-bytes", "4", "--", helper(), "args", "::::", file });
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("args.txt:2: line longer than --max-task-line-bytes"),
+                 r.err.constData());
+    }
+
+    // 10^5 arguments on standard input are read as the tasks are taken, in bounded memory:
+    // the tool's peak RSS stays far below the 60 MB it reads.
+    void argumentsFromStandardInputInBoundedMemory()
+    {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+        QSKIP("the sanitizer's shadow memory and quarantine inflate RSS; measured in the plain "
+              "build");
+#endif
+        constexpr int Lines = 100000;
+        QByteArray input;
+        input.reserve(Lines * 602);
+        const QByteArray padding(600, 'p');
+        for (int i = 1; i <= Lines; ++i)
+            input += QByteArray::number(i) + padding + '\n';
+        QProcess process;
+        prepare(process);
+        // --dry-run takes the same path (argument source, feeder) without running 10^5 tasks.
+        process.setArguments({ "run", "--dry-run", "--", "echo", "{#}", "::::", "-" });
+        process.start();
+        StopOnExit stopper { process };
+        QVERIFY(process.waitForStarted(Wait));
+        process.write(input);
+        QByteArray out;
+        const QByteArray last = "echo " + QByteArray::number(Lines) + '\n';
+        QTRY_VERIFY_WITH_TIMEOUT((out += process.readAllStandardOutput()).endsWith(last), Wait);
+        // Every line was taken; standard input is still open, so the tool is waiting for more.
+        QFile status(QStringLiteral("/proc/%1/status").arg(process.processId()));
+        QVERIFY(status.open(QIODevice::ReadOnly));
+        qint64 peakKiB = 0;
+        for (const QByteArray &line : status.readAll().split('\n'))
+            if (line.startsWith("VmHWM:"))
+                peakKiB = line.mid(6).trimmed().split(' ').value(0).toLongLong();
+        process.closeWriteChannel();
+        QVERIFY(process.waitForFinished(Wait));
+        QCOMPARE(process.exitCode(), 0);
+        QCOMPARE(out.count('\n'), Lines);
+        QVERIFY(out.startsWith("echo 1\necho 2\n"));
+        const QByteArray err = process.readAllStandardError();
+        QVERIFY2(err.contains("dry run: 100000 tasks, nothing was run"), err.constData());
+        qInfo("peak RSS after taking %d arguments (%lld MB) from standard input: %lld KiB", Lines,
+              qint64(input.size()) / 1000000, peakKiB);
+        QVERIFY(peakKiB > 0);
+        QVERIFY2(peakKiB < 40 * 1024, qPrintable(QString::number(peakKiB)));
+    }
+
+    // --halt now,fail=1: the first failure cancels the running tasks and what never started;
+    // each task ends once and no process is left (cleanup()).
+    void haltNowCancelsRunningTasks()
+    {
+        QElapsedTimer clock;
+        clock.start();
+        const Run r = run({ "run", "--events", "json", "-j", "3", "--kill-grace", "0.3", "--halt",
+                            "now,fail=1", "--", helper(), "{}", ":::", "hang", "hang", "crash",
+                            "hang", "hang" });
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY(clock.elapsed() < 10000); // nobody waited for the hanging tasks
+        QCOMPARE(r.eventsOf("failed").size(), 1);
+        QCOMPARE(r.eventsOf("failed").first().value("name").toString(), QStringLiteral("crash"));
+        QCOMPARE(r.eventsOf("canceled").size(), 4);
+        QSet<int> ended;
+        for (const QJsonObject &e : r.events()) {
+            const QString kind = e.value("event").toString();
+            if (kind == "failed" || kind == "canceled" || kind == "finished")
+                QVERIFY2(!std::exchange(ended, ended + QSet<int> { e.value("id").toInt() })
+                                  .contains(e.value("id").toInt()),
+                         "a task ended twice");
+        }
+        QCOMPARE(ended, (QSet<int> { 1, 2, 3, 4, 5 }));
+        QVERIFY2(r.err.contains("halted after 1 task failed (--halt now,fail=1); 5 tasks in "),
+                 r.err.constData());
+        QVERIFY(r.err.contains("0 finished, 1 failed, 0 timed out, 4 canceled"));
+    }
+
+    // soon: running tasks end as they will, nothing new starts; success=N halts with status 0.
+    void haltSoonAndOnSuccess()
+    {
+        const QString notRun = m_dir.filePath("halt-not-run");
+        const QString path =
+                writeTasks({ taskLine({ "slow-lines", "3", "100" }), taskLine({ "crash" }),
+                             taskLine({ "succeed-on", "1", notRun }) });
+        Run r = run({ "run", "--events", "json", "-j", "2", "--queue-depth", "1", "--halt",
+                      "soon,fail=1", path });
+        QCOMPARE(r.exitCode, 1);
+        QCOMPARE(r.eventsOf("finished").size(), 1); // the running one was let finish
+        QCOMPARE(r.lines().size(), 3);
+        const QList<QJsonObject> canceled = r.eventsOf("canceled");
+        QCOMPARE(canceled.size(), 1);
+        QCOMPARE(canceled.first().value("id").toInt(), 3);
+        QCOMPARE(canceled.first().value("attempt").toInt(), 0); // never started
+        QVERIFY(!QFile::exists(notRun));
+        QVERIFY2(r.err.contains("halted after 1 task failed (--halt soon,fail=1)"),
+                 r.err.constData());
+
+        r = run({ "run", "--events", "json", "-j", "2", "--kill-grace", "0.3", "--halt",
+                  "now,success=1",
+                  writeTasks({ taskLine({ "hang" }), taskLine({ "exit", "0" }) }) });
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.eventsOf("finished").size(), 1);
+        QCOMPARE(r.eventsOf("canceled").size(), 1);
+        QVERIFY2(r.err.contains("halted after 1 task succeeded (--halt now,success=1)"),
+                 r.err.constData());
+    }
+
+    // --group prints a task's events together when it ends; --keep-order also in input
+    // order. The tasks end in reverse order.
+    void groupedAndOrderedOutput_data()
+    {
+        QTest::addColumn<QString>("option");
+        QTest::addColumn<QList<int>>("order");
+        QTest::newRow("group") << "--group" << QList<int> { 3, 2, 1 };
+        QTest::newRow("keep order") << "-k" << QList<int> { 1, 2, 3 };
+    }
+    void groupedAndOrderedOutput()
+    {
+        QFETCH(QString, option);
+        QFETCH(QList<int>, order);
+        const QString path = writeTasks({ taskLine({ "slow-lines", "3", "300" }),
+                                          taskLine({ "slow-lines", "3", "150" }),
+                                          taskLine({ "slow-lines", "3", "0" }) });
+        const Run r = run({ "run", "--events", "json", "-j", "3", option, path });
+        QCOMPARE(r.exitCode, 0);
+        QList<int> ids;
+        for (const QJsonObject &e : r.events()) {
+            const int id = e.value("id").toInt();
+            if (ids.isEmpty() || ids.constLast() != id)
+                ids.append(id);
+        }
+        QCOMPARE(ids, order); // each task's five events together, never interleaved
+        QCOMPARE(r.events().size(), 15);
+        // They did end in reverse order: the first took longest.
+        const QList<QJsonObject> finished = r.eventsOf("finished");
+        QMap<int, int> duration;
+        for (const QJsonObject &e : finished)
+            duration[e.value("id").toInt()] = e.value("durationMs").toInt();
+        QVERIFY(duration[1] > duration[2] && duration[2] > duration[3]);
+
+        // Text events are grouped too, a task's stderr together with the rest of it.
+        const Run text =
+                run({ "run", "-j", "2", option,
+                      writeTasks({ taskLine({ "slow-lines", "2", "200" }, { { "name", "slow" } }),
+                                   taskLine({ "mixed" }, { { "name", "quick" } }) }) });
+        QCOMPARE(text.exitCode, 0);
+        const QList<QByteArray> lines = text.out.split('\n');
+        const qsizetype firstSlow = lines.indexOf("[slow] slow 1");
+        QVERIFY2(firstSlow > 0 && lines.value(firstSlow + 1) == "[slow] slow 2",
+                 text.out.constData());
+        QVERIFY(text.err.contains("[quick] err 1\n[quick] err 2\n"));
+    }
+
+    // --results DIR: the exact bytes (binary, \r\n, a partial last line), and task.json.
+    void resultsDirectory()
+    {
+        const QString dir = m_dir.filePath("results");
+        const QByteArray raw("a\r\nb\x00\xff\xfe\nno newline at the end", 30);
+        const QString path = writeTasks(
+                { taskLine({ "bytes", QString::fromLatin1(raw.toHex()) }, { { "name", "raw" } }),
+                  taskLine({ "err-lines", "2", "e" }), taskLine({ "crash" }),
+                  QByteArray("{\"command\": [\"/nonexistent/program\"]}") });
+        const Run r = run({ "run", "--events", "none", "-j", "2", "--results", dir, path });
+        QCOMPARE(r.exitCode, 1);
+        auto read = [&](const QString &name) {
+            QFile file(dir + '/' + name);
+            if (!file.open(QIODevice::ReadOnly))
+                return QByteArray("<missing>");
+            return file.readAll();
+        };
+        QCOMPARE(read("1/stdout"), raw);
+        QCOMPARE(read("1/stderr"), QByteArray());
+        QCOMPARE(read("2/stdout"), QByteArray());
+        QCOMPARE(read("2/stderr"), QByteArray("e 1\ne 2\n"));
+        QCOMPARE(read("4/stdout"), QByteArray()); // never started: empty files all the same
+        const QJsonObject first = QJsonDocument::fromJson(read("1/task.json")).object();
+        QCOMPARE(first.value("id").toInt(), 1);
+        QCOMPARE(first.value("descriptor").toObject().value("name").toString(),
+                 QStringLiteral("raw"));
+        QCOMPARE(first.value("descriptor").toObject().value("command").toArray().at(1).toString(),
+                 QStringLiteral("bytes"));
+        QCOMPARE(first.value("end").toObject().value("event").toString(),
+                 QStringLiteral("finished"));
+        const QJsonObject crash = QJsonDocument::fromJson(read("3/task.json")).object();
+        QCOMPARE(crash.value("end").toObject().value("exitCode").toInt(), -11);
+        const QJsonObject missing = QJsonDocument::fromJson(read("4/task.json")).object();
+        QCOMPARE(missing.value("end").toObject().value("event").toString(),
+                 QStringLiteral("failed"));
+    }
+
+    // --dry-run prints the commands, runs nothing, and still finds errors in the input.
+    void dryRun()
+    {
+        const QString ran = m_dir.filePath("dry-ran");
+        Run r = run({ "run", "--dry-run", "--", helper(), "succeed-on", "1", "{}", ":::", ran,
+                      "it's" });
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.out,
+                 QStringLiteral("%1 succeed-on 1 %2\n%1 succeed-on 1 'it'\\''s'\n")
+                         .arg(helper(), ran)
+                         .toUtf8());
+        QVERIFY2(r.err.contains("dry run: 2 tasks, nothing was run"), r.err.constData());
+        QVERIFY(!QFile::exists(ran));
+
+        r = run({ "run", "--dry-run", "--events", "json",
+                  writeTasks({ taskLine({ "succeed-on", "1", ran }, { { "name", "n" } }) }) });
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.events().size(), 1);
+        QCOMPARE(r.events().first().value("id").toInt(), 1);
+        QCOMPARE(r.events().first().value("name").toString(), QStringLiteral("n"));
+        QCOMPARE(r.events().first().value("command").toArray(),
+                 QJsonArray::fromStringList({ helper(), "succeed-on", "1", ran }));
+        QVERIFY(!QFile::exists(ran));
+
+        r = run({ "run", "--dry-run", "-" },
+                taskLine({ "succeed-on", "1", ran }) + "\n{\"command\": 5}\n");
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("<stdin>:2: \"command\" must be an array"), r.err.constData());
+        QVERIFY(!QFile::exists(ran));
+    }
+
+    // `status` reads the store while a run writes it (and holds it open).
+    void statusDuringARun()
+    {
+        const QString store = m_dir.filePath("status.db");
+        QProcess process;
+        prepare(process);
+        process.setArguments(
+                { "run", "--events", "json", "-j", "2", "--store", store, "--kill-grace", "0.3",
+                  writeTasks({ taskLine({ "hang" }, { { "name", "first" } }),
+                               taskLine({ "hang" }, { { "name", "second" } }),
+                               taskLine({ "exit", "0" }, { { "name", "third" } }) }) });
+        process.start();
+        StopOnExit stopper { process };
+        QVERIFY(process.waitForStarted(Wait));
+        QByteArray out;
+        QTRY_VERIFY_WITH_TIMEOUT((out += process.readAllStandardOutput()).count("\"ready\"") == 2,
+                                 Wait);
+        // The store commits at least every 200 ms: the starts show up shortly.
+        Run status;
+        QTRY_VERIFY_WITH_TIMEOUT(
+                (status = run({ "status", "--store", store }))
+                        .out.contains("3 tasks: 0 finished, 0 failed, 0 timed out, 0 canceled, "
+                                      "2 running, 0 waiting to retry, 1 pending"),
+                Wait);
+        QCOMPARE(status.exitCode, 0);
+        const QList<QByteArray> lines = status.out.split('\n');
+        QVERIFY2(lines.value(0).startsWith("ID") && lines.value(0).contains("NAME"),
+                 status.out.constData());
+        QVERIFY2(lines.value(1).startsWith("1 ") && lines.value(1).contains(" running ")
+                         && lines.value(1).endsWith(" first"),
+                 status.out.constData());
+        QVERIFY(lines.value(3).contains(" pending ") && lines.value(3).endsWith(" third"));
+
+        const Run json = run({ "status", "--store", store, "--json" });
+        QCOMPARE(json.exitCode, 0);
+        const QList<QJsonObject> tasks = json.events();
+        QCOMPARE(tasks.size(), 3);
+        QCOMPARE(tasks.at(0).value("state").toString(), QStringLiteral("running"));
+        QCOMPARE(tasks.at(0).value("name").toString(), QStringLiteral("first"));
+        QCOMPARE(tasks.at(0).value("attempts").toInt(), 1);
+        QVERIFY(tasks.at(0).value("startedAt").isString());
+        QCOMPARE(tasks.at(2).value("state").toString(), QStringLiteral("pending"));
+        QVERIFY(tasks.at(2).value("startedAt").isNull());
+        QVERIFY2(json.err.contains("3 tasks: "), json.err.constData());
+
+        ::kill(pid_t(process.processId()), SIGINT);
+        QVERIFY(process.waitForFinished(Wait));
+        QCOMPARE(process.exitCode(), 130);
+    }
+
+    // After the run: exit codes, signals and durations of ended tasks.
+    void statusAfterARun()
+    {
+        const QString store = m_dir.filePath("status-after.db");
+        const Run r = run({ "run", "--events", "none", "-j", "1", "--store", store,
+                            writeTasks({ taskLine({ "exit", "0" }), taskLine({ "exit", "3" }),
+                                         taskLine({ "crash" }) }) });
+        QCOMPARE(r.exitCode, 1);
+        const Run status = run({ "status", "--store", store });
+        QCOMPARE(status.exitCode, 0);
+        const QList<QByteArray> lines = status.out.split('\n');
+        QVERIFY2(lines.value(1).contains(" finished ") && lines.value(2).contains(" failed "),
+                 status.out.constData());
+        QVERIFY(lines.value(2).contains(" 3 ") && lines.value(3).contains(" SIGSEGV "));
+        QVERIFY(status.out.contains("3 tasks: 1 finished, 2 failed"));
+        const QList<QJsonObject> json = run({ "status", "--store", store, "--json" }).events();
+        QCOMPARE(json.size(), 3);
+        QCOMPARE(json.at(1).value("exitCode").toInt(), 3);
+        QCOMPARE(json.at(2).value("signal").toString(), QStringLiteral("SIGSEGV"));
+        QVERIFY(json.at(0).value("durationMs").toInt() >= 0);
     }
 
     // A 100,000-line file is validated in a streaming pass, then read lazily while tasks run:

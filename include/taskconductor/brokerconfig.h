@@ -5,6 +5,7 @@
 #include <taskconductor/taskconductor_export.h>
 #include <taskconductor/types.h>
 
+#include <QtCore/qbytearrayview.h>
 #include <QtCore/qhash.h>
 #include <QtCore/qlist.h>
 #include <QtCore/qstring.h>
@@ -60,6 +61,11 @@ public:
     std::function<void(const QString &line)> logLineHandler;
     //! Receives every event of every task, after the enqueue's own handler.
     std::function<void(const TaskEvent &event)> extraLogHandler;
+    //! Receives each chunk of a task's output as the process wrote it (bytes, before line
+    //! splitting and decoding), in order per channel, before the line events it holds; for
+    //! byte-exact copies such as the CLI's --results. Must not destroy the Broker.
+    std::function<void(TaskId id, int attempt, OutputChannel channel, QByteArrayView chunk)>
+            rawOutputHandler;
 
     //! At most this many tasks run at once (at least 1).
     int maxConcurrentTasks = 4;

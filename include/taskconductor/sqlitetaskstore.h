@@ -26,6 +26,13 @@ public:
     //! needed; an existing file keeps its mode. False if the driver is missing, the file cannot be
     //! opened, is not an SQLite database (corrupt) or was written by a newer schema version.
     bool open() override;
+    //! Opens an existing store to read it only (history(), unfinishedTasks(), tasksFrom()),
+    //! while a run may be writing it: no schema change, no lock, never a write. False, with
+    //! errorString(), if the file is missing or is not a task store.
+    bool openReadOnly();
+    //! Up to \a limit tasks with ids from \a firstId on, lowest id first: a reader pages
+    //! through a store of any size with it.
+    QList<StoredTask> tasksFrom(TaskId firstId, int limit);
     bool isOpen() const override;
     QString errorString() const override;
 

@@ -3,6 +3,7 @@
 #include "runoptions.h"
 #include "runsession.h"
 #include "signalwatcher.h"
+#include "statuscommand.h"
 
 #include <QtCore/qcoreapplication.h>
 #include <QtCore/qtimer.h>
@@ -41,6 +42,8 @@ int main(int argc, char **argv)
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("taskconductor"));
     QCoreApplication::setApplicationVersion(QStringLiteral(TASKCONDUCTOR_VERSION));
+    if (QCoreApplication::arguments().value(1) == QLatin1String("status"))
+        return runStatusCommand(QCoreApplication::arguments());
 
     // Installed first, so that a signal is never lost: validation lets it through now and then,
     // and one that arrives before the run starts is handled before any task starts.

@@ -23,6 +23,13 @@ const char *const Description =
 
   taskconductor run [OPTIONS] [TASKFILE]      tasks from a JSON Lines file ("-" or none: stdin)
   taskconductor run [OPTIONS] -- CMD [ARGS]   one task
+  taskconductor run [OPTIONS] -- CMD [ARGS] ::: A B [::: C D] [:::: FILE]
+                       CMD once per argument (every combination of the groups; a FILE gives
+                       one argument per line, "-" is stdin); in CMD, {} is the argument, {.}
+                       without extension, {/} basename, {//} directory, {/.} basename without
+                       extension, {#} the task's number, {1} {2} the argument of a group; with
+                       none of these the arguments are appended
+  taskconductor status --store FILE [--json]  the tasks of a store, while a run writes it
 
 Each line of TASKFILE is one JSON object:
   {"command": ["gzip", "-k", "a.log"], "name": "a", "env": {"LC_ALL": "C"}, "cwd": "logs",
@@ -36,7 +43,8 @@ validated as it is read, so tasks before an invalid line may already have run.
 
 Exit status: 0 every task finished with exit 0; 1 a task failed, timed out or was canceled;
 2 usage error or invalid task file; 130 stopped by SIGINT or SIGTERM (129 SIGHUP, 131 SIGQUIT;
-a second signal kills every task at once); 141 stdout or stderr was closed.)";
+a second signal kills every task at once); 141 stdout or stderr was closed.
+With --halt: 1 after a fail=N halt, 0 after a success=N halt.)";
 
 struct NumberOption
 {
@@ -68,6 +76,57 @@ std::optional<double> readNumber(const QCommandLineParser &parser, const NumberO
         return std::nullopt;
     }
     return value;
+}
+
+// "-- CMD [ARGS] ::: A B ::: C :::: FILE": the command ends at the first ":::" or "::::";
+// each ":::" group is one source, and so is each file after "::::".
+bool splitArgumentSources(RunOptions &options, QString &message)
+{
+    const QString values = QStringLiteral(":::");
+    const QString files = QStringLiteral("::::");
+    qsizetype at = 0;
+    while (at < options.command.size() && options.command.at(at) != values
+           && options.command.at(at) != files)
+        ++at;
+    if (at == options.command.size())
+        return true;
+    const QStringList rest = options.command.mid(at);
+    options.command = options.command.mid(0, at);
+    bool fileGroup = false;
+    for (const QString &word : rest) {
+        if (word == values || word == files) {
+            fileGroup = word == files;
+            if (!fileGroup)
+                options.argumentSources.append(ArgumentSpec());
+            continue;
+        }
+        if (fileGroup) {
+            ArgumentSpec spec;
+            spec.path = word;
+            options.argumentSources.append(spec);
+        } else {
+            options.argumentSources.last().values.append(word);
+        }
+    }
+    // "::::" with no file after it.
+    for (qsizetype i = 0; i + 1 < rest.size(); ++i) {
+        if (rest.at(i) == files && (rest.at(i + 1) == files || rest.at(i + 1) == values)) {
+            message = QStringLiteral("\"::::\" needs a file (\"-\": standard input)");
+            return false;
+        }
+    }
+    if (rest.constLast() == files) {
+        message = QStringLiteral("\"::::\" needs a file (\"-\": standard input)");
+        return false;
+    }
+    int stdinSources = 0;
+    for (const ArgumentSpec &spec : std::as_const(options.argumentSources))
+        stdinSources += spec.path == QLatin1String("-") ? 1 : 0;
+    if (stdinSources > 1) {
+        message = QStringLiteral("standard input (\"-\") can be read by one \"::::\" only");
+        return false;
+    }
+    return true;
 }
 
 } // namespace
@@ -198,6 +257,35 @@ CommandLineResult parseRunOptions(const QStringList &arguments, RunOptions &opti
             QStringLiteral("With --store, discard what the store recorded and run the whole "
                            "list afresh."));
     parser.addOptions({ logBackups, fresh });
+    // What GNU parallel users expect (issue 16).
+    const QCommandLineOption halt(
+            QStringLiteral("halt"),
+            QStringLiteral("Stop early: never (default), soon,fail=N (start nothing new after N "
+                           "failures), now,fail=N (cancel the running tasks too), "
+                           "soon,success=N, now,success=N; N a count or a percentage (10%)."),
+            QStringLiteral("WHEN,fail|success=N"), QStringLiteral("never"));
+    const QCommandLineOption group(
+            QStringLiteral("group"),
+            QStringLiteral("Print a task's output and events together when it ends, never "
+                           "interleaved with another task's."));
+    const QCommandLineOption keepOrder(
+            { QStringLiteral("k"), QStringLiteral("keep-order") },
+            QStringLiteral("As --group, and print the tasks in input order."));
+    const QCommandLineOption results(
+            QStringLiteral("results"),
+            QStringLiteral("Write each task's exact output to DIR/<id>/stdout and "
+                           "DIR/<id>/stderr, and its descriptor and end to DIR/<id>/task.json."),
+            QStringLiteral("DIR"));
+    const QCommandLineOption dryRun(
+            QStringLiteral("dry-run"),
+            QStringLiteral("Print each task's command (a JSON object with --events json) and "
+                           "run nothing; the input is still checked."));
+    QCommandLineOption maxTaskLineBytes(
+            QStringLiteral("max-task-line-bytes"),
+            QStringLiteral("Longest task-file or argument-file line accepted (default "
+                           "16777216)."),
+            QStringLiteral("N"));
+    parser.addOptions({ halt, group, keepOrder, results, dryRun, maxTaskLineBytes });
     parser.addPositionalArgument(QStringLiteral("run"), QStringLiteral("The command: run."));
     parser.addPositionalArgument(QStringLiteral("TASKFILE"),
                                  QStringLiteral("JSON Lines task file (\"-\" or none: stdin)."),
@@ -232,6 +320,10 @@ CommandLineResult parseRunOptions(const QStringList &arguments, RunOptions &opti
     }
     if (dashDash >= 0) {
         options.command = positional.mid(positional.size() - afterDashDash);
+        if (!splitArgumentSources(options, message)) {
+            message += hint;
+            return CommandLineResult::UsageError;
+        }
         if (options.command.isEmpty() || options.command.first().isEmpty()) {
             message = QStringLiteral("nothing to run after \"--\"") + hint;
             return CommandLineResult::UsageError;
@@ -265,6 +357,8 @@ CommandLineResult parseRunOptions(const QStringList &arguments, RunOptions &opti
     const auto rotateValue = readNumber(parser, { &logRotateBytes, 0, 1e15, true }, message);
     const auto lineValue = readNumber(parser, { &maxLineBytes, 1, intMax, true }, message);
     const auto backupsValue = readNumber(parser, { &logBackups, 1, 1000, true }, message);
+    const auto taskLineValue =
+            readNumber(parser, { &maxTaskLineBytes, 1, 1024.0 * 1024 * 1024, true }, message);
     if (!message.isEmpty()) {
         message += hint;
         return CommandLineResult::UsageError;
@@ -293,6 +387,8 @@ CommandLineResult parseRunOptions(const QStringList &arguments, RunOptions &opti
         config.maxLineBytes = int(*lineValue);
     if (backupsValue)
         config.logRotationBackups = int(*backupsValue);
+    if (taskLineValue)
+        options.maxTaskLineBytes = qint64(*taskLineValue);
 
     auto choice = [&](const QCommandLineOption &option, const QStringList &allowed) {
         const QString value = parser.value(option);
@@ -356,6 +452,20 @@ CommandLineResult parseRunOptions(const QStringList &arguments, RunOptions &opti
             message = QStringLiteral("--store: the file name is empty") + hint;
             return CommandLineResult::UsageError;
         }
+    }
+    if (std::optional<HaltPolicy> policy = HaltPolicy::parse(parser.value(halt), message))
+        options.halt = *policy;
+    options.keepOrder = parser.isSet(keepOrder);
+    options.group = parser.isSet(group) || options.keepOrder;
+    options.dryRun = parser.isSet(dryRun);
+    if (parser.isSet(results)) {
+        options.resultsDirectory = parser.value(results);
+        if (options.resultsDirectory.isEmpty())
+            message = QStringLiteral("--results: the directory name is empty");
+    }
+    if (!message.isEmpty()) {
+        message += hint;
+        return CommandLineResult::UsageError;
     }
     options.fresh = parser.isSet(fresh);
     if (options.fresh && options.storePath.isEmpty()) {

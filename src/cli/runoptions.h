@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "argumentsource.h"
+#include "haltpolicy.h"
+
 #include <taskconductor/brokerconfig.h>
 
 #include <QtCore/qstringlist.h>
@@ -20,6 +23,14 @@ struct RunOptions
     ProgressMode progress = ProgressMode::Auto;
     QString storePath; //!< empty: no store
     bool fresh = false; //!< --fresh: discard the store's history first
+    // What GNU parallel users expect (issue 16).
+    QList<ArgumentSpec> argumentSources; //!< ":::" and "::::" after the command; empty: none
+    HaltPolicy halt; //!< --halt
+    bool group = false; //!< --group: a task's events printed together when it ends
+    bool keepOrder = false; //!< --keep-order: grouped, and in input order
+    QString resultsDirectory; //!< --results DIR; empty: none
+    bool dryRun = false; //!< --dry-run: print each task's argv, run nothing
+    qint64 maxTaskLineBytes = 16 * 1024 * 1024; //!< longest task-file or argument-file line
 };
 
 //! What the command line asks for.

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include "runsession.h"
 
+#include "argumentsource.h"
+#include "commandtemplate.h"
 #include "eventprinter.h"
+#include "groupedoutput.h"
 #include "linereader.h"
 #include "progressbar.h"
+#include "resultsdir.h"
 #include "signalwatcher.h"
 #include "taskfeeder.h"
 #include "taskfileparser.h"
@@ -12,6 +16,10 @@
 
 #include <QtCore/qabstracteventdispatcher.h>
 #include <QtCore/qcoreapplication.h>
+#include <QtCore/qjsonarray.h>
+#include <QtCore/qjsondocument.h>
+#include <QtCore/qjsonobject.h>
+#include <QtCore/qregularexpression.h>
 #include <QtCore/qsocketnotifier.h>
 
 #include <csignal>
@@ -58,6 +66,17 @@ QString signalName(int signalNumber)
     return QStringLiteral("signal %1").arg(signalNumber);
 }
 
+// A word as a POSIX shell reads it back: quoted only when it must be (--dry-run).
+QString shellQuoted(const QString &word)
+{
+    static const QRegularExpression plain(QStringLiteral("^[A-Za-z0-9_@%+=:,./-]+$"));
+    if (plain.match(word).hasMatch())
+        return word;
+    QString quoted = word;
+    quoted.replace(u'\'', QStringLiteral("'\\''"));
+    return u'\'' + quoted + u'\'';
+}
+
 } // namespace
 
 RunSession::RunSession(const RunOptions &options, QObject *parent)
@@ -86,7 +105,15 @@ bool RunSession::validate()
         m_files.append(RunFile::identify(QStringLiteral("the task file"), m_options.taskFile));
     if (!m_options.broker.globalLogPath.isEmpty())
         m_files.append(RunFile::identify(QStringLiteral("--log"), m_options.broker.globalLogPath));
-    if (!m_options.storePath.isEmpty()) {
+    if (!m_options.resultsDirectory.isEmpty() && !m_options.dryRun) {
+        m_results = std::make_unique<ResultsDir>(m_options.resultsDirectory);
+        QString error;
+        if (!m_results->open(error)) {
+            printError(error);
+            return false;
+        }
+    }
+    if (!m_options.storePath.isEmpty() && !m_options.dryRun) {
         for (const char *suffix : { "", "-wal", "-shm", "-journal", ".lock" })
             m_files.append(RunFile::identify(QStringLiteral("--store"),
                                              m_options.storePath + QLatin1String(suffix)));
@@ -95,13 +122,40 @@ bool RunSession::validate()
         printError(clash);
         return false;
     }
-    if (!m_options.storePath.isEmpty()) {
+    if (!m_options.resultsDirectory.isEmpty() && !m_options.dryRun) {
+        m_results = std::make_unique<ResultsDir>(m_options.resultsDirectory);
+        QString error;
+        if (!m_results->open(error)) {
+            printError(error);
+            return false;
+        }
+    }
+    if (!m_options.storePath.isEmpty() && !m_options.dryRun) {
         m_resume = std::make_unique<ResumePoint>();
         QString error;
         if (!m_resume->open(m_options.storePath, m_options.fresh, error)) {
             printError(QStringLiteral("--store %1: %2").arg(m_options.storePath, error));
             return false;
         }
+    }
+    if (!m_options.argumentSources.isEmpty()) {
+        const CommandTemplate command(m_options.command);
+        if (command.highestSourceIndex() > m_options.argumentSources.size()) {
+            printError(QStringLiteral("{%1} in the command, but %2 argument source%3")
+                               .arg(command.highestSourceIndex())
+                               .arg(m_options.argumentSources.size())
+                               .arg(m_options.argumentSources.size() == 1 ? QString()
+                                                                          : QStringLiteral("s")));
+            return false;
+        }
+        m_arguments = std::make_unique<ArgumentProduct>(m_options.argumentSources,
+                                                        m_options.maxTaskLineBytes);
+        if (!m_arguments->open()) {
+            printError(m_arguments->errorString());
+            return false;
+        }
+        m_counts.total = m_arguments->total();
+        return true;
     }
     if (!m_options.command.isEmpty()) {
         QString error;
@@ -118,7 +172,7 @@ bool RunSession::validate()
         }
         return true;
     }
-    auto reader = std::make_unique<LineReader>(m_options.broker.maxLineBytes);
+    auto reader = std::make_unique<LineReader>(m_options.maxTaskLineBytes);
     if (!reader->open(m_options.taskFile)) {
         printError(QStringLiteral("%1: cannot open: %2").arg(displayName(), reader->errorString()));
         return false;
@@ -154,8 +208,8 @@ bool RunSession::validate()
         }
         QString problem;
         if (line.tooLong) {
-            problem = QStringLiteral("line longer than --max-line-bytes (%1)")
-                              .arg(m_options.broker.maxLineBytes);
+            problem = QStringLiteral("line longer than --max-task-line-bytes (%1)")
+                              .arg(m_options.maxTaskLineBytes);
         } else {
             const TaskFileLine parsed = parser.parse(line.bytes, line.number);
             if (parsed.kind == TaskFileLineKind::Task) {
@@ -222,6 +276,12 @@ void RunSession::start()
     m_clock.start();
     if (m_resume)
         m_options.broker.store = m_resume->store();
+    if (m_results) {
+        m_options.broker.rawOutputHandler = [this](TaskId id, int, OutputChannel channel,
+                                                   QByteArrayView chunk) {
+            m_results->write(id, channel, chunk);
+        };
+    }
     m_broker = std::make_unique<Broker>(m_options.broker);
     connect(m_broker.get(), &Broker::idle, this, &RunSession::maybeFinish);
     // Notices of no task (a log that cannot be written, a store error) would be lost otherwise.
@@ -260,6 +320,12 @@ void RunSession::start()
                 &m_counts, [this] { return m_broker ? m_broker->runningCount() : 0; });
     }
     m_printer = std::make_unique<EventPrinter>(m_options.events, m_progress.get());
+    if (m_options.group && m_options.events != EventFormat::None && !m_options.dryRun) {
+        m_grouped = std::make_unique<GroupedOutput>(
+                m_options.keepOrder, [this](const TaskEvent &event, const QString &name) {
+                    m_printer->print(event, name);
+                });
+    }
     // Events reach a pipe as soon as the loop has nothing else to do: live for `jq` or a log
     // shipper, yet one write per batch rather than one per line.
     connect(QAbstractEventDispatcher::instance(), &QAbstractEventDispatcher::aboutToBlock, this,
@@ -272,7 +338,7 @@ void RunSession::start()
 
     // Queued: a Broker on a store resumes its unfinished tasks at its first event-loop turn,
     // and the run is not over before that.
-    if (!m_options.command.isEmpty()) {
+    if (!m_options.command.isEmpty() && !m_arguments) {
         if (!m_resume)
             m_counts.total = 1;
         TaskFileLine line;
@@ -283,27 +349,41 @@ void RunSession::start()
         return;
     }
 
-    if (m_options.taskFile == QLatin1String("-") && ::isatty(STDIN_FILENO) == 1)
-        printError(QStringLiteral("reading tasks from the terminal, one JSON object per line; "
-                                  "end with Ctrl-D"));
-    std::unique_ptr<LineReader> reader = std::move(m_stream);
-    if (!reader) {
-        reader = std::make_unique<LineReader>(m_options.broker.maxLineBytes);
-        if (!reader->open(m_options.taskFile)) {
-            m_inputError =
-                    QStringLiteral("%1: cannot open: %2").arg(displayName(), reader->errorString());
-            return maybeFinish();
+    std::unique_ptr<TaskSource> source;
+    if (m_arguments) {
+        source = std::make_unique<ArgumentTaskSource>(CommandTemplate(m_options.command),
+                                                      std::move(m_arguments));
+    } else {
+        if (m_options.taskFile == QLatin1String("-") && ::isatty(STDIN_FILENO) == 1)
+            printError(QStringLiteral("reading tasks from the terminal, one JSON object per "
+                                      "line; end with Ctrl-D"));
+        std::unique_ptr<LineReader> reader = std::move(m_stream);
+        if (!reader) {
+            reader = std::make_unique<LineReader>(m_options.maxTaskLineBytes);
+            if (!reader->open(m_options.taskFile)) {
+                m_inputError = QStringLiteral("%1: cannot open: %2")
+                                       .arg(displayName(), reader->errorString());
+                return maybeFinish();
+            }
         }
+        source = std::make_unique<TaskFileSource>(std::move(reader),
+                                                  TaskFileParser(m_options.broker.retry));
     }
     const int window = m_options.broker.maxConcurrentTasks + m_options.broker.maxQueueDepth;
     m_feeder = std::make_unique<TaskFeeder>(
-            *m_broker, std::move(reader), TaskFileParser(m_options.broker.retry), window,
+            *m_broker, std::move(source), window,
             [this](const TaskFileLine &line, QByteArrayView source) { take(line, source); });
     connect(m_feeder.get(), &TaskFeeder::invalidLine, this,
             [this](qint64 lineNumber, const QString &error) {
-                m_inputError = lineNumber > 0
-                        ? QStringLiteral("%1:%2: %3").arg(displayName()).arg(lineNumber).arg(error)
-                        : QStringLiteral("%1: %2").arg(displayName(), error);
+                if (m_options.taskFile.isEmpty()) // argument sources: the error names its file
+                    m_inputError = error;
+                else
+                    m_inputError = lineNumber > 0
+                            ? QStringLiteral("%1:%2: %3")
+                                      .arg(displayName())
+                                      .arg(lineNumber)
+                                      .arg(error)
+                            : QStringLiteral("%1: %2").arg(displayName(), error);
             });
     connect(m_feeder.get(), &TaskFeeder::done, this, &RunSession::maybeFinish);
     QMetaObject::invokeMethod(
@@ -344,31 +424,108 @@ void RunSession::take(const TaskFileLine &line, QByteArrayView source)
     }
     if (!resumed)
         enqueue(line, source);
+    else if (m_grouped)
+        m_grouped->skip(m_ordinal); // an earlier run accepted it: nothing to wait for
 }
 
 void RunSession::onResumedEvent(const TaskEvent &event)
 {
     if (!m_resumedInFlight.contains(event.taskId()))
         return; // one of ours: its handler has it
-    m_counts.count(event);
-    m_printer->print(event, m_resume->resumed().value(event.taskId()));
-    if (event.isTerminal()) {
+    if (event.isTerminal())
         m_resumedInFlight.remove(event.taskId());
-        stopIfSignaled();
-    }
+    TaskDescriptor task;
+    task.setName(m_resume->resumed().value(event.taskId()));
+    onTaskEvent(event, task, 0);
 }
 
 void RunSession::enqueue(const TaskFileLine &line, QByteArrayView source)
 {
-    const QString name = line.task.name();
-    const TaskId id = m_broker->enqueue(line.task, [this, name](const TaskEvent &event) {
-        m_counts.count(event);
-        m_printer->print(event, name);
-        if (event.isTerminal())
-            stopIfSignaled();
-    });
+    if (m_options.dryRun)
+        return printDryRun(line);
+    const qint64 ordinal = m_ordinal;
+    const TaskId id =
+            m_broker->enqueue(line.task, [this, task = line.task, ordinal](const TaskEvent &event) {
+                onTaskEvent(event, task, ordinal);
+            });
     if (m_resume)
         m_resume->accepted(id, source);
+    if (m_broker->state(id) != TaskState::Done) // not ended inside enqueue() (rejected)
+        m_inFlight.insert(id);
+}
+
+void RunSession::onTaskEvent(const TaskEvent &event, const TaskDescriptor &task, qint64 ordinal)
+{
+    m_counts.count(event);
+    if (m_results) {
+        m_results->record(event, task);
+        const QString error = m_results->takeError();
+        if (!error.isEmpty()) {
+            if (m_progress)
+                m_progress->hide();
+            printError(error);
+        }
+    }
+    if (event.isTerminal())
+        m_inFlight.remove(event.taskId());
+    print(event, task.name(), ordinal);
+    if (event.isTerminal())
+        stopIfSignaled(); // before the Broker fills the slot
+    if (event.isTerminal() && m_haltReason.isEmpty() && m_signal == 0
+        && m_options.halt.reached(m_counts.failed + m_counts.timedOut, m_counts.finished,
+                                  m_counts.ended(), m_counts.total))
+        halt();
+}
+
+void RunSession::print(const TaskEvent &event, const QString &name, qint64 ordinal)
+{
+    if (m_grouped)
+        m_grouped->add(ordinal, event, name);
+    else
+        m_printer->print(event, name);
+}
+
+void RunSession::halt()
+{
+    m_haltReason = m_options.halt.reason(m_counts.failed + m_counts.timedOut, m_counts.finished);
+    if (m_feeder)
+        m_feeder->stop(); // reads nothing more
+    if (m_options.halt.when == HaltPolicy::When::Now) {
+        m_broker->cancelAll();
+    } else {
+        // Soon: what has not started ends canceled; the running tasks end as they will.
+        QList<TaskId> ids(m_inFlight.cbegin(), m_inFlight.cend());
+        ids += QList<TaskId>(m_resumedInFlight.cbegin(), m_resumedInFlight.cend());
+        for (TaskId id : std::as_const(ids)) {
+            const TaskState state = m_broker->state(id);
+            if (state == TaskState::Pending || state == TaskState::RetryWait)
+                m_broker->cancel(id);
+        }
+    }
+    QMetaObject::invokeMethod(this, &RunSession::maybeFinish, Qt::QueuedConnection);
+}
+
+void RunSession::printDryRun(const TaskFileLine &line)
+{
+    ++m_counts.finished; // "would run"; the summary says nothing ran
+    QByteArray text;
+    if (m_options.events == EventFormat::Json) {
+        QJsonObject o;
+        o.insert(QStringLiteral("id"), m_ordinal);
+        o.insert(QStringLiteral("name"),
+                 line.task.name().isEmpty() ? QJsonValue() : QJsonValue(line.task.name()));
+        o.insert(QStringLiteral("command"), QJsonArray::fromStringList(line.task.command()));
+        text = QJsonDocument(o).toJson(QJsonDocument::Compact);
+    } else if (m_options.events == EventFormat::Text) {
+        QStringList words;
+        for (const QString &word : line.task.command())
+            words.append(shellQuoted(word));
+        text = words.join(u' ').toUtf8();
+    } else {
+        return;
+    }
+    text += '\n';
+    std::fwrite(text.constData(), 1, size_t(text.size()), stdout);
 }
 
 void RunSession::interrupt(int signalNumber)
@@ -427,11 +584,21 @@ void RunSession::finish()
     m_finished = true;
     if (m_progress)
         m_progress->stop();
+    if (m_grouped)
+        m_grouped->flushAll();
     std::fflush(stdout);
     m_stdoutWatch.reset();
     if (!m_inputError.isEmpty())
         printError(m_inputError);
-    printError(m_counts.summary(m_clock.elapsed()));
+    if (m_options.dryRun) {
+        printError(QStringLiteral("dry run: %1 task%2, nothing was run")
+                           .arg(m_counts.finished)
+                           .arg(m_counts.finished == 1 ? QString() : QStringLiteral("s")));
+    } else if (!m_haltReason.isEmpty()) {
+        printError(QStringLiteral("%1; %2").arg(m_haltReason, m_counts.summary(m_clock.elapsed())));
+    } else {
+        printError(m_counts.summary(m_clock.elapsed()));
+    }
     if (m_signal != 0 && m_resume)
         printError(QStringLiteral("--store %1: run the same command again to resume what did "
                                   "not finish")
@@ -446,6 +613,8 @@ void RunSession::finish()
         status = 128 + m_signal; // SIGHUP 129, SIGQUIT 131
     else if (!m_inputError.isEmpty())
         status = 2;
+    else if (!m_haltReason.isEmpty())
+        status = m_options.halt.trigger == HaltPolicy::Trigger::Fail ? 1 : 0;
     else if (!m_counts.allFinished())
         status = 1;
     Q_EMIT finished(status);

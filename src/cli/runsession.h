@@ -18,9 +18,12 @@ QT_END_NAMESPACE
 
 namespace TaskConductor {
 
+class ArgumentProduct;
 class Broker;
 class EventPrinter;
 class LineReader;
+class GroupedOutput;
+class ResultsDir;
 class ProgressBar;
 class TaskFeeder;
 struct TaskFileLine;
@@ -54,6 +57,13 @@ Q_SIGNALS:
 
 private:
     void enqueue(const TaskFileLine &line, QByteArrayView source);
+    //! Every event of a task of ours: counts, --results, --halt, then printing (maybe grouped).
+    void onTaskEvent(const TaskEvent &event, const TaskDescriptor &task, qint64 ordinal);
+    void print(const TaskEvent &event, const QString &name, qint64 ordinal);
+    //! --halt reached: read nothing more, cancel what has not started (now: everything).
+    void halt();
+    //! --dry-run: the task's command instead of running it.
+    void printDryRun(const TaskFileLine &line);
     //! A task of the list, in order: skipped when an earlier run accepted it, else enqueued.
     void take(const TaskFileLine &line, QByteArrayView source);
     //! Whether \a task's per-task log is one of the run's own files; \a error says which.
@@ -78,6 +88,11 @@ private:
     std::unique_ptr<LineReader> m_stream; //!< a stream, opened (once) by validate()
     std::unique_ptr<QSocketNotifier> m_stdoutWatch;
     QList<RunFile> m_files; //!< task file, log, store: never the same file twice
+    std::unique_ptr<ArgumentProduct> m_arguments; //!< ":::"/"::::", opened by validate()
+    std::unique_ptr<GroupedOutput> m_grouped; //!< --group, --keep-order
+    std::unique_ptr<ResultsDir> m_results; //!< --results
+    QSet<TaskId> m_inFlight; //!< our tasks that have not ended (for --halt soon)
+    QString m_haltReason; //!< set once --halt was reached
     QSet<TaskId> m_resumedInFlight;
     qint64 m_ordinal = 0; //!< tasks of the list seen so far
     QElapsedTimer m_clock;

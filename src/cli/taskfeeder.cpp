@@ -5,16 +5,15 @@
 
 namespace TaskConductor {
 
-TaskFeeder::TaskFeeder(Broker &broker, std::unique_ptr<LineReader> reader,
-                       const TaskFileParser &parser, int window, Enqueue enqueue, QObject *parent)
+TaskFeeder::TaskFeeder(Broker &broker, std::unique_ptr<TaskSource> source, int window,
+                       Enqueue enqueue, QObject *parent)
     : QObject(parent)
     , m_broker(broker)
-    , m_reader(std::move(reader))
-    , m_parser(parser)
+    , m_source(std::move(source))
     , m_window(qMax(1, window))
     , m_enqueue(std::move(enqueue))
 {
-    connect(m_reader.get(), &LineReader::readable, this, &TaskFeeder::feed);
+    connect(m_source.get(), &TaskSource::readable, this, &TaskFeeder::feed);
     // Queued and coalesced: the Broker emits countsChanged in the middle of its own scheduling.
     connect(&m_broker, &Broker::countsChanged, this, [this] {
         if (m_feedPosted)
@@ -47,7 +46,7 @@ void TaskFeeder::finish()
     if (m_done)
         return;
     m_done = true;
-    m_reader.reset(); // closes the file now: nothing more is read
+    m_source.reset(); // closes the file now: nothing more is read
     Q_EMIT done();
 }
 
@@ -62,32 +61,21 @@ void TaskFeeder::feed()
         return m_broker.runningCount() + m_broker.pendingCount() + m_broker.retryWaitingCount();
     };
     while (!m_done && inFlight() < m_window) {
-        LineReader::Line line;
-        const LineReader::Status status = m_reader->next(line);
-        if (status == LineReader::Status::NeedMore)
+        TaskFileLine line;
+        QByteArray source;
+        const TaskSource::Status status = m_source->next(line, source);
+        if (status == TaskSource::Status::NeedMore)
             break;
-        if (status == LineReader::Status::End) {
+        if (status == TaskSource::Status::End) {
             finish();
             break;
         }
-        if (status == LineReader::Status::Error) {
-            Q_EMIT invalidLine(0, QStringLiteral("read error: %1").arg(m_reader->errorString()));
+        if (status == TaskSource::Status::Invalid) {
+            Q_EMIT invalidLine(line.lineNumber, line.error);
             finish();
             break;
         }
-        if (line.tooLong) {
-            Q_EMIT invalidLine(line.number, QStringLiteral("line longer than --max-line-bytes"));
-            finish();
-            break;
-        }
-        const TaskFileLine parsed = m_parser.parse(line.bytes, line.number);
-        if (parsed.kind == TaskFileLineKind::Invalid) {
-            Q_EMIT invalidLine(parsed.lineNumber, parsed.error);
-            finish();
-            break;
-        }
-        if (parsed.kind == TaskFileLineKind::Task)
-            m_enqueue(parsed, line.bytes);
+        m_enqueue(line, source);
     }
     m_feeding = false;
 }

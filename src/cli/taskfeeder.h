@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include "linereader.h"
-#include "taskfileparser.h"
+#include "tasksource.h"
 
 #include <QtCore/qobject.h>
 
@@ -13,8 +12,8 @@ namespace TaskConductor {
 
 class Broker;
 
-//! Reads task lines and hands the tasks on, never letting more than \a window tasks be in the
-//! Broker at once (running, pending or waiting to retry): the backpressure that keeps a task
+//! Takes tasks from a TaskSource and hands them on, never letting more than \a window tasks be in
+//! the Broker at once (running, pending or waiting to retry): the backpressure that keeps a task
 //! file of any length in bounded memory. Reads more whenever the Broker's counts change.
 class TaskFeeder : public QObject
 {
@@ -25,8 +24,8 @@ public:
     //! enqueue it on \a broker.
     using Enqueue = std::function<void(const TaskFileLine &line, QByteArrayView source)>;
 
-    TaskFeeder(Broker &broker, std::unique_ptr<LineReader> reader, const TaskFileParser &parser,
-               int window, Enqueue enqueue, QObject *parent = nullptr);
+    TaskFeeder(Broker &broker, std::unique_ptr<TaskSource> source, int window, Enqueue enqueue,
+               QObject *parent = nullptr);
     ~TaskFeeder() override;
 
     //! Starts reading. done() follows once the input ends, is invalid, or stop() is called.
@@ -46,8 +45,7 @@ private:
     void finish();
 
     Broker &m_broker;
-    std::unique_ptr<LineReader> m_reader;
-    TaskFileParser m_parser;
+    std::unique_ptr<TaskSource> m_source;
     int m_window;
     Enqueue m_enqueue;
     bool m_feeding = false;

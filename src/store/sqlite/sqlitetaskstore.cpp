@@ -7,6 +7,7 @@
 #include <QtSql/qsqlquery.h>
 
 #include <QtCore/qfile.h>
+#include <QtCore/qfileinfo.h>
 
 #include <cerrno>
 #include <cstring>
@@ -324,6 +325,52 @@ bool SqliteTaskStore::open()
     }
     d->error.clear();
     return true;
+}
+
+bool SqliteTaskStore::openReadOnly()
+{
+    if (d->db.isOpen())
+        return true;
+    if (!QSqlDatabase::isDriverAvailable(QStringLiteral("QSQLITE"))) {
+        d->error = QStringLiteral("cannot open task store '%1': the Qt SQLite driver (QSQLITE) "
+                                  "is not installed")
+                           .arg(d->path);
+        return false;
+    }
+    if (!QFileInfo(d->path).isFile()) {
+        d->error = QStringLiteral("cannot open task store '%1': no such file").arg(d->path);
+        return false;
+    }
+    if (!QSqlDatabase::contains(d->connectionName))
+        d->db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), d->connectionName);
+    d->db.setDatabaseName(d->path);
+    d->db.setConnectOptions(QStringLiteral("QSQLITE_OPEN_READONLY;QSQLITE_BUSY_TIMEOUT=5000"));
+    if (!d->db.open())
+        return d->fail(QStringLiteral("cannot open"), d->db.lastError());
+    // A reader of a WAL database never waits for the writer; only a checkpoint may hold it
+    // briefly (the busy timeout).
+    QSqlQuery check(d->db);
+    if (!check.exec(QStringLiteral("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' "
+                                   "AND name = 'tasks'"))
+        || !check.next()) {
+        d->fail(QStringLiteral("cannot read (not an SQLite database, or corrupt)"),
+                check.lastError());
+        d->close();
+        return false;
+    }
+    if (check.value(0).toInt() != 1) {
+        d->error = QStringLiteral("'%1' is not a task store (it has no tasks table)").arg(d->path);
+        d->close();
+        return false;
+    }
+    d->error.clear();
+    return true;
+}
+
+QList<StoredTask> SqliteTaskStore::tasksFrom(TaskId firstId, int limit)
+{
+    return d->select(QStringLiteral("WHERE id >= ? ORDER BY id LIMIT ?"),
+                     { qint64(firstId), std::max(0, limit) });
 }
 
 bool SqliteTaskStore::recordEnqueued(TaskId id, const TaskDescriptor &task, const QDateTime &at)
