@@ -236,6 +236,12 @@ double BrokerPrivate::nextRandom()
     return QRandomGenerator::global()->generateDouble();
 }
 
+void BrokerPrivate::rawOutput(TaskId id, int attempt, OutputChannel channel, QByteArrayView chunk)
+{
+    if (config.rawOutputHandler)
+        config.rawOutputHandler(id, attempt, channel, chunk);
+}
+
 std::unique_ptr<TaskProcess> BrokerPrivate::createProcess(TaskProcessObserver *observer)
 {
     return session->createProcess(observer);

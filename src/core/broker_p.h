@@ -60,6 +60,7 @@ public:
     void runEnded(TaskRun *run) override; // terminal event delivered: forget it, reschedule
     double nextRandom() override;
     std::unique_ptr<TaskProcess> createProcess(TaskProcessObserver *observer) override;
+    void rawOutput(TaskId id, int attempt, OutputChannel channel, QByteArrayView chunk) override;
 
     void schedule();
     void shutdown();

@@ -124,8 +124,8 @@ void TaskRun::emitLine(OutputChannel channel, QByteArrayView line)
 
 void TaskRun::processOutput(OutputChannel channel, QByteArrayView chunk)
 {
-    if (m_broker && m_broker->config.rawOutputHandler)
-        m_broker->config.rawOutputHandler(m_id, m_attempt, channel, chunk);
+    if (m_host)
+        m_host->rawOutput(id(), m_attempt, channel, chunk);
     LineSplitter &splitter = channel == OutputChannel::Stdout ? m_stdout : m_stderr;
     splitter.feed(chunk, [this, channel](QByteArrayView line) { emitLine(channel, line); });
 }

@@ -35,6 +35,8 @@ public:
     virtual double nextRandom() = 0;
     //! A new process for one attempt, from the Broker's executor session.
     virtual std::unique_ptr<TaskProcess> createProcess(TaskProcessObserver *observer) = 0;
+    //! A chunk of task \a id's output as the process wrote it (BrokerConfig::rawOutputHandler).
+    virtual void rawOutput(TaskId id, int attempt, OutputChannel channel, QByteArrayView chunk) = 0;
 };
 
 } // namespace TaskConductor
