@@ -40,14 +40,14 @@ struct StatusCounts
         case TaskState::Done:
             break;
         }
-        switch (task.outcome.value_or(EventKind::Failed)) {
-        case EventKind::Finished:
+        switch (task.outcome.value_or(Outcome::Failed)) {
+        case Outcome::Finished:
             ++finished;
             break;
-        case EventKind::Timeout:
+        case Outcome::TimedOut:
             ++timedOut;
             break;
-        case EventKind::Canceled:
+        case Outcome::Canceled:
             ++canceled;
             break;
         default:
@@ -84,7 +84,7 @@ QString stateText(const StoredTask &task)
     case TaskState::Done:
         break;
     }
-    return task.outcome ? TaskEvent::kindName(*task.outcome) : QStringLiteral("done");
+    return task.outcome ? TaskEvent::outcomeName(*task.outcome) : QStringLiteral("done");
 }
 
 // "SIGSEGV" for a crash's negative exit code.
@@ -102,7 +102,7 @@ QString exitText(const StoredTask &task)
 {
     const bool hasExit =
             (task.state == TaskState::Done && task.outcome
-             && (*task.outcome == EventKind::Finished || *task.outcome == EventKind::Failed))
+             && (*task.outcome == Outcome::Finished || *task.outcome == Outcome::Failed))
             || task.state == TaskState::RetryWait;
     if (!hasExit || (task.exitCode == -1 && task.state == TaskState::Done))
         return QStringLiteral("-");
