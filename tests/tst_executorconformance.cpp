@@ -219,8 +219,7 @@ private Q_SLOTS:
                 << "Permission denied";
         QTest::newRow("working directory is a file") // not "Permission denied" (issue 13)
                 << QStringList { helper(), "exit", "0" }
-                << QFINDTESTDATA("tst_executorconformance.cpp")
-                << "': Not a directory";
+                << QFINDTESTDATA("tst_executorconformance.cpp") << "': Not a directory";
         QTest::newRow("argument list too long")
                 << QStringList { helper(), "args", QString(200 * 1024, 'a') } << QString()
                 << "Argument list too long";
