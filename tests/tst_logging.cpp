@@ -213,7 +213,9 @@ private Q_SLOTS:
                                                   { "event", "started" },
                                                   { "attempt", 2 },
                                                   { "command", QJsonArray { "/bin/echo", "a b" } },
-                                                  { "workdir", "/w" } };
+                                                  { "workdir", "/w" },
+                                                  { "priority", 0 },
+                                                  { "lane", "" } };
         QTest::newRow("stderr") << TaskEvent::output(5, 1, OutputChannel::Stderr, "x\n\x1b y")
                                 << QJsonObject { { "ts", ts },           { "id", 5 },
                                                  { "event", "stderr" },  { "attempt", 1 },
@@ -253,6 +255,10 @@ private Q_SLOTS:
         QTest::newRow("failed") << TaskEvent::failed(4, 1, -9, 10, nasty);
         QTest::newRow("failed, no message") << TaskEvent::failed(4, 1, 2, 10);
         QTest::newRow("canceled") << TaskEvent::canceled(5, 0, 0);
+        QTest::newRow("canceled by a dependency")
+                << TaskEvent::canceled(5, 0, 0, "dependency 4 did not finish: it ended " + nasty);
+        QTest::newRow("started in a lane")
+                << TaskEvent::started(1, 1, { "/bin/x" }, "/w", -3, nasty);
         QTest::newRow("timeout") << TaskEvent::timeout(6, 3, 99);
         QTest::newRow("retrying") << TaskEvent::retrying(7, 2, 1, 500);
         QTest::newRow("internalError") << TaskEvent::internalError(0, 0, nasty, false);

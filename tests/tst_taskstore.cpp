@@ -113,6 +113,9 @@ private Q_SLOTS:
         retry.backoffMultiplier = 2;
         retry.retryOnTimeout = true;
         task.setRetryPolicy(retry);
+        task.setPriority(-7);
+        task.setLane("net");
+        task.setDependencies({ 3, 12345678901ull });
         const auto back = TaskStore::descriptorFromJson(TaskStore::descriptorToJson(task));
         QVERIFY(back);
         QCOMPARE(*back, task);
@@ -436,6 +439,61 @@ private Q_SLOTS:
         QCOMPARE(kindsOf(events, 1).last(), EventKind::Canceled);
         QCOMPARE(kindsOf(events, 2),
                  (QList<EventKind> { EventKind::Started, EventKind::Stdout, EventKind::Finished }));
+    }
+
+    // Resumed in the middle of a chain: the dependency that finished before the restart stays
+    // satisfied, and priorities, lanes and dependencies come back.
+    void resumeInTheMiddleOfAChain()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("tasks.db");
+        TaskId a = 0, b = 0, c = 0;
+        {
+            BrokerConfig config = this->config();
+            config.store = std::make_shared<SqliteTaskStore>(path);
+            Broker broker(config);
+            Recorder r;
+            a = broker.enqueue(helperTask({ "lines", "1" }), [&](const TaskEvent &e) {
+                r.events.append(e);
+                if (e.isTerminal())
+                    broker.pause(); // b is released, but does not start
+            });
+            TaskDescriptor second = helperTask({ "lines", "1" });
+            second.setDependencies({ a });
+            second.setPriority(4);
+            second.setLane("net");
+            b = broker.enqueue(second, r.handler());
+            TaskDescriptor third = helperTask({ "lines", "1" });
+            third.setDependencies({ b });
+            c = broker.enqueue(third, r.handler());
+            QTRY_VERIFY_WITH_TIMEOUT(r.ended(a), Wait);
+            QCOMPARE(r.terminal(a).kind(), EventKind::Finished);
+            QCOMPARE(broker.state(b), TaskState::Pending);
+            QCOMPARE(broker.state(c), TaskState::Blocked);
+        } // destroyed: b and c stay unfinished in the store
+        BrokerConfig config = this->config();
+        config.store = std::make_shared<SqliteTaskStore>(path);
+        Broker broker(config);
+        QSignalSpy events(&broker, &Broker::eventOccurred);
+        QTRY_VERIFY_WITH_TIMEOUT(kindsOf(events, c).contains(EventKind::Finished), Wait);
+        QCOMPARE(kindsOf(events, a), QList<EventKind>()); // not run again
+        QCOMPARE(kindsOf(events, b).last(), EventKind::Finished);
+        QList<TaskEvent> ofB;
+        for (const QList<QVariant> &args : events)
+            if (args.at(0).value<TaskEvent>().taskId() == b)
+                ofB.append(args.at(0).value<TaskEvent>());
+        QCOMPARE(ofB.first().kind(), EventKind::Started);
+        QCOMPARE(ofB.first().priority(), 4);
+        QCOMPARE(ofB.first().lane(), QStringLiteral("net"));
+        qsizetype bFinished = -1, cStarted = -1;
+        for (qsizetype i = 0; i < events.size(); ++i) {
+            const TaskEvent e = events.at(i).at(0).value<TaskEvent>();
+            if (e.taskId() == b && e.kind() == EventKind::Finished)
+                bFinished = i;
+            if (e.taskId() == c && e.kind() == EventKind::Started)
+                cStarted = i;
+        }
+        QVERIFY(bFinished >= 0 && bFinished < cStarted);
     }
 
     void recoveryPolicy_data()

@@ -22,7 +22,10 @@ class BrokerPrivate;
 using TaskEventHandler = std::function<void(const TaskEvent &event)>;
 
 //! Runs tasks as processes, at most BrokerConfig::maxConcurrentTasks at once, the rest waiting
-//! in a FIFO queue of at most BrokerConfig::maxQueueDepth, and reports what happens.
+//! in a queue of at most BrokerConfig::maxQueueDepth, and reports what happens. Pending tasks
+//! start by priority, then FIFO; a task whose lane is at its cap (BrokerConfig::laneLimits) or
+//! paused waits without holding back other lanes; a task with dependencies is Blocked until
+//! they all finish.
 //!
 //! Contracts:
 //! - Every enqueue gets exactly one terminal event (TaskEvent::isTerminal()), on every path.
@@ -38,7 +41,9 @@ class TASKCONDUCTOR_EXPORT Broker : public QObject
     Q_PROPERTY(int runningCount READ runningCount NOTIFY countsChanged)
     Q_PROPERTY(int pendingCount READ pendingCount NOTIFY countsChanged)
     Q_PROPERTY(int retryWaitingCount READ retryWaitingCount NOTIFY countsChanged)
+    Q_PROPERTY(int blockedCount READ blockedCount NOTIFY countsChanged)
     Q_PROPERTY(bool idle READ isIdle NOTIFY countsChanged)
+    Q_PROPERTY(bool paused READ isPaused NOTIFY pausedChanged)
 
 public:
     explicit Broker(const BrokerConfig &config = BrokerConfig(), QObject *parent = nullptr);
@@ -68,19 +73,34 @@ public:
     //! hands the request to the Broker's thread.
     bool cancel(TaskId id, TaskEventHandler errorHandler = {});
 
-    //! Cancels every pending, waiting and running task.
+    //! Cancels every pending, blocked, waiting and running task.
     void cancelAll();
     //! As cancelAll(), and every running or stopping task's process group gets SIGKILL now
     //! instead of at the end of its grace period; each task's terminal event follows as usual.
     void killAll();
 
+    //! Starts no task until resume(): running ones go on, pending ones wait, and so does a retry
+    //! whose delay elapses. Enqueue and cancel work as always.
+    Q_INVOKABLE void pause();
+    //! Starts tasks again after pause() or drain().
+    Q_INVOKABLE void resume();
+    bool isPaused() const;
+    //! As pause()/resume() for the tasks of lane \a lane only ("" is the default lane).
+    Q_INVOKABLE void pauseLane(const QString &lane);
+    Q_INVOKABLE void resumeLane(const QString &lane);
+    bool isLanePaused(const QString &lane) const;
+    //! pause(), then drained() once nothing runs (before drain() returns if nothing runs now).
+    Q_INVOKABLE void drain();
+
     //! Tasks whose process is starting, running or stopping.
     int runningCount() const;
     //! Tasks waiting in the queue for a slot.
     int pendingCount() const;
+    //! Tasks waiting for their dependencies to finish (state Blocked; not in pendingCount()).
+    int blockedCount() const;
     //! Tasks waiting for their retry delay (holding no slot).
     int retryWaitingCount() const;
-    //! No task pending, running or waiting to retry.
+    //! No task pending, blocked, running or waiting to retry.
     bool isIdle() const;
     //! The state of task \a id; Done for finished and unknown ids.
     TaskState state(TaskId id) const;
@@ -98,8 +118,12 @@ Q_SIGNALS:
     void timedOut(TaskConductor::TaskId id, qint64 durationMs);
     void retrying(TaskConductor::TaskId id, int attempt, int exitCode, qint64 delayMs);
     void internalError(TaskConductor::TaskId id, const QString &message);
-    //! runningCount, pendingCount or retryWaitingCount changed.
+    //! runningCount, pendingCount, blockedCount or retryWaitingCount changed.
     void countsChanged();
+    //! pause(), drain() or resume() changed isPaused().
+    void pausedChanged(bool paused);
+    //! After drain(): nothing runs any more (the queue stays paused). Once per drain().
+    void drained();
     //! The last task ended: nothing is pending, running or waiting to retry.
     void idle();
 

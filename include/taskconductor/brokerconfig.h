@@ -69,8 +69,12 @@ public:
 
     //! At most this many tasks run at once (at least 1).
     int maxConcurrentTasks = 4;
-    //! At most this many tasks wait for a slot; an enqueue beyond it is rejected ("queue full").
+    //! At most this many tasks wait (pending or blocked on dependencies); an enqueue beyond it is
+    //! rejected ("queue full").
     int maxQueueDepth = 10000;
+    //! Lane name -> at most this many of its tasks run at once (within maxConcurrentTasks). A
+    //! lane without an entry (or with a value <= 0) is bounded only by maxConcurrentTasks.
+    QHash<QString, int> laneLimits;
 
     //! How failed tasks are retried (default: never).
     RetryPolicy retry;

@@ -43,6 +43,7 @@ public:
     QList<StoredTask> unfinishedTasks() override;
     TaskId highestTaskId() override;
     QList<StoredTask> history(const HistoryQuery &query) override;
+    std::optional<StoredTask> task(TaskId id) override;
 
     // Writers, and what a command-line runner records beyond the TaskStore interface.
     //! Takes the single-writer lock: an exclusive flock(2) on "<path>.lock" (which holds the

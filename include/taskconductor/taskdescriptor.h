@@ -3,6 +3,7 @@
 
 #include <taskconductor/retrypolicy.h>
 #include <taskconductor/taskconductor_export.h>
+#include <taskconductor/types.h>
 
 #include <QtCore/qhash.h>
 #include <QtCore/qshareddata.h>
@@ -19,7 +20,8 @@ namespace TaskConductor {
 class TaskDescriptorData;
 
 //! What to run: an argv command (never a shell string), its environment changes, working
-//! directory, timeout, per-task log file and retry policy. An implicitly shared value type:
+//! directory, timeout, per-task log file and retry policy; and when: priority, lane and the
+//! tasks it waits for. An implicitly shared value type:
 //! copies are cheap, so one descriptor can be enqueued many times.
 class TASKCONDUCTOR_EXPORT TaskDescriptor
 {
@@ -30,6 +32,9 @@ class TASKCONDUCTOR_EXPORT TaskDescriptor
                        resetTimeoutSeconds)
     Q_PROPERTY(QString perTaskLogPath READ perTaskLogPath WRITE setPerTaskLogPath)
     Q_PROPERTY(QString name READ name WRITE setName)
+    Q_PROPERTY(int priority READ priority WRITE setPriority)
+    Q_PROPERTY(QString lane READ lane WRITE setLane)
+    Q_PROPERTY(QList<quint64> dependencies READ dependencies WRITE setDependencies)
 
 public:
     TaskDescriptor();
@@ -75,6 +80,23 @@ public:
     //! A retry policy for this task only; unset: the broker's.
     std::optional<RetryPolicy> retryPolicy() const;
     void setRetryPolicy(const std::optional<RetryPolicy> &policy);
+
+    //! Among pending tasks, higher priority starts first; equal priority keeps FIFO order.
+    //! Never preempts a running task. Default 0.
+    int priority() const;
+    void setPriority(int priority);
+
+    //! The lane whose cap (BrokerConfig::laneLimits) this task counts against; empty: the
+    //! default lane, bounded only by maxConcurrentTasks.
+    QString lane() const;
+    void setLane(const QString &lane);
+
+    //! Tasks that must end `finished` before this one queues (state Blocked until then); if one
+    //! ends any other way, this task ends `canceled` naming it. Each must be enqueued before
+    //! this task, on the same Broker.
+    QList<TaskId> dependencies() const;
+    void setDependencies(const QList<TaskId> &ids);
+    void addDependency(TaskId id);
 
     //! The one JSON form of a task, whose names the task file, the store and QML share (README,
     //! "Task vocabulary"): "command", and as set "name", "cwd", "env" (an unset variable as

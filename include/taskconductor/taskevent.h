@@ -16,11 +16,11 @@ QT_END_NAMESPACE
 namespace TaskConductor {
 
 //! One thing that happened to one task. A value type; which fields apply depends on kind():
-//! - Started: command(), workingDirectory()
+//! - Started: command(), workingDirectory(), priority(), lane()
 //! - Stdout / Stderr: line()
 //! - Finished / Failed: exitCode() (0 for Finished), durationMs(); Failed also message() (why:
 //!   crash, start failure)
-//! - Canceled / Timeout: durationMs()
+//! - Canceled / Timeout: durationMs(); Canceled also message() when a dependency ended the task
 //! - Retrying: exitCode() of the failed attempt, delayMs() before the next one
 //! - InternalError: message()
 //! attempt() is the 1-based run the event belongs to (0 before the first run).
@@ -38,19 +38,24 @@ class TASKCONDUCTOR_EXPORT TaskEvent
     Q_PROPERTY(QString message READ message CONSTANT)
     Q_PROPERTY(QStringList command READ command CONSTANT)
     Q_PROPERTY(QString workingDirectory READ workingDirectory CONSTANT)
+    Q_PROPERTY(int priority READ priority CONSTANT)
+    Q_PROPERTY(QString lane READ lane CONSTANT)
     Q_PROPERTY(bool terminal READ isTerminal CONSTANT)
 
 public:
     TaskEvent() = default;
 
     static TaskEvent started(TaskId id, int attempt, const QStringList &command,
-                             const QString &workingDirectory);
+                             const QString &workingDirectory, int priority = 0,
+                             const QString &lane = {});
     static TaskEvent output(TaskId id, int attempt, OutputChannel channel, const QString &line);
     //! \a exitCode is the one the process exited with: a success, so 0.
     static TaskEvent finished(TaskId id, int attempt, qint64 durationMs, int exitCode = 0);
     static TaskEvent failed(TaskId id, int attempt, int exitCode, qint64 durationMs,
                             const QString &message = {});
-    static TaskEvent canceled(TaskId id, int attempt, qint64 durationMs);
+    //! \a message: why, when not cancel() (e.g. "dependency 4 did not finish: it ended failed").
+    static TaskEvent canceled(TaskId id, int attempt, qint64 durationMs,
+                              const QString &message = {});
     static TaskEvent timeout(TaskId id, int attempt, qint64 durationMs);
     static TaskEvent retrying(TaskId id, int attempt, int exitCode, qint64 delayMs);
     static TaskEvent internalError(TaskId id, int attempt, const QString &message, bool terminal);
@@ -68,6 +73,9 @@ public:
     }
     QStringList command() const { return m_command; }
     QString workingDirectory() const { return m_workingDirectory; }
+    //! Of Started: the task's priority and lane (TaskDescriptor::priority(), lane()).
+    int priority() const { return m_priority; }
+    QString lane() const { return m_lane; }
 
     //! True for the one event that ends its enqueue: Finished, Failed, Canceled, Timeout, and
     //! an InternalError that ended the task (queue full, invalid task).
@@ -109,11 +117,13 @@ private:
     TaskId m_taskId = 0;
     int m_attempt = 0;
     int m_exitCode = 0;
+    int m_priority = 0;
     qint64 m_durationMs = 0;
     qint64 m_delayMs = 0;
     QString m_text; // line for output events, message otherwise
     QStringList m_command;
     QString m_workingDirectory;
+    QString m_lane;
 };
 
 } // namespace TaskConductor

@@ -74,6 +74,10 @@ public:
     virtual TaskId highestTaskId() = 0;
     //! Tasks matching \a query, newest first.
     virtual QList<StoredTask> history(const HistoryQuery &query) = 0;
+    //! Task \a id; nullopt if it is not stored. The default searches history() of Done tasks;
+    //! implementations should look it up directly (the Broker asks when a resumed task depends
+    //! on one that ended before the restart).
+    virtual std::optional<StoredTask> task(TaskId id);
 
     //! The descriptor as a JSON document (for implementations that store text): its one JSON
     //! form, TaskDescriptor::toJson().

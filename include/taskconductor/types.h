@@ -40,13 +40,14 @@ enum class Outcome {
 Q_ENUM_NS(Outcome)
 
 //! Where a task is in its life. A task moves forward only:
-//! Pending -> Running -> (Stopping) -> (RetryWait -> Running ...) -> Done.
+//! (Blocked ->) Pending -> Running -> (Stopping) -> (RetryWait -> Running ...) -> Done.
 enum class TaskState {
     Pending, //!< waiting in the queue for a concurrency slot
     Running, //!< its process is starting or running
     Stopping, //!< asked to stop (cancel, timeout, shutdown); waiting for the group to die
     RetryWait, //!< an attempt failed; waiting for the retry delay (holds no slot)
     Done, //!< its terminal event was delivered
+    Blocked, //!< waiting for its dependencies to finish (last so the older values keep theirs)
 };
 Q_ENUM_NS(TaskState)
 

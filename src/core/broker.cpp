@@ -43,9 +43,12 @@ BrokerPrivate::BrokerPrivate(Broker *qq, const BrokerConfig &cfg)
     session->setNoticeHandler(report);
     logging = std::make_unique<LogDispatcher>(config, report, q);
     recorder = std::make_unique<StoreRecorder>(config.store, report, q);
+    for (auto it = config.laneLimits.cbegin(); it != config.laneLimits.cend(); ++it)
+        lanes.setLimit(lanes.laneIndex(it.key()), it.value());
     if (recorder->isActive()) {
         // Ids go on after the stored ones, so history and logs never mix two tasks' records.
         nextId = recorder->highestTaskId() + 1;
+        outcomeBase = nextId;
         // Read now, resumed at the first event-loop turn (the host connects its signals first):
         // tasks enqueued meanwhile are recorded too, and must not be taken for unfinished ones.
         QMetaObject::invokeMethod(
@@ -91,16 +94,59 @@ void BrokerPrivate::enqueueInThread(TaskId id, TaskDescriptor task, TaskEventHan
     if (task.command().isEmpty() || task.command().first().isEmpty())
         return reject(id, handler, QStringLiteral("invalid task: empty command"));
     const int free = std::max(1, config.maxConcurrentTasks) - runningCount;
-    if (!recovered && pendingCount >= std::max(0, config.maxQueueDepth)
-        && !(free > 0 && pendingCount == 0)) {
+    const int waiting = pendingCount + blockedCount;
+    if (!recovered && waiting >= std::max(0, config.maxQueueDepth)
+        && !(free > 0 && waiting == 0)) {
         return reject(id, handler,
                       QStringLiteral("queue full: %1 tasks pending (maxQueueDepth %2)")
-                              .arg(pendingCount.load())
+                              .arg(waiting)
                               .arg(config.maxQueueDepth));
     }
+
+    // Dependencies: an ended one is decided now, a live one makes the task wait for it.
+    int unmet = 0;
+    QString unsatisfied; // why the task cannot run
+    const QList<TaskId> dependencies = task.dependencies();
+    for (qsizetype i = 0; i < dependencies.size() && unsatisfied.isEmpty(); ++i) {
+        const TaskId dependency = dependencies.at(i);
+        if (dependencies.indexOf(dependency) < i)
+            continue; // named twice: waits once
+        if (dependency == 0 || dependency >= id) {
+            unsatisfied = QStringLiteral("dependency %1 was not enqueued before task %2")
+                                  .arg(dependency)
+                                  .arg(id);
+        } else if (const std::optional<EventKind> how = outcomeOf(dependency)) {
+            if (*how != EventKind::Finished)
+                unsatisfied = QStringLiteral("dependency %1 did not finish: it ended %2")
+                                      .arg(dependency)
+                                      .arg(TaskEvent::kindName(*how));
+        } else if (isWaiting(dependency)) {
+            ++unmet;
+        } else {
+            unsatisfied = QStringLiteral("dependency %1 is unknown").arg(dependency);
+        }
+    }
+
     recorder->taskAccepted(id, task);
     logging->taskAccepted(id, task);
+    if (!unsatisfied.isEmpty())
+        return publish(handler, TaskEvent::canceled(id, 0, 0, unsatisfied));
+
+    const int lane = lanes.laneIndex(task.lane());
+    const int priority = task.priority();
     pending.push(id, std::move(task), std::move(handler));
+    if (unmet > 0) {
+        for (qsizetype i = 0; i < dependencies.size(); ++i) {
+            const TaskId dependency = dependencies.at(i);
+            if (dependencies.indexOf(dependency) == i && !outcomeOf(dependency))
+                dependents[dependency].append(id);
+        }
+        blocked.insert(id, BlockedTask { unmet, lane, priority });
+        ++blockedCount;
+        countsChanged();
+        return;
+    }
+    lanes.push(lane, priority, id);
     ++pendingCount;
     schedule();
 }
@@ -117,7 +163,10 @@ bool BrokerPrivate::cancelInThread(TaskId id, const TaskEventHandler &errorHandl
         return false;
     }
     if (std::optional<TaskEventHandler> handler = pending.take(id)) {
-        --pendingCount;
+        if (blocked.remove(id))
+            --blockedCount;
+        else
+            --pendingCount; // its id stays in its lane's bucket until it reaches the front
         countsChanged();
         DestructionGuard guard(this);
         publish(*handler, TaskEvent::canceled(id, 0, 0));
@@ -155,15 +204,22 @@ void BrokerPrivate::schedule()
     do {
         scheduleAgain = false;
         const int slots = std::max(1, config.maxConcurrentTasks);
-        while (runningCount < slots && !destroying) {
+        while (runningCount < slots && !destroying && !paused) {
             TaskRun *run = nullptr;
-            if (!readyRetries.empty()) {
-                run = readyRetries.front();
-                readyRetries.pop_front();
+            // Retries first, each as its lane allows (few wait at once: a scan is fine).
+            const auto retry =
+                    std::find_if(readyRetries.begin(), readyRetries.end(), [this](TaskRun *r) {
+                        return lanes.canStart(lanes.laneIndex(r->lane()));
+                    });
+            if (retry != readyRetries.end()) {
+                run = *retry;
+                readyRetries.erase(retry);
             } else {
-                if (pending.isEmpty())
+                const std::optional<TaskId> nextId =
+                        lanes.takeNext([this](TaskId id) { return pending.contains(id); });
+                if (!nextId)
                     break;
-                PendingQueue::Entry next = pending.takeFirst();
+                PendingQueue::Entry next = *pending.takeEntry(*nextId);
                 --pendingCount;
                 // Resolved as it leaves the queue, not at enqueue: the defaults are fixed at
                 // construction, so the result is the same, and a million pending tasks do not
@@ -186,10 +242,15 @@ static bool holdsSlot(TaskState state)
     return state == TaskState::Running || state == TaskState::Stopping;
 }
 
-void BrokerPrivate::runStateChanged(TaskState from, TaskState to)
+void BrokerPrivate::runStateChanged(TaskRun *run, TaskState from, TaskState to)
 {
-    runningCount += int(holdsSlot(to)) - int(holdsSlot(from));
+    const int slotDelta = int(holdsSlot(to)) - int(holdsSlot(from));
+    runningCount += slotDelta;
+    if (slotDelta != 0)
+        lanes.slotChanged(lanes.laneIndex(run->lane()), slotDelta);
     retryWaitingCount += int(to == TaskState::RetryWait) - int(from == TaskState::RetryWait);
+    if (slotDelta < 0)
+        checkDrained();
 }
 
 void BrokerPrivate::runWantsSlot(TaskRun *run)
@@ -219,8 +280,124 @@ void BrokerPrivate::runEnded(TaskRun *run)
 
 bool BrokerPrivate::isIdleNow() const
 {
-    return !destroying && pendingCount == 0 && runningCount == 0 && retryWaitingCount == 0
-            && runs.isEmpty();
+    return !destroying && pendingCount == 0 && blockedCount == 0 && runningCount == 0
+            && retryWaitingCount == 0 && runs.isEmpty();
+}
+
+void BrokerPrivate::setPaused(bool pause)
+{
+    if (!pause)
+        draining = false;
+    if (paused == pause)
+        return;
+    paused = pause;
+    pausedMirror = pause;
+    if (!destroying)
+        Q_EMIT q->pausedChanged(pause);
+    if (!pause)
+        schedule();
+}
+
+void BrokerPrivate::setLanePaused(const QString &lane, bool pause)
+{
+    lanes.setPaused(lanes.laneIndex(lane), pause);
+    if (!pause)
+        schedule();
+}
+
+void BrokerPrivate::drainInThread()
+{
+    setPaused(true);
+    draining = true;
+    checkDrained();
+}
+
+void BrokerPrivate::checkDrained()
+{
+    if (!draining || runningCount > 0 || destroying)
+        return;
+    draining = false;
+    Q_EMIT q->drained();
+}
+
+std::optional<EventKind> BrokerPrivate::outcomeOf(TaskId id)
+{
+    if (id >= outcomeBase) {
+        const TaskId index = id - outcomeBase;
+        if (index < outcomes.size() && outcomes[size_t(index)] != 0)
+            return EventKind(outcomes[size_t(index)] - 1);
+        return std::nullopt;
+    }
+    const auto it = olderOutcomes.constFind(id);
+    if (it != olderOutcomes.cend())
+        return *it;
+    if (isWaiting(id))
+        return std::nullopt;
+    // Ended before this Broker opened the store (or never existed).
+    return recorder->outcomeOf(id);
+}
+
+bool BrokerPrivate::isWaiting(TaskId id) const
+{
+    return pending.contains(id) || runs.contains(id);
+}
+
+void BrokerPrivate::taskEnded(TaskId id, EventKind how)
+{
+    if (id >= outcomeBase) {
+        const size_t index = size_t(id - outcomeBase);
+        if (index >= outcomes.size())
+            outcomes.resize(std::max(index + 1, outcomes.size() * 2), 0);
+        outcomes[index] = quint8(1 + int(how));
+    } else {
+        olderOutcomes.insert(id, how);
+    }
+}
+
+void BrokerPrivate::dependencyEnded(TaskId id, EventKind how)
+{
+    if (how == EventKind::Finished) {
+        const QList<TaskId> waiting = dependents.take(id);
+        for (TaskId dependent : waiting) {
+            const auto it = blocked.find(dependent);
+            if (it == blocked.end() || --it->unmet > 0)
+                continue; // canceled meanwhile, or still waiting for another
+            lanes.push(it->lane, it->priority, dependent);
+            blocked.erase(it);
+            --blockedCount;
+            ++pendingCount;
+        }
+        schedule();
+        return;
+    }
+    // A worklist, not recursion: a chain of ten thousand cancels without deep stacks.
+    cascade.emplace_back(id, how);
+    if (cascading)
+        return;
+    cascading = true;
+    DestructionGuard guard(this);
+    while (!cascade.empty()) {
+        const auto [dependency, ended] = cascade.front();
+        cascade.pop_front();
+        const QList<TaskId> waiting = dependents.take(dependency);
+        for (TaskId dependent : waiting) {
+            if (!blocked.remove(dependent))
+                continue; // canceled meanwhile
+            --blockedCount;
+            std::optional<TaskEventHandler> handler = pending.take(dependent);
+            Q_ASSERT(handler);
+            // Its own ending comes back here through publish() and joins the worklist.
+            publish(*handler,
+                    TaskEvent::canceled(dependent, 0, 0,
+                                        QStringLiteral("dependency %1 did not finish: it ended %2")
+                                                .arg(dependency)
+                                                .arg(TaskEvent::kindName(ended))));
+            if (guard.destroyed())
+                return;
+        }
+    }
+    cascading = false;
+    countsChanged();
 }
 
 void BrokerPrivate::countsChanged()
@@ -251,6 +428,8 @@ TaskState BrokerPrivate::stateOf(TaskId id) const
 {
     if (const TaskRun *run = runs.value(id))
         return run->state();
+    if (blocked.contains(id))
+        return TaskState::Blocked;
     if (pending.contains(id))
         return TaskState::Pending;
     return TaskState::Done;
@@ -292,6 +471,9 @@ void BrokerPrivate::shutdown()
     runs.clear();
     readyRetries.clear();
     session->shutdown(); // e.g. LocalExecutor's sweep for what escaped the process groups
+    // Pending and blocked tasks alike, in id order (no cascade: everything ends here).
+    blocked.clear();
+    dependents.clear();
     while (!pending.isEmpty()) {
         PendingQueue::Entry entry = pending.takeFirst();
         publish(entry.handler, TaskEvent::canceled(entry.id, 0, 0));
@@ -386,6 +568,68 @@ void Broker::killAll()
     }
 }
 
+void Broker::pause()
+{
+    if (QThread::currentThread() == thread())
+        d->setPaused(true);
+    else
+        QMetaObject::invokeMethod(
+                this, [this] { d->setPaused(true); }, Qt::QueuedConnection);
+}
+
+void Broker::resume()
+{
+    if (QThread::currentThread() == thread())
+        d->setPaused(false);
+    else
+        QMetaObject::invokeMethod(
+                this, [this] { d->setPaused(false); }, Qt::QueuedConnection);
+}
+
+bool Broker::isPaused() const
+{
+    return d->pausedMirror;
+}
+
+void Broker::pauseLane(const QString &lane)
+{
+    if (QThread::currentThread() == thread())
+        d->setLanePaused(lane, true);
+    else
+        QMetaObject::invokeMethod(
+                this, [this, lane] { d->setLanePaused(lane, true); }, Qt::QueuedConnection);
+}
+
+void Broker::resumeLane(const QString &lane)
+{
+    if (QThread::currentThread() == thread())
+        d->setLanePaused(lane, false);
+    else
+        QMetaObject::invokeMethod(
+                this, [this, lane] { d->setLanePaused(lane, false); }, Qt::QueuedConnection);
+}
+
+bool Broker::isLanePaused(const QString &lane) const
+{
+    // Broker's thread only: lanes are not mirrored.
+    const int index = d->lanes.findLane(lane);
+    return index >= 0 && d->lanes.isPaused(index);
+}
+
+void Broker::drain()
+{
+    if (QThread::currentThread() == thread())
+        d->drainInThread();
+    else
+        QMetaObject::invokeMethod(
+                this, [this] { d->drainInThread(); }, Qt::QueuedConnection);
+}
+
+int Broker::blockedCount() const
+{
+    return d->blockedCount;
+}
+
 int Broker::runningCount() const
 {
     return d->runningCount;
@@ -403,7 +647,8 @@ int Broker::retryWaitingCount() const
 
 bool Broker::isIdle() const
 {
-    return d->pendingCount == 0 && d->runningCount == 0 && d->retryWaitingCount == 0;
+    return d->pendingCount == 0 && d->blockedCount == 0 && d->runningCount == 0
+            && d->retryWaitingCount == 0;
 }
 
 TaskState Broker::state(TaskId id) const

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "lanequeues.h"
 #include "pendingqueue.h"
 #include "resolvedtask.h"
 #include "taskrunhost.h"
@@ -54,7 +55,7 @@ public:
 
     // TaskRunHost
     void publish(const TaskEventHandler &handler, const TaskEvent &event) override;
-    void runStateChanged(TaskState from, TaskState to) override; // keeps the counts
+    void runStateChanged(TaskRun *run, TaskState from, TaskState to) override; // keeps the counts
     void runWantsSlot(TaskRun *run) override; // retry delay elapsed
     void runFreedSlot() override;
     void runEnded(TaskRun *run) override; // terminal event delivered: forget it, reschedule
@@ -67,6 +68,9 @@ public:
     TaskState stateOf(TaskId id) const;
     void reportNotice(const QString &message); // a non-terminal internalError, task id 0
     void recoverStoredTasks(const QList<StoredTask> &tasks);
+    void setPaused(bool paused);
+    void setLanePaused(const QString &lane, bool paused);
+    void drainInThread();
 
     Broker *const q;
     const BrokerConfig config;
@@ -79,12 +83,34 @@ public:
     std::unique_ptr<LogDispatcher> logging;
 
     std::atomic<TaskId> nextId { 1 };
+    // Pending and blocked tasks (descriptor and handler), by id; the start order is in lanes.
     PendingQueue pending;
+    LaneQueues lanes;
+    struct BlockedTask
+    {
+        int unmet = 0; // dependencies not finished yet
+        int lane = 0;
+        int priority = 0;
+    };
+    QHash<TaskId, BlockedTask> blocked;
+    QHash<TaskId, QList<TaskId>> dependents; // a live task -> blocked tasks waiting for it
+    // How each ended task ended (1 + EventKind; 0: not ended or unknown), one byte per id from
+    // outcomeBase on: dependencies on ended tasks are decided at enqueue. Older ids (resumed
+    // from the store) in olderOutcomes, else asked of the store.
+    std::vector<quint8> outcomes;
+    TaskId outcomeBase = 1;
+    QHash<TaskId, EventKind> olderOutcomes;
+    std::deque<std::pair<TaskId, EventKind>> cascade; // ended dependencies still to cascade
+    bool cascading = false;
+    bool paused = false;
+    bool draining = false;
     QHash<TaskId, TaskRun *> runs; // launched and not done
     std::deque<TaskRun *> readyRetries; // retry delay elapsed, waiting for a slot
 
     // Mirrors for the const getters, readable from any thread.
     std::atomic<int> pendingCount { 0 };
+    std::atomic<int> blockedCount { 0 };
+    std::atomic<bool> pausedMirror { false };
     std::atomic<int> runningCount { 0 };
     std::atomic<int> retryWaitingCount { 0 };
 
@@ -100,8 +126,15 @@ public:
     bool destroying = false;
     bool *destroyedFlag = nullptr; // innermost DestructionGuard's flag; see below
 
+    // Dependencies (broker.cpp).
+    void taskEnded(TaskId id, EventKind how); // from publish(), before anyone sees the event
+    void dependencyEnded(TaskId id, EventKind how); // from publish(), after everyone saw it
+    std::optional<EventKind> outcomeOf(TaskId id);
+    bool isWaiting(TaskId id) const; // pending, blocked or launched and not ended
+
 private:
     bool isIdleNow() const;
+    void checkDrained();
     void countsChanged();
     void reject(TaskId id, const TaskEventHandler &handler, const QString &message);
     void emitSignals(const TaskEvent &event, quint32 connected, const bool &destroyed);

@@ -32,6 +32,10 @@ void BrokerPrivate::publish(const TaskEventHandler &handler, const TaskEvent &ev
     // in the store, so that the next Broker on it resumes them.
     if (!destroying)
         recorder->record(event);
+    // Known as ended before anyone sees it: a handler may enqueue a task that depends on it.
+    const bool ends = event.isTerminal() && event.taskId() != 0;
+    if (ends)
+        taskEnded(event.taskId(), event.kind());
     DestructionGuard guard(this);
     const bool &destroyed = guard.m_destroyed;
     // Qt is not exception-safe: a throwing handler must not unwind through the event loop.
@@ -51,6 +55,9 @@ void BrokerPrivate::publish(const TaskEventHandler &handler, const TaskEvent &ev
     // Checked here, not in emitSignals(): with nothing connected, a call per line is measurable.
     if (const quint32 connected = connectedSignals.load(std::memory_order_relaxed))
         emitSignals(event, connected, destroyed);
+    // Its dependents learn of it after everyone else did, so their events follow its own.
+    if (ends && !destroyed && dependents.contains(event.taskId()))
+        dependencyEnded(event.taskId(), event.kind());
 }
 
 void BrokerPrivate::emitSignals(const TaskEvent &event, quint32 connected, const bool &destroyed)

@@ -73,6 +73,15 @@ template<typename Put> void details(QString &out, const TaskEvent &event, Put pu
         put(out, event.workingDirectory());
         out.append(u" (attempt ");
         appendNumber(out, event.attempt());
+        // Only what differs from the defaults.
+        if (event.priority() != 0) {
+            out.append(u", priority ");
+            appendNumber(out, event.priority());
+        }
+        if (!event.lane().isEmpty()) {
+            out.append(u", lane ");
+            put(out, event.lane());
+        }
         out.append(u')');
         return;
     }
@@ -97,6 +106,10 @@ template<typename Put> void details(QString &out, const TaskEvent &event, Put pu
         out.append(u"after ");
         appendNumber(out, event.durationMs());
         out.append(u" ms");
+        if (!event.message().isEmpty()) { // a canceled dependent: which dependency, how it ended
+            out.append(u": ");
+            put(out, event.message());
+        }
         return;
     case EventKind::Retrying:
         out.append(u"in ");

@@ -158,6 +158,8 @@ void JsonObjectWriter::eventMembers(const TaskEvent &event)
         }
         put(u"]");
         member(u"workdir", QStringView(event.workingDirectory()));
+        member(u"priority", qint64(event.priority()));
+        member(u"lane", QStringView(event.lane()));
         break;
     }
     case EventKind::Stdout:
@@ -174,6 +176,8 @@ void JsonObjectWriter::eventMembers(const TaskEvent &event)
     case EventKind::Canceled:
     case EventKind::Timeout:
         member(u"durationMs", event.durationMs());
+        if (!event.message().isEmpty())
+            member(u"message", QStringView(event.message()));
         break;
     case EventKind::Retrying:
         member(u"exitCode", qint64(event.exitCode()));

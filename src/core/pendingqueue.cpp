@@ -43,19 +43,32 @@ bool PendingQueue::contains(TaskId id) const
 
 std::optional<TaskEventHandler> PendingQueue::take(TaskId id)
 {
+    std::optional<Entry> entry = takeEntry(id);
+    if (!entry)
+        return std::nullopt;
+    return std::move(entry->handler);
+}
+
+std::optional<PendingQueue::Entry> PendingQueue::takeEntry(TaskId id)
+{
     const auto found = lowerBound(id);
     if (found == m_entries.end() || found->entry.id != id || !found->live)
         return std::nullopt;
+    const bool atFront = found == m_entries.cbegin();
     Slot &slot = m_entries[found - m_entries.cbegin()];
-    TaskEventHandler handler = std::move(slot.entry.handler);
+    Entry entry = std::move(slot.entry);
     slot.live = false;
-    // Free the descriptor now; the dead entry shares one empty one instead of allocating.
+    // The dead entry shares one empty descriptor instead of allocating.
     static const TaskDescriptor released;
+    slot.entry.id = id;
     slot.entry.task = released;
     slot.entry.handler = {};
     ++m_dead;
-    compact();
-    return handler;
+    if (atFront)
+        dropDeadFront(); // FIFO order takes from the front: nothing dead stays behind
+    else
+        compact();
+    return entry;
 }
 
 void PendingQueue::dropDeadFront()

@@ -32,6 +32,8 @@ public:
     bool contains(TaskId id) const;
     //! Removes task \a id and returns its handler; nullopt if it does not wait here.
     std::optional<TaskEventHandler> take(TaskId id);
+    //! Removes task \a id and returns it whole; nullopt if it does not wait here.
+    std::optional<Entry> takeEntry(TaskId id);
     //! Removes and returns the first waiting task; the queue must not be empty.
     Entry takeFirst();
     //! The id of the first waiting task, if any.

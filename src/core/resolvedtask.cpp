@@ -42,6 +42,8 @@ ResolvedTask TaskDefaults::resolve(TaskId id, const TaskDescriptor &task) const
     resolved.retry = task.retryPolicy().value_or(m_retry);
     resolved.killGraceMs = m_killGraceMs;
     resolved.maxLineBytes = m_maxLineBytes;
+    resolved.priority = task.priority();
+    resolved.lane = task.lane();
     return resolved;
 }
 

@@ -17,6 +17,8 @@ struct ResolvedTask
     RetryPolicy retry;
     int killGraceMs = 0; //!< SIGTERM, then SIGKILL this much later (0: SIGKILL at once)
     int maxLineBytes = 0; //!< longer lines come in pieces
+    int priority = 0; //!< reported in `started`; the Broker has ordered by it already
+    QString lane; //!< the lane whose cap the run counts against
 };
 
 //! The Broker's defaults for what a task leaves open, read once from its BrokerConfig (and the

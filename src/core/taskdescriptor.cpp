@@ -19,6 +19,8 @@ public:
         QString perTaskLogPath;
         QString name;
         std::optional<RetryPolicy> retryPolicy;
+        QString lane;
+        QList<TaskId> dependencies;
 
         friend bool operator==(const Extras &a, const Extras &b)
         {
@@ -31,13 +33,15 @@ public:
                     && (a.unsetEnvironment == b.unsetEnvironment
                         || sorted(a.unsetEnvironment) == sorted(b.unsetEnvironment))
                     && a.perTaskLogPath == b.perTaskLogPath && a.name == b.name
-                    && a.retryPolicy == b.retryPolicy;
+                    && a.retryPolicy == b.retryPolicy && a.lane == b.lane
+                    && a.dependencies == b.dependencies;
         }
     };
 
     TaskDescriptorData() = default;
     TaskDescriptorData(const TaskDescriptorData &other)
         : QSharedData(other)
+        , priority(other.priority)
         , command(other.command)
         , timeoutSeconds(other.timeoutSeconds)
         , extras(other.extras ? std::make_unique<Extras>(*other.extras) : nullptr)
@@ -57,6 +61,7 @@ public:
         return *extras;
     }
 
+    int priority = 0; // first: it fills the padding after QSharedData's 4-byte count
     QStringList command;
     double timeoutSeconds = -1;
     std::unique_ptr<Extras> extras;
@@ -165,12 +170,43 @@ void TaskDescriptor::setRetryPolicy(const std::optional<RetryPolicy> &policy)
     d->writeExtras().retryPolicy = policy;
 }
 
+int TaskDescriptor::priority() const
+{
+    return d->priority;
+}
+void TaskDescriptor::setPriority(int priority)
+{
+    d->priority = priority;
+}
+
+QString TaskDescriptor::lane() const
+{
+    return d->readExtras().lane;
+}
+void TaskDescriptor::setLane(const QString &lane)
+{
+    d->writeExtras().lane = lane;
+}
+
+QList<TaskId> TaskDescriptor::dependencies() const
+{
+    return d->readExtras().dependencies;
+}
+void TaskDescriptor::setDependencies(const QList<TaskId> &ids)
+{
+    d->writeExtras().dependencies = ids;
+}
+void TaskDescriptor::addDependency(TaskId id)
+{
+    d->writeExtras().dependencies.append(id);
+}
+
 bool operator==(const TaskDescriptor &a, const TaskDescriptor &b)
 {
     if (a.d == b.d)
         return true;
     return a.d->command == b.d->command && a.d->timeoutSeconds == b.d->timeoutSeconds
-            && a.d->readExtras() == b.d->readExtras();
+            && a.d->priority == b.d->priority && a.d->readExtras() == b.d->readExtras();
 }
 
 } // namespace TaskConductor

@@ -9,11 +9,13 @@
 namespace TaskConductor {
 
 TaskEvent TaskEvent::started(TaskId id, int attempt, const QStringList &command,
-                             const QString &workingDirectory)
+                             const QString &workingDirectory, int priority, const QString &lane)
 {
     TaskEvent e(EventKind::Started, id, attempt);
     e.m_command = command;
     e.m_workingDirectory = workingDirectory;
+    e.m_priority = priority;
+    e.m_lane = lane;
     return e;
 }
 
@@ -45,11 +47,12 @@ TaskEvent TaskEvent::failed(TaskId id, int attempt, int exitCode, qint64 duratio
     return e;
 }
 
-TaskEvent TaskEvent::canceled(TaskId id, int attempt, qint64 durationMs)
+TaskEvent TaskEvent::canceled(TaskId id, int attempt, qint64 durationMs, const QString &message)
 {
     TaskEvent e(EventKind::Canceled, id, attempt);
     e.m_terminal = true;
     e.m_durationMs = durationMs;
+    e.m_text = message;
     return e;
 }
 
@@ -167,6 +170,8 @@ QJsonObject TaskEvent::toJson() const
     case EventKind::Started:
         o.insert(QStringLiteral("command"), QJsonArray::fromStringList(m_command));
         o.insert(QStringLiteral("workdir"), m_workingDirectory);
+        o.insert(QStringLiteral("priority"), m_priority);
+        o.insert(QStringLiteral("lane"), m_lane);
         break;
     case EventKind::Stdout:
     case EventKind::Stderr:
@@ -185,6 +190,8 @@ QJsonObject TaskEvent::toJson() const
     case EventKind::Canceled:
     case EventKind::Timeout:
         o.insert(QStringLiteral("durationMs"), m_durationMs);
+        if (!m_text.isEmpty())
+            o.insert(QStringLiteral("message"), m_text);
         break;
     case EventKind::Retrying:
         o.insert(QStringLiteral("exitCode"), m_exitCode);
@@ -214,7 +221,8 @@ bool operator==(const TaskEvent &a, const TaskEvent &b)
             && a.m_attempt == b.m_attempt && a.m_exitCode == b.m_exitCode
             && a.m_durationMs == b.m_durationMs && a.m_delayMs == b.m_delayMs
             && a.m_text == b.m_text && a.m_command == b.m_command
-            && a.m_workingDirectory == b.m_workingDirectory;
+            && a.m_workingDirectory == b.m_workingDirectory && a.m_priority == b.m_priority
+            && a.m_lane == b.m_lane;
 }
 
 } // namespace TaskConductor

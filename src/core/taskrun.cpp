@@ -35,7 +35,7 @@ void TaskRun::setState(TaskState state)
 {
     const TaskState from = std::exchange(m_state, state);
     if (m_host && from != state)
-        m_host->runStateChanged(from, state);
+        m_host->runStateChanged(this, from, state);
 }
 
 LongTimer *TaskRun::makeTimer(void (TaskRun::*slot)())
@@ -76,7 +76,7 @@ void TaskRun::processStarted()
         m_timeoutTimer->start(std::chrono::milliseconds(m_task.timeoutMs));
     }
     deliver(TaskEvent::started(id(), m_attempt, m_task.launch.command,
-                               m_task.launch.workingDirectory));
+                               m_task.launch.workingDirectory, m_task.priority, m_task.lane));
 }
 
 static bool isAscii(QByteArrayView bytes)

@@ -32,6 +32,7 @@ public:
 
     TaskId id() const { return m_task.launch.taskId; }
     TaskState state() const { return m_state; }
+    const QString &lane() const { return m_task.lane; }
     const TaskEventHandler &handler() const { return m_handler; }
 
     //! Starts the next attempt; the Broker gave it a slot. State: Pending/RetryWait -> Running.

@@ -23,8 +23,8 @@ public:
     virtual ~TaskRunHost() = default;
     //! Delivers \a event to \a handler, the logs, the store and the signals.
     virtual void publish(const TaskEventHandler &handler, const TaskEvent &event) = 0;
-    //! \a run moved from \a from to \a to (the counts follow).
-    virtual void runStateChanged(TaskState from, TaskState to) = 0;
+    //! \a run moved from \a from to \a to (the counts, its lane's included, follow).
+    virtual void runStateChanged(TaskRun *run, TaskState from, TaskState to) = 0;
     //! \a run's retry delay elapsed: it waits for a slot (then TaskRun::launch()).
     virtual void runWantsSlot(TaskRun *run) = 0;
     //! A run gave its slot back without ending (it waits to retry).

@@ -39,6 +39,16 @@ QList<StoredTask> StoreRecorder::unfinishedTasks() const
     return m_store ? m_store->unfinishedTasks() : QList<StoredTask>();
 }
 
+std::optional<EventKind> StoreRecorder::outcomeOf(TaskId id) const
+{
+    if (!m_store)
+        return std::nullopt;
+    const std::optional<StoredTask> task = m_store->task(id);
+    if (!task || task->state != TaskState::Done)
+        return std::nullopt;
+    return task->outcome;
+}
+
 void StoreRecorder::check(bool ok, const char *what)
 {
     if (ok || m_reported)

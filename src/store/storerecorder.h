@@ -27,6 +27,8 @@ public:
     bool isActive() const { return m_store != nullptr; }
     TaskId highestTaskId() const;
     QList<StoredTask> unfinishedTasks() const;
+    //! How stored task \a id ended; nullopt if it did not end or is not stored.
+    std::optional<EventKind> outcomeOf(TaskId id) const;
 
     void taskAccepted(TaskId id, const TaskDescriptor &task);
     void record(const TaskEvent &event);

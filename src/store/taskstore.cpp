@@ -4,6 +4,8 @@
 #include <QtCore/qjsondocument.h>
 #include <QtCore/qjsonobject.h>
 
+#include <limits>
+
 namespace TaskConductor {
 
 TaskStore::~TaskStore() = default;
@@ -11,6 +13,22 @@ TaskStore::~TaskStore() = default;
 QByteArray TaskStore::descriptorToJson(const TaskDescriptor &task)
 {
     return QJsonDocument(task.toJson()).toJson(QJsonDocument::Compact);
+}
+
+std::optional<StoredTask> TaskStore::task(TaskId id)
+{
+    HistoryQuery query;
+    query.state = TaskState::Done;
+    query.limit = std::numeric_limits<int>::max();
+    for (const StoredTask &task : history(query)) {
+        if (task.id == id)
+            return task;
+    }
+    for (const StoredTask &task : unfinishedTasks()) {
+        if (task.id == id)
+            return task;
+    }
+    return std::nullopt;
 }
 
 std::optional<TaskDescriptor> TaskStore::descriptorFromJson(const QByteArray &json)

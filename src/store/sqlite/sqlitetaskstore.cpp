@@ -34,6 +34,7 @@ QString stateName(TaskState state)
 {
     switch (state) {
     case TaskState::Pending:
+    case TaskState::Blocked: // stored as accepted; its dependencies decide again on resume
         return QStringLiteral("pending");
     case TaskState::Running:
     case TaskState::Stopping:
@@ -435,6 +436,14 @@ bool SqliteTaskStore::flush()
 QList<StoredTask> SqliteTaskStore::unfinishedTasks()
 {
     return d->select(QStringLiteral("WHERE state != 'done' ORDER BY id"), {});
+}
+
+std::optional<StoredTask> SqliteTaskStore::task(TaskId id)
+{
+    const QList<StoredTask> found = d->select(QStringLiteral("WHERE id = ?"), { qint64(id) });
+    if (found.isEmpty())
+        return std::nullopt;
+    return found.first();
 }
 
 TaskId SqliteTaskStore::highestTaskId()
