@@ -178,6 +178,7 @@ private Q_SLOTS:
                                     "--log-backups",
                                     "--fresh",
                                     "--version",
+                                    "--lane",
                                     "--halt",
                                     "--group",
                                     "--keep-order",
@@ -189,6 +190,9 @@ private Q_SLOTS:
                                     "{/.}",
                                     "status --store" })
             QVERIFY2(r.out.contains(option), option);
+        for (const char *text :
+             { "\"priority\"", "\"lane\"", "\"after\"", "SIGUSR1", "SIGUSR2", "read ahead" })
+            QVERIFY2(r.out.contains(text), text);
         QVERIFY(r.out.contains("validated as it is read")); // what stdin cannot do
         QVERIFY(r.err.isEmpty());
     }
@@ -250,6 +254,8 @@ private Q_SLOTS:
         QTest::newRow("slurm option without slurm")
                 << QStringList { "run", "--slurm-partition", "p", "--", "true" }
                 << "--slurm-partition needs --executor slurm";
+        QTest::newRow("lane without cap") << QStringList { "run", "--lane", "net" } << "--lane";
+        QTest::newRow("lane cap 0") << QStringList { "run", "--lane", "net=0" } << "--lane";
         QTest::newRow("missing file")
                 << QStringList { "run", "no-such-file.jsonl" } << "no-such-file.jsonl: cannot open";
         QTest::newRow("halt") << QStringList { "run", "--halt", "now", "--", "true" } << "--halt";
@@ -504,6 +510,135 @@ private Q_SLOTS:
         QVERIFY(QFile::exists(ran));
         QVERIFY(!QFile::exists(notRun));
         QCOMPARE(r.eventsOf("finished").size(), 1);
+    }
+
+    // "after", "priority" and "lane": dependencies run in order, a dependent of a failed task
+    // ends canceled naming it (exit status 1), the started events carry priority and lane.
+    void schedulingFields()
+    {
+        const QString path = writeTasks(
+                { taskLine({ "exit", "0" }, { { "name", "first" } }),
+                  taskLine({ "exit", "3" }, { { "name", "broken" } }),
+                  taskLine({ "lines", "1" },
+                           { { "after", QJsonArray { "first" } },
+                             { "priority", 7 },
+                             { "lane", "net" } }),
+                  taskLine({ "exit", "0" },
+                           { { "name", "then" }, { "after", QJsonArray { "first", "broken" } } }),
+                  taskLine({ "exit", "0" }, { { "after", QJsonArray { "then" } } }) });
+        const Run r = run({ "run", "--events", "json", "-j", "2", "--lane", "net=1", path });
+        QCOMPARE(r.exitCode, 1);
+        QCOMPARE(r.eventsOf("finished").size(), 2);
+        QCOMPARE(r.eventsOf("failed").size(), 1);
+        const QList<QJsonObject> canceled = r.eventsOf("canceled");
+        QCOMPARE(canceled.size(), 2);
+        QCOMPARE(canceled.at(0).value("message").toString(),
+                 QStringLiteral("dependency 2 did not finish: it ended failed"));
+        QCOMPARE(canceled.at(1).value("message").toString(),
+                 QStringLiteral("dependency 4 did not finish: it ended canceled"));
+        bool sawLane = false;
+        for (const QJsonObject &e : r.eventsOf("started")) {
+            QVERIFY(e.contains("priority") && e.contains("lane"));
+            if (e.value("id").toInt() == 3) {
+                sawLane = true;
+                QCOMPARE(e.value("priority").toInt(), 7);
+                QCOMPARE(e.value("lane").toString(), QStringLiteral("net"));
+            }
+        }
+        QVERIFY(sawLane);
+        QVERIFY2(r.err.contains("2 canceled"), r.err.constData());
+    }
+
+    // Priorities order the tasks read ahead: with one slot, the first runs at once, then the
+    // rest by priority.
+    void priorityOrdersReadAhead()
+    {
+        QList<QByteArray> lines { taskLine({ "exit", "0" }, { { "name", "first" } }) };
+        for (int priority : { 0, 5, 1, 5 })
+            lines.append(taskLine({ "exit", "0" }, { { "priority", priority } }));
+        const Run r = run({ "run", "--events", "json", "-j", "1", writeTasks(lines) });
+        QCOMPARE(r.exitCode, 0);
+        QList<int> order;
+        for (const QJsonObject &e : r.eventsOf("started"))
+            order.append(e.value("id").toInt());
+        QCOMPARE(order, (QList<int> { 1, 3, 5, 4, 2 }));
+    }
+
+    void invalidAfter_data()
+    {
+        QTest::addColumn<QList<QByteArray>>("lines");
+        QTest::addColumn<QString>("error");
+        QTest::newRow("unknown name") << QList<QByteArray> {
+            taskLine({ "exit", "0" }, { { "name", "a" } }),
+            taskLine({ "exit", "0" }, { { "after", QJsonArray { "b" } } })
+        } << ":2: \"after\" names \"b\", which no earlier task has";
+        QTest::newRow("later name") << QList<QByteArray> {
+            taskLine({ "exit", "0" }, { { "after", QJsonArray { "b" } } }),
+            taskLine({ "exit", "0" }, { { "name", "b" } })
+        } << ":1: \"after\" names \"b\"";
+        QTest::newRow("named twice, then referred to") << QList<QByteArray> {
+            taskLine({ "exit", "0" }, { { "name", "a" } }),
+            taskLine({ "exit", "0" }, { { "name", "a" } }),
+            taskLine({ "exit", "0" }, { { "after", QJsonArray { "a" } } })
+        } << ":3: \"after\" names \"a\", which more than one earlier task has";
+        QTest::newRow("referred to, then named again") << QList<QByteArray> {
+            taskLine({ "exit", "0" }, { { "name", "a" } }),
+            taskLine({ "exit", "0" }, { { "after", QJsonArray { "a" } } }),
+            taskLine({ "exit", "0" }, { { "name", "a" } })
+        } << ":3: the name \"a\" is used again";
+        QTest::newRow("after type")
+                << QList<QByteArray> { taskLine({ "exit", "0" }, { { "after", "a" } }) }
+                << ":1: \"after\" must be an array of task names";
+        QTest::newRow("priority fraction")
+                << QList<QByteArray> { taskLine({ "exit", "0" }, { { "priority", 1.5 } }) }
+                << ":1: \"priority\" must be a whole number";
+    }
+    void invalidAfter()
+    {
+        QFETCH(QList<QByteArray>, lines);
+        QFETCH(QString, error);
+        const QString path = writeTasks(lines);
+        const Run r = run({ "run", path });
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(QString::fromUtf8(r.err).contains(path + error), r.err.constData());
+        QVERIFY(r.out.isEmpty());
+        // Standard input is checked as it is read: the same error, the same line.
+        const Run streamed = run({ "run", "-" }, lines.join('\n') + '\n');
+        QCOMPARE(streamed.exitCode, 2);
+        QVERIFY2(QString::fromUtf8(streamed.err).contains(error), streamed.err.constData());
+    }
+
+    // SIGUSR1 pauses starting new tasks, SIGUSR2 resumes; each says so once on stderr.
+    void pauseAndResumeSignals()
+    {
+        const QString path =
+                writeTasks({ taskLine({ "slow-lines", "2", "100" }), taskLine({ "exit", "0" }) });
+        QProcess process;
+        prepare(process);
+        process.setArguments({ "run", "--events", "json", "-j", "1", path });
+        process.start();
+        StopOnExit stopper { process };
+        QVERIFY(process.waitForStarted(Wait));
+        QByteArray out;
+        QByteArray err;
+        QTRY_VERIFY_WITH_TIMEOUT((out += process.readAllStandardOutput()).contains("\"started\""),
+                                 Wait);
+        ::kill(pid_t(process.processId()), SIGUSR1);
+        QTRY_VERIFY_WITH_TIMEOUT((err += process.readAllStandardError()).contains("paused"), Wait);
+        QTRY_VERIFY_WITH_TIMEOUT((out += process.readAllStandardOutput()).contains("\"finished\""),
+                                 Wait);
+        // The second task is due now; it must not start while paused.
+        QTest::qWait(300);
+        out += process.readAllStandardOutput();
+        QCOMPARE(out.count("\"started\""), 1);
+        ::kill(pid_t(process.processId()), SIGUSR2);
+        QVERIFY(process.waitForFinished(Wait));
+        QCOMPARE(process.exitCode(), 0);
+        out += process.readAllStandardOutput();
+        err += process.readAllStandardError();
+        QCOMPARE(out.count("\"finished\""), 2);
+        QCOMPARE(err.count("SIGUSR1: paused"), 1);
+        QCOMPARE(err.count("SIGUSR2: resumed"), 1);
     }
 
     void jobsLimitsConcurrency_data()

@@ -35,7 +35,8 @@ private Q_SLOTS:
         defaults.count = 9;
         const TaskFileLine parsed = TaskFileParser(defaults).parse(
                 R"({"command":["/bin/echo","a b"],"env":{"A":"1","B":null},"cwd":"sub",)"
-                R"("timeout":2.5,"log":"t.log","retries":2,"name":"n"})"
+                R"("timeout":2.5,"log":"t.log","retries":2,"name":"n","priority":-4,"lane":"net",)"
+                R"("after":["x","y"]})"
                 "\r",
                 3);
         QCOMPARE(parsed.kind, TaskFileLineKind::Task);
@@ -51,6 +52,9 @@ private Q_SLOTS:
         QVERIFY(task.retryPolicy().has_value());
         QCOMPARE(task.retryPolicy()->count, 2);
         QCOMPARE(task.retryPolicy()->delaySeconds, 0.25); // the rest comes from the defaults
+        QCOMPARE(task.priority(), -4);
+        QCOMPARE(task.lane(), QStringLiteral("net"));
+        QCOMPARE(parsed.after, (QStringList { "x", "y" }));
     }
 
     // Issue 13 item 11: names from the file are printed escaped, never raw ESC or CR.
@@ -185,6 +189,14 @@ private Q_SLOTS:
                 << "\"retry\" has an unknown field \"cuont\"";
         QTest::newRow("retry count over the cap")
                 << QByteArray(R"({"command":["a"],"retry":{"count":1001}})") << "at most 1000";
+        QTest::newRow("priority string") << QByteArray("{\"command\":[\"a\"],\"priority\":\"1\"}")
+                                         << "\"priority\" must be a whole number";
+        QTest::newRow("priority huge") << QByteArray("{\"command\":[\"a\"],\"priority\":1e10}")
+                                       << "\"priority\" must be a whole number";
+        QTest::newRow("lane type")
+                << QByteArray("{\"command\":[\"a\"],\"lane\":1}") << "\"lane\" must be a string";
+        QTest::newRow("after element") << QByteArray("{\"command\":[\"a\"],\"after\":[1]}")
+                                       << "\"after\"[0] must be a task name";
         QTest::newRow("unknown field")
                 << QByteArray("{\"command\":[\"a\"],\"tiemout\":1}") << "unknown field \"tiemout\"";
     }

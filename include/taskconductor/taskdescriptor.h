@@ -100,7 +100,9 @@ public:
 
     //! The one JSON form of a task, whose names the task file, the store and QML share (README,
     //! "Task vocabulary"): "command", and as set "name", "cwd", "env" (an unset variable as
-    //! null), "timeout" (seconds), "log", "retry" (every RetryPolicy field).
+    //! null), "timeout" (seconds), "log", "retry" (every RetryPolicy field), "priority" (when
+    //! not 0), "lane", "after" (the dependencies' ids; the task file's "after" holds names,
+    //! which the CLI resolves to ids first).
     QJsonObject toJson() const;
     //! Reads the JSON form, also "retries" (a count over \a retryDefaults; a partial "retry"
     //! is completed from them too) and the older spellings stores and QML code used ("workdir",
@@ -110,7 +112,8 @@ public:
     static std::optional<TaskDescriptor> fromJson(const QJsonObject &object,
                                                   QString *error = nullptr,
                                                   const RetryPolicy &retryDefaults = {});
-    //! "command, name, cwd, env, timeout, retries, retry, log": the canonical field names.
+    //! "command, name, cwd, env, timeout, retries, retry, priority, lane, after, log": the
+    //! canonical field names.
     static QString knownFieldNames();
     //! The most retries "retries" (the task file's count) may ask for.
     static constexpr int MaxRetries = 1000;

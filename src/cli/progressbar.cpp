@@ -19,10 +19,12 @@ QString duration(qint64 seconds)
 }
 } // namespace
 
-ProgressBar::ProgressBar(const RunCounts *counts, std::function<int()> running, QObject *parent)
+ProgressBar::ProgressBar(const RunCounts *counts, std::function<int()> running,
+                         std::function<int()> blocked, QObject *parent)
     : QObject(parent)
     , m_counts(counts)
     , m_running(std::move(running))
+    , m_blocked(std::move(blocked))
 {
     m_timer.setInterval(RedrawMs);
     connect(&m_timer, &QTimer::timeout, this, &ProgressBar::draw);
@@ -59,12 +61,13 @@ void ProgressBar::draw()
 {
     std::fflush(stdout); // what was printed before comes before the bar
     std::fprintf(stderr, "\r\033[K%s",
-                 qPrintable(render(*m_counts, m_running(), m_clock.elapsed())));
+                 qPrintable(render(*m_counts, m_running(), m_clock.elapsed(),
+                                   m_blocked ? m_blocked() : 0)));
     std::fflush(stderr);
     m_drawn = true;
 }
 
-QString ProgressBar::render(const RunCounts &counts, int running, qint64 elapsedMs)
+QString ProgressBar::render(const RunCounts &counts, int running, qint64 elapsedMs, int blocked)
 {
     const qint64 done = counts.ended();
     const double rate = elapsedMs > 0 ? double(done) * 1000.0 / double(elapsedMs) : 0.0;
@@ -79,8 +82,10 @@ QString ProgressBar::render(const RunCounts &counts, int running, qint64 elapsed
     } else {
         text = QStringLiteral("%1 done").arg(done);
     }
-    text += QStringLiteral(", %1 running, %2 failed, %3/s")
-                    .arg(running)
+    text += QStringLiteral(", %1 running").arg(running);
+    if (blocked > 0)
+        text += QStringLiteral(", %1 blocked").arg(blocked);
+    text += QStringLiteral(", %2 failed, %3/s")
                     .arg(counts.failed + counts.timedOut + counts.canceled)
                     .arg(rate, 0, 'f', 1);
     if (counts.total > 0 && rate > 0)

@@ -37,6 +37,12 @@ Each line of TASKFILE is one JSON object:
 "command" (array of strings) is required; blank lines and lines starting with '#' are skipped.
 A task's own timeout, retries and cwd win over the options.
 
+Scheduling fields: "priority" (integer, default 0; higher starts first), "lane" (a name whose
+cap --lane sets), "after" (names of tasks on earlier lines: the task runs once they all
+finished; if one did not, it ends canceled and counts as failed). Priorities order only the
+tasks read ahead (--queue-depth), not the whole file. SIGUSR1 pauses starting new tasks,
+SIGUSR2 resumes (running tasks go on).
+
 A file is validated completely before anything runs (errors name the line, counted from 1),
 then read again lazily, as slots free up. Standard input cannot be read twice: it is
 validated as it is read, so tasks before an invalid line may already have run.
@@ -286,6 +292,13 @@ CommandLineResult parseRunOptions(const QStringList &arguments, RunOptions &opti
                            "16777216)."),
             QStringLiteral("N"));
     parser.addOptions({ halt, group, keepOrder, results, dryRun, maxTaskLineBytes });
+    // Scheduling (issue 14).
+    const QCommandLineOption lane(
+            QStringLiteral("lane"),
+            QStringLiteral("Run at most N tasks of lane NAME at once, within --jobs "
+                           "(repeatable)."),
+            QStringLiteral("NAME=N"));
+    parser.addOption(lane);
     parser.addPositionalArgument(QStringLiteral("run"), QStringLiteral("The command: run."));
     parser.addPositionalArgument(QStringLiteral("TASKFILE"),
                                  QStringLiteral("JSON Lines task file (\"-\" or none: stdin)."),
@@ -389,6 +402,19 @@ CommandLineResult parseRunOptions(const QStringList &arguments, RunOptions &opti
         config.logRotationBackups = int(*backupsValue);
     if (taskLineValue)
         options.maxTaskLineBytes = qint64(*taskLineValue);
+
+    for (const QString &value : parser.values(lane)) {
+        const qsizetype eq = value.lastIndexOf(QLatin1Char('='));
+        bool ok = false;
+        const int cap = eq > 0 ? value.mid(eq + 1).toInt(&ok) : 0;
+        if (!ok || cap < 1) {
+            message = QStringLiteral("--lane: \"%1\" is not NAME=N with N a whole number >= 1")
+                              .arg(value)
+                    + hint;
+            return CommandLineResult::UsageError;
+        }
+        config.laneLimits.insert(value.left(eq), cap);
+    }
 
     auto choice = [&](const QCommandLineOption &option, const QStringList &allowed) {
         const QString value = parser.value(option);

@@ -62,6 +62,10 @@ QString signalName(int signalNumber)
         return QStringLiteral("SIGQUIT");
     case SIGPIPE:
         return QStringLiteral("SIGPIPE");
+    case SIGUSR1:
+        return QStringLiteral("SIGUSR1");
+    case SIGUSR2:
+        return QStringLiteral("SIGUSR2");
     }
     return QStringLiteral("signal %1").arg(signalNumber);
 }
@@ -184,6 +188,7 @@ bool RunSession::validate()
         return true;
     }
     const TaskFileParser parser(m_options.broker.retry);
+    TaskNames names; // task k of the list is task id k (see ResumePoint)
     qint64 tasks = 0;
     int errors = 0;
     bool compareWithStore = m_resume != nullptr; // until the first changed line
@@ -218,6 +223,11 @@ bool RunSession::validate()
                     compareWithStore = false;
                 if (problem.isEmpty())
                     perTaskLogClashes(parsed.task, problem);
+                if (problem.isEmpty())
+                    names.resolve(parsed.after, problem);
+                if (problem.isEmpty())
+                    names.check(parsed.task.name(), problem);
+                names.add(parsed.task.name(), TaskId(tasks));
             }
             if (problem.isEmpty())
                 problem = parsed.error;
@@ -317,7 +327,8 @@ void RunSession::start()
             || (m_options.progress == ProgressMode::Auto && ::isatty(STDERR_FILENO) == 1);
     if (showProgress) {
         m_progress = std::make_unique<ProgressBar>(
-                &m_counts, [this] { return m_broker ? m_broker->runningCount() : 0; });
+                &m_counts, [this] { return m_broker ? m_broker->runningCount() : 0; },
+                [this] { return m_broker ? m_broker->blockedCount() : 0; });
     }
     m_printer = std::make_unique<EventPrinter>(m_options.events, m_progress.get());
     if (m_options.group && m_options.events != EventFormat::None && !m_options.dryRun) {
@@ -415,6 +426,11 @@ void RunSession::take(const TaskFileLine &line, QByteArrayView source)
         m_resume->matches(m_ordinal, line.task, source, error);
     if (error.isEmpty() && !m_linesValidated)
         perTaskLogClashes(line.task, error); // streams: not checked by validate()
+    TaskFileLine task = line;
+    if (error.isEmpty() && !line.after.isEmpty())
+        task.task.setDependencies(m_names.resolve(line.after, error));
+    if (error.isEmpty())
+        m_names.check(line.task.name(), error);
     if (!error.isEmpty()) {
         m_inputError =
                 QStringLiteral("%1:%2: %3").arg(displayName()).arg(line.lineNumber).arg(error);
@@ -422,10 +438,12 @@ void RunSession::take(const TaskFileLine &line, QByteArrayView source)
             m_feeder->stop();
         return;
     }
+    TaskId id = TaskId(m_ordinal); // a resumed task keeps its id: task k of the list is task id k
     if (!resumed)
-        enqueue(line, source);
+        id = enqueue(task, source);
     else if (m_grouped)
         m_grouped->skip(m_ordinal); // an earlier run accepted it: nothing to wait for
+    m_names.add(line.task.name(), id);
 }
 
 void RunSession::onResumedEvent(const TaskEvent &event)
@@ -439,10 +457,12 @@ void RunSession::onResumedEvent(const TaskEvent &event)
     onTaskEvent(event, task, 0);
 }
 
-void RunSession::enqueue(const TaskFileLine &line, QByteArrayView source)
+TaskId RunSession::enqueue(const TaskFileLine &line, QByteArrayView source)
 {
-    if (m_options.dryRun)
-        return printDryRun(line);
+    if (m_options.dryRun) {
+        printDryRun(line);
+        return TaskId(m_ordinal); // what "after" refers to; nothing runs
+    }
     const qint64 ordinal = m_ordinal;
     const TaskId id =
             m_broker->enqueue(line.task, [this, task = line.task, ordinal](const TaskEvent &event) {
@@ -452,6 +472,7 @@ void RunSession::enqueue(const TaskFileLine &line, QByteArrayView source)
         m_resume->accepted(id, source);
     if (m_broker->state(id) != TaskState::Done) // not ended inside enqueue() (rejected)
         m_inFlight.insert(id);
+    return id;
 }
 
 void RunSession::onTaskEvent(const TaskEvent &event, const TaskDescriptor &task, qint64 ordinal)
@@ -498,7 +519,8 @@ void RunSession::halt()
         ids += QList<TaskId>(m_resumedInFlight.cbegin(), m_resumedInFlight.cend());
         for (TaskId id : std::as_const(ids)) {
             const TaskState state = m_broker->state(id);
-            if (state == TaskState::Pending || state == TaskState::RetryWait)
+            if (state == TaskState::Pending || state == TaskState::Blocked
+                || state == TaskState::RetryWait)
                 m_broker->cancel(id);
         }
     }
@@ -530,6 +552,16 @@ void RunSession::printDryRun(const TaskFileLine &line)
 
 void RunSession::interrupt(int signalNumber)
 {
+    if (signalNumber == SIGUSR1 || signalNumber == SIGUSR2) { // pause, resume: no stop
+        const bool pause = signalNumber == SIGUSR1;
+        if (m_progress)
+            m_progress->hide();
+        printError(pause ? QStringLiteral("SIGUSR1: paused, no new task starts (SIGUSR2 resumes)")
+                         : QStringLiteral("SIGUSR2: resumed"));
+        if (m_broker)
+            pause ? m_broker->pause() : m_broker->resume();
+        return;
+    }
     if (m_signal != 0) {
         // Already stopping. Another SIGPIPE is just a later write meeting the closed pipe; a
         // user's second signal says "now": every group gets SIGKILL at once.

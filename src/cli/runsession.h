@@ -5,6 +5,7 @@
 #include "runcounts.h"
 #include "runfiles.h"
 #include "runoptions.h"
+#include "tasknames.h"
 
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qobject.h>
@@ -56,7 +57,8 @@ Q_SIGNALS:
     void finished(int exitStatus);
 
 private:
-    void enqueue(const TaskFileLine &line, QByteArrayView source);
+    //! Returns the task's id (with --dry-run, its ordinal), which "after" refers to.
+    TaskId enqueue(const TaskFileLine &line, QByteArrayView source);
     //! Every event of a task of ours: counts, --results, --halt, then printing (maybe grouped).
     void onTaskEvent(const TaskEvent &event, const TaskDescriptor &task, qint64 ordinal);
     void print(const TaskEvent &event, const QString &name, qint64 ordinal);
@@ -95,6 +97,7 @@ private:
     QString m_haltReason; //!< set once --halt was reached
     QSet<TaskId> m_resumedInFlight;
     qint64 m_ordinal = 0; //!< tasks of the list seen so far
+    TaskNames m_names; //!< for "after", as the tasks are taken
     QElapsedTimer m_clock;
     QString m_inputError; //!< an invalid line met while running (streams only)
     int m_signal = 0;

@@ -17,7 +17,8 @@ volatile std::sig_atomic_t g_pending = 0; // a byte waits in the pipe
 SignalWatcher *g_instance = nullptr;
 
 // SIGHUP: the terminal or the ssh session went away; SIGQUIT: Ctrl-\. Both stop like SIGINT.
-constexpr int Handled[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE };
+// SIGUSR1 and SIGUSR2 pause and resume starting tasks.
+constexpr int Handled[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGUSR1, SIGUSR2 };
 
 extern "C" void onSignal(int signalNumber)
 {

@@ -11,9 +11,9 @@ QT_END_NAMESPACE
 
 namespace TaskConductor {
 
-//! Turns SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGPIPE into a Qt signal in the event loop (the
-//! self-pipe trick): the signal handler only sets a flag and writes one byte to a pipe; all the
-//! work happens in received(). One instance per process.
+//! Turns SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGUSR1 and SIGUSR2 into a Qt signal in the
+//! event loop (the self-pipe trick): the signal handler only sets a flag and writes one byte to a
+//! pipe; all the work happens in received(). One instance per process.
 class SignalWatcher : public QObject
 {
     Q_OBJECT
@@ -30,8 +30,8 @@ public:
     static void deliverPending();
 
 Q_SIGNALS:
-    //! \a signalNumber (SIGINT, SIGTERM, SIGHUP, SIGQUIT, or SIGPIPE: the reader of stdout or
-    //! stderr went away) arrived.
+    //! \a signalNumber (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, or SIGPIPE: the
+    //! reader of stdout or stderr went away) arrived.
     void received(int signalNumber);
 
 private:

@@ -58,7 +58,8 @@ void TaskFeeder::feed()
         return;
     m_feeding = true;
     const auto inFlight = [this] {
-        return m_broker.runningCount() + m_broker.pendingCount() + m_broker.retryWaitingCount();
+        return m_broker.runningCount() + m_broker.pendingCount() + m_broker.blockedCount()
+                + m_broker.retryWaitingCount();
     };
     while (!m_done && inFlight() < m_window) {
         TaskFileLine line;

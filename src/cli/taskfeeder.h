@@ -12,9 +12,9 @@ namespace TaskConductor {
 
 class Broker;
 
-//! Takes tasks from a TaskSource and hands them on, never letting more than \a window tasks be in
-//! the Broker at once (running, pending or waiting to retry): the backpressure that keeps a task
-//! file of any length in bounded memory. Reads more whenever the Broker's counts change.
+//! Reads task lines and hands the tasks on, never letting more than \a window tasks be in the
+//! Broker at once (running, pending, blocked or waiting to retry): the backpressure that keeps a
+//! task file of any length in bounded memory. Reads more whenever the Broker's counts change.
 class TaskFeeder : public QObject
 {
     Q_OBJECT

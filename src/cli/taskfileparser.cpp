@@ -3,6 +3,7 @@
 
 #include <taskconductor/eventtext.h>
 
+#include <QtCore/qjsonarray.h>
 #include <QtCore/qjsondocument.h>
 #include <QtCore/qjsonobject.h>
 #include <QtCore/qset.h>
@@ -163,14 +164,57 @@ TaskFileLine TaskFileParser::parse(QByteArrayView line, qint64 lineNumber) const
     const QString duplicate = duplicateKeyError(line);
     if (!duplicate.isEmpty())
         return invalid(duplicate);
+    QJsonObject object = document.object();
+    // "after" names earlier tasks of the file; the CLI resolves the names to the ids the codec
+    // holds (TaskNames), so the codec does not see it.
+    const QJsonValue after = object.take(QLatin1String("after"));
+    if (!after.isUndefined()) {
+        if (!after.isArray())
+            return invalid(QStringLiteral("\"after\" must be an array of task names"));
+        const QJsonArray names = after.toArray();
+        for (qsizetype i = 0; i < names.size(); ++i) {
+            const QString name = names.at(i).toString();
+            if (!names.at(i).isString() || name.isEmpty() || name.contains(QChar(0)))
+                return invalid(QStringLiteral("\"after\"[%1] must be a task name").arg(i));
+            result.after.append(name);
+        }
+    }
     // The one codec: the same names and checks as the store and QML (TaskDescriptor::fromJson).
     QString error;
     const std::optional<TaskDescriptor> task =
-            TaskDescriptor::fromJson(document.object(), &error, m_retryDefaults);
+            TaskDescriptor::fromJson(object, &error, m_retryDefaults);
     if (!task)
         return invalid(error);
     if (task->retryPolicy() && task->retryPolicy()->count > MaxRetries)
         return invalid(QStringLiteral("\"retry\".\"count\" must be at most %1").arg(MaxRetries));
+
+    const QJsonValue priorityValue = object.value(QStringLiteral("priority"));
+    if (!priorityValue.isUndefined()) {
+        const double priority = priorityValue.toDouble(0.5);
+        if (!priorityValue.isDouble() || std::floor(priority) != priority
+            || priority < std::numeric_limits<int>::min()
+            || priority > std::numeric_limits<int>::max())
+            return invalid(QStringLiteral("\"priority\" must be a whole number"));
+        task.setPriority(int(priority));
+    }
+    const auto lane = check.optionalString(QStringLiteral("lane"));
+    if (!lane)
+        return invalid(check.error);
+    task.setLane(*lane);
+    const QJsonValue afterValue = object.value(QStringLiteral("after"));
+    if (!afterValue.isUndefined()) {
+        if (!afterValue.isArray()) {
+            check.typeError(QStringLiteral("after"), QStringLiteral("an array of task names"),
+                            afterValue);
+            return invalid(check.error);
+        }
+        const QJsonArray names = afterValue.toArray();
+        for (qsizetype i = 0; i < names.size(); ++i) {
+            if (!names.at(i).isString() || names.at(i).toString().isEmpty())
+                return invalid(QStringLiteral("\"after\"[%1] must be a task name").arg(i));
+            result.after.append(names.at(i).toString());
+        }
+    }
 
     result.kind = TaskFileLineKind::Task;
     result.task = *task;

@@ -22,6 +22,7 @@ struct TaskFileLine
     TaskFileLineKind kind = TaskFileLineKind::Skipped;
     qint64 lineNumber = 0; //!< physical line, counted from 1
     TaskDescriptor task; //!< valid for Task only
+    QStringList after; //!< for Task: "after", names of earlier tasks (resolved by TaskNames)
     QString error; //!< for Invalid: the problem, without the file name or line number
 };
 
@@ -30,9 +31,11 @@ struct TaskFileLine
 //!
 //! A task line is one JSON object in the one task vocabulary (TaskDescriptor::fromJson()):
 //! "command" (array of strings, required, non-empty), "env" (object of strings; null unsets a
-//! variable), "cwd", "log", "name" (strings), "timeout" (seconds, >= 0), "retries" (integer
-//! >= 0) or "retry" (an object of RetryPolicy fields). Unknown fields are errors, so typos are
-//! caught, and so is a key given twice in one object (JSON parsers would keep the last).
+//! variable), "cwd", "log", "name", "lane" (strings), "timeout" (seconds, >= 0), "retries"
+//! (integer >= 0) or "retry" (an object of RetryPolicy fields), "priority" (integer), and
+//! "after": names of earlier tasks (where the codec has ids), left in TaskFileLine::after.
+//! Unknown fields are errors, so typos are caught, and so is a key given twice in one object
+//! (JSON parsers would keep the last).
 class TaskFileParser
 {
 public:

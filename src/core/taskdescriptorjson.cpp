@@ -33,9 +33,14 @@ const Field Log { QLatin1String("log"),
                   { QLatin1String("logPath"), QLatin1String("perTaskLogPath") } };
 const Field Retries { QLatin1String("retries"), {} };
 const Field Retry { QLatin1String("retry"), {} };
+const Field Priority { QLatin1String("priority"), {} };
+const Field Lane { QLatin1String("lane"), {} };
+// Ids of tasks enqueued earlier (TaskDescriptor::dependencies()). The task file's "after" holds
+// names instead, which the CLI resolves to ids before a task reaches the Broker or the store.
+const Field After { QLatin1String("after"), {} };
 
-const Field *const Fields[] = { &Command, &Name,  &Cwd, &Env,     &Timeout,
-                                &Retries, &Retry, &Log, &UnsetEnv };
+const Field *const Fields[] = { &Command, &Name,     &Cwd,  &Env,   &Timeout,  &Retries,
+                                &Retry,   &Priority, &Lane, &After, &Log,      &UnsetEnv };
 
 QString jsonTypeName(const QJsonValue &value)
 {
@@ -145,6 +150,8 @@ public:
     bool environment(TaskDescriptor &task);
     bool timeout(TaskDescriptor &task);
     bool retry(TaskDescriptor &task, const RetryPolicy &defaults);
+    bool priority(TaskDescriptor &task);
+    bool dependencies(TaskDescriptor &task);
 
 private:
     const QJsonObject &m_object;
@@ -307,6 +314,46 @@ bool Reader::retry(TaskDescriptor &task, const RetryPolicy &defaults)
     return true;
 }
 
+bool Reader::priority(TaskDescriptor &task)
+{
+    QString used;
+    QJsonValue value;
+    if (!find(Priority, &used, &value))
+        return false;
+    if (value.isUndefined())
+        return true;
+    if (!isWholeNumber(value, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()))
+        return fail(QStringLiteral("\"priority\" must be a whole number from %1 to %2")
+                            .arg(std::numeric_limits<int>::min())
+                            .arg(std::numeric_limits<int>::max()));
+    task.setPriority(int(value.toDouble()));
+    return true;
+}
+
+bool Reader::dependencies(TaskDescriptor &task)
+{
+    QString used;
+    QJsonValue value;
+    if (!find(After, &used, &value))
+        return false;
+    if (value.isUndefined())
+        return true;
+    if (!value.isArray())
+        return typeError(used, QStringLiteral("an array of task ids"), value);
+    const QJsonArray ids = value.toArray();
+    QList<TaskId> dependencies;
+    dependencies.reserve(ids.size());
+    for (qsizetype i = 0; i < ids.size(); ++i) {
+        // Ids up to 2^53: what a JSON number holds exactly.
+        if (!isWholeNumber(ids.at(i), 1, 9007199254740992.0))
+            return fail(QStringLiteral("\"after\"[%1] must be a task id (a whole number >= 1)")
+                                .arg(i));
+        dependencies.append(TaskId(ids.at(i).toDouble()));
+    }
+    task.setDependencies(dependencies);
+    return true;
+}
+
 bool isKnown(const QString &key)
 {
     for (const Field *field : Fields) {
@@ -353,6 +400,16 @@ QJsonObject TaskDescriptor::toJson() const
                                { QStringLiteral("jitterSeconds"), retry->jitterSeconds },
                                { QStringLiteral("retryOnTimeout"), retry->retryOnTimeout } });
     }
+    if (priority() != 0)
+        o.insert(Priority.name, priority());
+    if (!lane().isEmpty())
+        o.insert(Lane.name, lane());
+    if (!dependencies().isEmpty()) {
+        QJsonArray after;
+        for (const TaskId id : dependencies())
+            after.append(qint64(id));
+        o.insert(After.name, after);
+    }
     return o;
 }
 
@@ -372,7 +429,8 @@ std::optional<TaskDescriptor> TaskDescriptor::fromJson(const QJsonObject &object
         || !read.string(Cwd, &TaskDescriptor::setWorkingDirectory, task)
         || !read.string(Log, &TaskDescriptor::setPerTaskLogPath, task)
         || !read.string(Name, &TaskDescriptor::setName, task) || !read.timeout(task)
-        || !read.retry(task, retryDefaults))
+        || !read.retry(task, retryDefaults) || !read.priority(task)
+        || !read.string(Lane, &TaskDescriptor::setLane, task) || !read.dependencies(task))
         return std::nullopt;
     return task;
 }
