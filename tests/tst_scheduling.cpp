@@ -108,6 +108,23 @@ private Q_SLOTS:
         QCOMPARE(q.takeNext(all), std::nullopt);
     }
 
+    // Within one lane and priority the order is by id, not by push: a resumed stored task (a
+    // lower id) or a dependent released late goes ahead of the tasks enqueued after it.
+    void laneQueuesKeepIdOrder()
+    {
+        LaneQueues q;
+        for (TaskId id : { 5, 6, 9 })
+            q.push(0, 0, id);
+        q.push(0, 0, 2);
+        q.push(0, 0, 7);
+        q.push(0, 0, 10);
+        const auto all = [](TaskId) { return true; };
+        QList<TaskId> order;
+        while (const std::optional<TaskId> id = q.takeNext(all))
+            order.append(*id);
+        QCOMPARE(order, (QList<TaskId> { 2, 5, 6, 7, 9, 10 }));
+    }
+
     void priorityOrderAtCapOne()
     {
         Broker broker(config(1));

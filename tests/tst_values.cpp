@@ -227,6 +227,44 @@ private Q_SLOTS:
         QCOMPARE(*TaskDescriptor::fromJson(plain.toJson()), plain);
     }
 
+    // Scheduling fields go through the one codec too: the store keeps dependencies as ids.
+    void taskJsonSchedulingFields()
+    {
+        TaskDescriptor task({ "x" });
+        task.setPriority(-3);
+        task.setLane("net");
+        task.setDependencies({ 4, 9 });
+        const QJsonObject json = task.toJson();
+        QCOMPARE(json.value("priority").toInt(), -3);
+        QCOMPARE(json.value("lane").toString(), QStringLiteral("net"));
+        QCOMPARE(json.value("after").toArray(), (QJsonArray { 4, 9 }));
+        QString error;
+        const std::optional<TaskDescriptor> back = TaskDescriptor::fromJson(json, &error);
+        QVERIFY2(back, qPrintable(error));
+        QCOMPARE(*back, task);
+        QCOMPARE(back->dependencies(), (QList<TaskId> { 4, 9 }));
+        QVERIFY(TaskDescriptor::knownFieldNames().contains("priority, lane, after"));
+
+        const QJsonObject command { { "command", QJsonArray { "x" } } };
+        auto refused = [&](const char *field, const QJsonValue &value, const char *expected) {
+            QJsonObject o = command;
+            o.insert(QLatin1String(field), value);
+            QString why;
+            if (TaskDescriptor::fromJson(o, &why))
+                return false;
+            if (!why.contains(QLatin1String(expected)))
+                qWarning("%s", qPrintable(why));
+            return why.contains(QLatin1String(expected));
+        };
+        QVERIFY(refused("priority", 1.5, "\"priority\" must be a whole number"));
+        QVERIFY(refused("priority", 3e9, "\"priority\" must be a whole number"));
+        QVERIFY(refused("priority", "1", "\"priority\" must be a whole number"));
+        QVERIFY(refused("lane", 2, "\"lane\" must be a string"));
+        QVERIFY(refused("after", "a", "\"after\" must be an array of task ids"));
+        QVERIFY(refused("after", QJsonArray { 0 }, "\"after\"[0] must be a task id"));
+        QVERIFY(refused("after", QJsonArray { 1, "b" }, "\"after\"[1] must be a task id"));
+    }
+
     // What stores and QML code wrote before the one vocabulary still reads.
     void taskJsonReadsOlderNames()
     {

@@ -188,34 +188,6 @@ TaskFileLine TaskFileParser::parse(QByteArrayView line, qint64 lineNumber) const
     if (task->retryPolicy() && task->retryPolicy()->count > MaxRetries)
         return invalid(QStringLiteral("\"retry\".\"count\" must be at most %1").arg(MaxRetries));
 
-    const QJsonValue priorityValue = object.value(QStringLiteral("priority"));
-    if (!priorityValue.isUndefined()) {
-        const double priority = priorityValue.toDouble(0.5);
-        if (!priorityValue.isDouble() || std::floor(priority) != priority
-            || priority < std::numeric_limits<int>::min()
-            || priority > std::numeric_limits<int>::max())
-            return invalid(QStringLiteral("\"priority\" must be a whole number"));
-        task.setPriority(int(priority));
-    }
-    const auto lane = check.optionalString(QStringLiteral("lane"));
-    if (!lane)
-        return invalid(check.error);
-    task.setLane(*lane);
-    const QJsonValue afterValue = object.value(QStringLiteral("after"));
-    if (!afterValue.isUndefined()) {
-        if (!afterValue.isArray()) {
-            check.typeError(QStringLiteral("after"), QStringLiteral("an array of task names"),
-                            afterValue);
-            return invalid(check.error);
-        }
-        const QJsonArray names = afterValue.toArray();
-        for (qsizetype i = 0; i < names.size(); ++i) {
-            if (!names.at(i).isString() || names.at(i).toString().isEmpty())
-                return invalid(QStringLiteral("\"after\"[%1] must be a task name").arg(i));
-            result.after.append(names.at(i).toString());
-        }
-    }
-
     result.kind = TaskFileLineKind::Task;
     result.task = *task;
     return result;

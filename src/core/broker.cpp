@@ -95,8 +95,7 @@ void BrokerPrivate::enqueueInThread(TaskId id, TaskDescriptor task, TaskEventHan
         return reject(id, handler, QStringLiteral("invalid task: empty command"));
     const int free = std::max(1, config.maxConcurrentTasks) - runningCount;
     const int waiting = pendingCount + blockedCount;
-    if (!recovered && waiting >= std::max(0, config.maxQueueDepth)
-        && !(free > 0 && waiting == 0)) {
+    if (!recovered && waiting >= std::max(0, config.maxQueueDepth) && !(free > 0 && waiting == 0)) {
         return reject(id, handler,
                       QStringLiteral("queue full: %1 tasks pending (maxQueueDepth %2)")
                               .arg(waiting)
@@ -115,11 +114,11 @@ void BrokerPrivate::enqueueInThread(TaskId id, TaskDescriptor task, TaskEventHan
             unsatisfied = QStringLiteral("dependency %1 was not enqueued before task %2")
                                   .arg(dependency)
                                   .arg(id);
-        } else if (const std::optional<EventKind> how = outcomeOf(dependency)) {
-            if (*how != EventKind::Finished)
+        } else if (const std::optional<Outcome> how = outcomeOf(dependency)) {
+            if (*how != Outcome::Finished)
                 unsatisfied = QStringLiteral("dependency %1 did not finish: it ended %2")
                                       .arg(dependency)
-                                      .arg(TaskEvent::kindName(*how));
+                                      .arg(TaskEvent::outcomeName(*how));
         } else if (isWaiting(dependency)) {
             ++unmet;
         } else {
@@ -320,12 +319,12 @@ void BrokerPrivate::checkDrained()
     Q_EMIT q->drained();
 }
 
-std::optional<EventKind> BrokerPrivate::outcomeOf(TaskId id)
+std::optional<Outcome> BrokerPrivate::outcomeOf(TaskId id)
 {
     if (id >= outcomeBase) {
         const TaskId index = id - outcomeBase;
         if (index < outcomes.size() && outcomes[size_t(index)] != 0)
-            return EventKind(outcomes[size_t(index)] - 1);
+            return Outcome(outcomes[size_t(index)] - 1);
         return std::nullopt;
     }
     const auto it = olderOutcomes.constFind(id);
@@ -342,7 +341,7 @@ bool BrokerPrivate::isWaiting(TaskId id) const
     return pending.contains(id) || runs.contains(id);
 }
 
-void BrokerPrivate::taskEnded(TaskId id, EventKind how)
+void BrokerPrivate::taskEnded(TaskId id, Outcome how)
 {
     if (id >= outcomeBase) {
         const size_t index = size_t(id - outcomeBase);
@@ -354,9 +353,9 @@ void BrokerPrivate::taskEnded(TaskId id, EventKind how)
     }
 }
 
-void BrokerPrivate::dependencyEnded(TaskId id, EventKind how)
+void BrokerPrivate::dependencyEnded(TaskId id, Outcome how)
 {
-    if (how == EventKind::Finished) {
+    if (how == Outcome::Finished) {
         const QList<TaskId> waiting = dependents.take(id);
         for (TaskId dependent : waiting) {
             const auto it = blocked.find(dependent);
@@ -391,7 +390,7 @@ void BrokerPrivate::dependencyEnded(TaskId id, EventKind how)
                     TaskEvent::canceled(dependent, 0, 0,
                                         QStringLiteral("dependency %1 did not finish: it ended %2")
                                                 .arg(dependency)
-                                                .arg(TaskEvent::kindName(ended))));
+                                                .arg(TaskEvent::outcomeName(ended))));
             if (guard.destroyed())
                 return;
         }

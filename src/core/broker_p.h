@@ -94,13 +94,13 @@ public:
     };
     QHash<TaskId, BlockedTask> blocked;
     QHash<TaskId, QList<TaskId>> dependents; // a live task -> blocked tasks waiting for it
-    // How each ended task ended (1 + EventKind; 0: not ended or unknown), one byte per id from
+    // How each ended task ended (1 + Outcome; 0: not ended or unknown), one byte per id from
     // outcomeBase on: dependencies on ended tasks are decided at enqueue. Older ids (resumed
     // from the store) in olderOutcomes, else asked of the store.
     std::vector<quint8> outcomes;
     TaskId outcomeBase = 1;
-    QHash<TaskId, EventKind> olderOutcomes;
-    std::deque<std::pair<TaskId, EventKind>> cascade; // ended dependencies still to cascade
+    QHash<TaskId, Outcome> olderOutcomes;
+    std::deque<std::pair<TaskId, Outcome>> cascade; // ended dependencies still to cascade
     bool cascading = false;
     bool paused = false;
     bool draining = false;
@@ -127,9 +127,9 @@ public:
     bool *destroyedFlag = nullptr; // innermost DestructionGuard's flag; see below
 
     // Dependencies (broker.cpp).
-    void taskEnded(TaskId id, EventKind how); // from publish(), before anyone sees the event
-    void dependencyEnded(TaskId id, EventKind how); // from publish(), after everyone saw it
-    std::optional<EventKind> outcomeOf(TaskId id);
+    void taskEnded(TaskId id, Outcome how); // from publish(), before anyone sees the event
+    void dependencyEnded(TaskId id, Outcome how); // from publish(), after everyone saw it
+    std::optional<Outcome> outcomeOf(TaskId id);
     bool isWaiting(TaskId id) const; // pending, blocked or launched and not ended
 
 private:

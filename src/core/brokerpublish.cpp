@@ -35,7 +35,7 @@ void BrokerPrivate::publish(const TaskEventHandler &handler, const TaskEvent &ev
     // Known as ended before anyone sees it: a handler may enqueue a task that depends on it.
     const bool ends = event.isTerminal() && event.taskId() != 0;
     if (ends)
-        taskEnded(event.taskId(), event.kind());
+        taskEnded(event.taskId(), *event.outcome());
     DestructionGuard guard(this);
     const bool &destroyed = guard.m_destroyed;
     // Qt is not exception-safe: a throwing handler must not unwind through the event loop.
@@ -57,7 +57,7 @@ void BrokerPrivate::publish(const TaskEventHandler &handler, const TaskEvent &ev
         emitSignals(event, connected, destroyed);
     // Its dependents learn of it after everyone else did, so their events follow its own.
     if (ends && !destroyed && dependents.contains(event.taskId()))
-        dependencyEnded(event.taskId(), event.kind());
+        dependencyEnded(event.taskId(), *event.outcome());
 }
 
 void BrokerPrivate::emitSignals(const TaskEvent &event, quint32 connected, const bool &destroyed)

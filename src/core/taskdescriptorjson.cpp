@@ -39,8 +39,8 @@ const Field Lane { QLatin1String("lane"), {} };
 // names instead, which the CLI resolves to ids before a task reaches the Broker or the store.
 const Field After { QLatin1String("after"), {} };
 
-const Field *const Fields[] = { &Command, &Name,     &Cwd,  &Env,   &Timeout,  &Retries,
-                                &Retry,   &Priority, &Lane, &After, &Log,      &UnsetEnv };
+const Field *const Fields[] = { &Command, &Name,     &Cwd,  &Env,   &Timeout, &Retries,
+                                &Retry,   &Priority, &Lane, &After, &Log,     &UnsetEnv };
 
 QString jsonTypeName(const QJsonValue &value)
 {
@@ -346,8 +346,8 @@ bool Reader::dependencies(TaskDescriptor &task)
     for (qsizetype i = 0; i < ids.size(); ++i) {
         // Ids up to 2^53: what a JSON number holds exactly.
         if (!isWholeNumber(ids.at(i), 1, 9007199254740992.0))
-            return fail(QStringLiteral("\"after\"[%1] must be a task id (a whole number >= 1)")
-                                .arg(i));
+            return fail(
+                    QStringLiteral("\"after\"[%1] must be a task id (a whole number >= 1)").arg(i));
         dependencies.append(TaskId(ids.at(i).toDouble()));
     }
     task.setDependencies(dependencies);

@@ -39,7 +39,7 @@ QList<StoredTask> StoreRecorder::unfinishedTasks() const
     return m_store ? m_store->unfinishedTasks() : QList<StoredTask>();
 }
 
-std::optional<EventKind> StoreRecorder::outcomeOf(TaskId id) const
+std::optional<Outcome> StoreRecorder::outcomeOf(TaskId id) const
 {
     if (!m_store)
         return std::nullopt;

@@ -28,7 +28,7 @@ public:
     TaskId highestTaskId() const;
     QList<StoredTask> unfinishedTasks() const;
     //! How stored task \a id ended; nullopt if it did not end or is not stored.
-    std::optional<EventKind> outcomeOf(TaskId id) const;
+    std::optional<Outcome> outcomeOf(TaskId id) const;
 
     void taskAccepted(TaskId id, const TaskDescriptor &task);
     void record(const TaskEvent &event);

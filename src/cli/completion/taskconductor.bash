@@ -62,7 +62,7 @@ _taskconductor()
         -j | --jobs | --queue-depth | --timeout | --retries | --retry-delay | --retry-backoff | \
             --retry-max-delay | --retry-jitter | --kill-grace | --log-rotate-bytes | \
             --max-line-bytes | --max-task-line-bytes | --slurm-partition | --slurm-account | \
-            --slurm-srun-arg | --slurm-salloc-arg | --slurm-time | --log-backups)
+            --slurm-srun-arg | --slurm-salloc-arg | --slurm-time | --log-backups | --lane)
             return
             ;;
     esac
@@ -86,7 +86,7 @@ _taskconductor()
                     --store --max-line-bytes --max-task-line-bytes --halt --group
                     --keep-order --results --dry-run --executor --slurm-partition
                     --slurm-account --slurm-srun-arg --slurm-salloc-arg --slurm-exact
-                    --slurm-time --log-backups --fresh --help --version --' -- "$cur"))
+                    --slurm-time --log-backups --fresh --lane --help --version --' -- "$cur"))
             else
                 _filedir '@(jsonl|json|txt)'
             fi
