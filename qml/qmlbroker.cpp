@@ -8,6 +8,7 @@
 #include <QtCore/qjsonobject.h>
 #include <QtCore/qmetaobject.h>
 #include <QtCore/qprocess.h>
+#include <QtCore/qset.h>
 #include <QtQml/qjsvalue.h>
 
 namespace TaskConductor {
@@ -45,6 +46,8 @@ public:
     int rejected = 0;
     int accepted = 0;
     QString lastError;
+    bool paused = false;
+    QSet<QString> pausedLanes;
 };
 
 Broker *QmlBrokerPrivate::engine()
@@ -53,6 +56,10 @@ Broker *QmlBrokerPrivate::engine()
         broker = new Broker(config, q);
         connectEngine(broker);
         tasks->setBroker(broker);
+        if (paused)
+            broker->pause();
+        for (const QString &lane : std::as_const(pausedLanes))
+            broker->pauseLane(lane);
         Q_EMIT q->activeChanged();
     }
     return broker;
@@ -61,6 +68,7 @@ Broker *QmlBrokerPrivate::engine()
 void QmlBrokerPrivate::connectEngine(Broker *b)
 {
     QObject::connect(b, &Broker::countsChanged, q, &QmlBroker::countsChanged);
+    QObject::connect(b, &Broker::drained, q, &QmlBroker::drained);
     QObject::connect(b, &Broker::started, q,
                      [this](TaskId id, const QStringList &command, const QString &directory) {
                          Q_EMIT q->started(id, command, directory);
@@ -252,6 +260,52 @@ quint64 QmlBroker::enqueue(const QVariant &command, const QVariantMap &options)
     return id;
 }
 
+void QmlBroker::pause()
+{
+    if (d->broker)
+        d->broker->pause();
+    if (!std::exchange(d->paused, true))
+        Q_EMIT pausedChanged();
+}
+
+void QmlBroker::resume()
+{
+    if (d->broker)
+        d->broker->resume();
+    if (std::exchange(d->paused, false))
+        Q_EMIT pausedChanged();
+}
+
+void QmlBroker::drain()
+{
+    const bool wasPaused = std::exchange(d->paused, true);
+    if (!wasPaused)
+        Q_EMIT pausedChanged();
+    if (d->broker)
+        d->broker->drain(); // drained() comes through the engine's signal
+    else
+        Q_EMIT drained(); // no engine: nothing runs
+}
+
+void QmlBroker::pauseLane(const QString &lane)
+{
+    d->pausedLanes.insert(lane);
+    if (d->broker)
+        d->broker->pauseLane(lane);
+}
+
+void QmlBroker::resumeLane(const QString &lane)
+{
+    d->pausedLanes.remove(lane);
+    if (d->broker)
+        d->broker->resumeLane(lane);
+}
+
+bool QmlBroker::isLanePaused(const QString &lane) const
+{
+    return d->pausedLanes.contains(lane);
+}
+
 bool QmlBroker::cancel(quint64 id)
 {
     // Refusals (unknown, finished or stopping task) reach internalError() through the signals.
@@ -310,6 +364,16 @@ int QmlBroker::retryWaitingCount() const
     return d->broker ? d->broker->retryWaitingCount() : 0;
 }
 
+int QmlBroker::blockedCount() const
+{
+    return d->broker ? d->broker->blockedCount() : 0;
+}
+
+bool QmlBroker::isPaused() const
+{
+    return d->paused;
+}
+
 int QmlBroker::finishedCount() const
 {
     return d->finished;
@@ -360,7 +424,8 @@ void QmlBroker::setConfig(const BrokerConfig &config)
     // QML writes the whole value back for each field it sets; compare what QML can see, so that
     // an unchanged write does not re-evaluate the bindings on configChanged().
     const QMetaObject &meta = BrokerConfig::staticMetaObject;
-    bool changed = config.defaultEnvironment != d->config.defaultEnvironment;
+    bool changed = config.defaultEnvironment != d->config.defaultEnvironment
+            || config.laneLimits != d->config.laneLimits;
     for (int i = meta.propertyOffset(); !changed && i < meta.propertyCount(); ++i) {
         const QMetaProperty property = meta.property(i);
         changed = property.readOnGadget(&config) != property.readOnGadget(&d->config);
@@ -397,6 +462,23 @@ void QmlBroker::setDefaultEnvironment(const QVariantMap &value)
         environment.insert(it.key(), plain(it.value()).toString());
     if (d->config.defaultEnvironment != environment)
         d->setConfig([&](BrokerConfig &c) { c.defaultEnvironment = environment; });
+}
+
+QVariantMap QmlBroker::laneLimits() const
+{
+    QVariantMap map;
+    for (auto it = d->config.laneLimits.cbegin(); it != d->config.laneLimits.cend(); ++it)
+        map.insert(it.key(), it.value());
+    return map;
+}
+
+void QmlBroker::setLaneLimits(const QVariantMap &value)
+{
+    QHash<QString, int> limits;
+    for (auto it = value.cbegin(); it != value.cend(); ++it)
+        limits.insert(it.key(), plain(it.value()).toInt());
+    if (d->config.laneLimits != limits)
+        d->setConfig([&](BrokerConfig &c) { c.laneLimits = limits; });
 }
 
 } // namespace TaskConductor

@@ -24,6 +24,8 @@ class QmlBrokerPrivate;
 //!   or options are invalid; either way a refused enqueue emits rejected() with the reason and
 //!   sets lastError before enqueue() returns.
 //! - reset() never blocks: the old engine's tasks are canceled and it is deleted once idle.
+//! - pause(), pauseLane() and drain() hold before the first enqueue() and across reset() too:
+//!   `paused` and the paused lanes belong to this object, and each new engine starts with them.
 class QmlBroker : public QObject
 {
     Q_OBJECT
@@ -38,11 +40,16 @@ class QmlBroker : public QObject
     //! BrokerConfig::defaultEnvironment, as a JavaScript object of strings.
     Q_PROPERTY(QVariantMap defaultEnvironment READ defaultEnvironment WRITE setDefaultEnvironment
                        NOTIFY configChanged)
+    //! BrokerConfig::laneLimits, as a JavaScript object: `laneLimits: { net: 2 }`.
+    Q_PROPERTY(QVariantMap laneLimits READ laneLimits WRITE setLaneLimits NOTIFY configChanged)
+    //! Whether pause() or drain() holds new starts (resume() lets them go).
+    Q_PROPERTY(bool paused READ isPaused NOTIFY pausedChanged)
 
     Q_PROPERTY(bool active READ isActive NOTIFY activeChanged)
     Q_PROPERTY(int runningCount READ runningCount NOTIFY countsChanged)
     Q_PROPERTY(int pendingCount READ pendingCount NOTIFY countsChanged)
     Q_PROPERTY(int retryWaitingCount READ retryWaitingCount NOTIFY countsChanged)
+    Q_PROPERTY(int blockedCount READ blockedCount NOTIFY countsChanged)
     Q_PROPERTY(int finishedCount READ finishedCount NOTIFY countsChanged)
     Q_PROPERTY(int failedCount READ failedCount NOTIFY countsChanged)
     Q_PROPERTY(int canceledCount READ canceledCount NOTIFY countsChanged)
@@ -59,9 +66,10 @@ public:
 
     //! Queues \a command: an array of strings (argv), or one string split into argv as
     //! QProcess::splitCommand() does (quotes group words; no shell, no expansion).
-    //! \a options: name, workingDirectory, timeoutSeconds, environment (object), unsetEnvironment
-    //! (array), perTaskLogPath, retry (object: count, delaySeconds, backoffMultiplier,
-    //! maxDelaySeconds, jitterSeconds, retryOnTimeout). Unknown keys and wrong types refuse it.
+    //! \a options: the task vocabulary (README), e.g. name, cwd, env (object), timeout, log,
+    //! retries or retry (object), priority (a whole number), lane (a name), after (an array of
+    //! ids enqueue() returned: the task waits, blocked, until they all finished). Unknown keys
+    //! and wrong types refuse it.
     Q_INVOKABLE quint64 enqueue(const QVariant &command, const QVariantMap &options = {});
     //! As Broker::cancel(): true when the task will end as canceled.
     Q_INVOKABLE bool cancel(quint64 id);
@@ -69,12 +77,25 @@ public:
     //! Cancels everything, clears the counts and the task list; the next enqueue() starts an
     //! engine with the current properties.
     Q_INVOKABLE void reset();
+    //! As Broker::pause(): nothing new starts (running tasks go on; due retries wait).
+    Q_INVOKABLE void pause();
+    //! As Broker::resume().
+    Q_INVOKABLE void resume();
+    //! As Broker::drain(): pause(), then drained() once nothing runs.
+    Q_INVOKABLE void drain();
+    //! As Broker::pauseLane() and resumeLane(), for the tasks of lane \a lane ("": the default).
+    Q_INVOKABLE void pauseLane(const QString &lane);
+    Q_INVOKABLE void resumeLane(const QString &lane);
+    Q_INVOKABLE bool isLanePaused(const QString &lane) const;
 
     TaskListModel *tasks() const;
     bool isActive() const;
     int runningCount() const;
     int pendingCount() const;
     int retryWaitingCount() const;
+    //! Tasks waiting for their dependencies (state "blocked" in the task list).
+    int blockedCount() const;
+    bool isPaused() const;
     //! Tasks that ended with exit code 0.
     int finishedCount() const;
     //! Tasks that failed (non-zero exit, crash, start failure) or timed out.
@@ -97,12 +118,17 @@ public:
     void setRetry(const RetryPolicy &policy);
     QVariantMap defaultEnvironment() const;
     void setDefaultEnvironment(const QVariantMap &value);
+    QVariantMap laneLimits() const;
+    void setLaneLimits(const QVariantMap &value);
 
 Q_SIGNALS:
     void configChanged();
     void activeChanged();
     void countsChanged();
     void lastErrorChanged();
+    void pausedChanged();
+    //! After drain(): nothing runs any more (the queue stays paused). Once per drain().
+    void drained();
 
     void started(quint64 id, const QStringList &command, const QString &workingDirectory);
     void stdoutLine(quint64 id, const QString &line);

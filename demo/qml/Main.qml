@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The TaskConductor QML demo: add commands, watch them run, read their output, cancel them.
+// The TaskConductor QML demo: add commands, watch them run, read their output, cancel them;
+// pause the queue, choose a priority, and chain a command after another ("Then run").
 import QtQuick
 import QtQuick.Controls.Basic
 import QtQuick.Layouts
@@ -18,6 +19,8 @@ ApplicationWindow {
     property int maxQueueDepth: 8
     // The task shown in the output pane; 0 for none.
     property var selectedTaskId: 0
+    // "Then run": the task the next command waits for; 0 for none.
+    property var afterTaskId: 0
 
     Broker {
         id: broker
@@ -43,6 +46,8 @@ ApplicationWindow {
         function onTaskRemoved(id) {
             if (id === window.selectedTaskId)
                 window.selectedTaskId = 0
+            if (id === window.afterTaskId)
+                window.afterTaskId = 0
         }
     }
 
@@ -51,13 +56,21 @@ ApplicationWindow {
         const trimmed = text.trim()
         if (trimmed.length === 0)
             return false
+        const options = { priority: priorityChoice.currentValue }
+        if (afterTaskId !== 0)
+            options.after = [afterTaskId]
         const refusedBefore = broker.rejectedCount
-        const id = broker.enqueue(trimmed)
+        const id = broker.enqueue(trimmed, options)
         if (broker.rejectedCount !== refusedBefore)
             return false
+        afterTaskId = 0
         if (selectedTaskId === 0)
             selectedTaskId = id
         return true
+    }
+    function taskName(id) {
+        const row = broker.tasks.rowOf(id)
+        return row < 0 ? "" : broker.tasks.data(broker.tasks.index(row, 0), Qt.DisplayRole)
     }
 
     header: Rectangle {
@@ -80,15 +93,18 @@ ApplicationWindow {
                     font.bold: true
                 }
                 Label {
+                    objectName: "subtitle"
                     text: qsTr("%1 at once · queue of %2").arg(broker.config.maxConcurrentTasks)
                                                             .arg(broker.config.maxQueueDepth)
-                    color: Theme.headerMuted
+                          + (broker.paused ? qsTr(" · paused: nothing new starts") : "")
+                    color: broker.paused ? "#fbbf24" : Theme.headerMuted
                     font.pixelSize: 12
                 }
             }
             Item { Layout.fillWidth: true }
             CountChip { objectName: "runningChip"; label: qsTr("Running"); value: broker.runningCount; accent: Theme.stateColor("running") }
             CountChip { objectName: "pendingChip"; label: qsTr("Pending"); value: broker.pendingCount + broker.retryWaitingCount; accent: Theme.stateColor("pending") }
+            CountChip { objectName: "blockedChip"; label: qsTr("Blocked"); value: broker.blockedCount; accent: Theme.stateColor("blocked") }
             CountChip { objectName: "finishedChip"; label: qsTr("Finished"); value: broker.finishedCount; accent: Theme.stateColor("finished") }
             CountChip { objectName: "failedChip"; label: qsTr("Failed"); value: broker.failedCount; accent: Theme.stateColor("failed") }
         }
@@ -108,7 +124,9 @@ ApplicationWindow {
                 objectName: "commandField"
                 Layout.fillWidth: true
                 focus: true
-                placeholderText: qsTr("A command to run, e.g.  ping -c 3 localhost   (argv, no shell)")
+                placeholderText: window.afterTaskId !== 0
+                                 ? qsTr("A command to run once #%1 finished").arg(window.afterTaskId)
+                                 : qsTr("A command to run, e.g.  ping -c 3 localhost   (argv, no shell)")
                 font.family: Theme.monoFamily
                 font.pixelSize: 14
                 leftPadding: 12
@@ -123,6 +141,19 @@ ApplicationWindow {
                     if (window.addCommand(text))
                         clear()
                 }
+            }
+            ComboBox {
+                id: priorityChoice
+                objectName: "priorityChoice"
+                textRole: "text"
+                valueRole: "value"
+                implicitHeight: 40
+                implicitWidth: 150
+                model: [
+                    { text: qsTr("Normal priority"), value: 0 },
+                    { text: qsTr("High priority"), value: 5 },
+                    { text: qsTr("Low priority"), value: -5 },
+                ]
             }
             Button {
                 objectName: "addButton"
@@ -145,6 +176,11 @@ ApplicationWindow {
                     radius: 6
                     color: parent.down ? Qt.darker(Theme.accent, 1.2) : Theme.accent
                 }
+            }
+            OutlineButton {
+                objectName: "pauseButton"
+                text: broker.paused ? qsTr("Resume") : qsTr("Pause")
+                onClicked: broker.paused ? broker.resume() : broker.pause()
             }
             OutlineButton {
                 text: qsTr("Cancel all")
@@ -200,6 +236,35 @@ ApplicationWindow {
                 id: hideTimer
                 interval: 6000
                 onTriggered: banner.visible = false
+            }
+        }
+
+        // "Then run": the next command waits for this task.
+        Rectangle {
+            objectName: "thenRunBar"
+            visible: window.afterTaskId !== 0
+            Layout.fillWidth: true
+            implicitHeight: 36
+            radius: 6
+            color: "#f3efff"
+            border.color: Theme.stateColor("blocked")
+            RowLayout {
+                anchors.fill: parent
+                anchors.leftMargin: 12
+                anchors.rightMargin: 4
+                Label {
+                    objectName: "thenRunText"
+                    Layout.fillWidth: true
+                    text: qsTr("The next command runs once #%1 %2 finished")
+                              .arg(window.afterTaskId).arg(window.taskName(window.afterTaskId))
+                    color: Theme.stateColor("blocked")
+                    elide: Text.ElideRight
+                }
+                ToolButton {
+                    text: "✕"
+                    onClicked: window.afterTaskId = 0
+                    background: null
+                }
             }
         }
 
@@ -262,8 +327,13 @@ ApplicationWindow {
                         width: taskList.width
                         selected: taskId === window.selectedTaskId
                         now: window.now
+                        paused: broker.paused
                         onClicked: window.selectedTaskId = taskId
                         onCancelRequested: broker.cancel(taskId)
+                        onThenRunRequested: {
+                            window.afterTaskId = taskId
+                            commandField.forceActiveFocus()
+                        }
                     }
                     ScrollBar.vertical: ScrollBar { }
 

@@ -3,7 +3,8 @@ import QtQuick
 import QtQuick.Controls.Basic
 import QtQuick.Layouts
 
-// One task in the list: state badge, name and command, attempt, duration, latest output line.
+// One task in the list: state badge, name and command, priority and lane, attempt, duration,
+// latest output line or what it waits for.
 Rectangle {
     id: row
     required property int index
@@ -18,12 +19,20 @@ Rectangle {
     required property string errorString
     required property bool done
     required property var startedAt
+    required property int priority
+    required property string lane
+    required property bool blocked
+    required property var waitingFor
+    required property var waitingForNames
     property bool selected: false
+    // The queue is paused: a pending task waits for resume(), not for a slot.
+    property bool paused: false
     // The time now, in ms since the epoch, ticking while tasks run (a running task's age).
     property double now: 0
 
     signal clicked()
     signal cancelRequested()
+    signal thenRunRequested()
 
     objectName: "taskRow"
     implicitHeight: 64
@@ -35,6 +44,12 @@ Rectangle {
             return ""
         const program = String(command[0]).split("/").pop()
         return [program].concat(Array.prototype.slice.call(command, 1)).join(" ")
+    }
+    function waitingText() {
+        const parts = []
+        for (let i = 0; i < waitingFor.length; ++i)
+            parts.push("#" + waitingFor[i] + " " + waitingForNames[i])
+        return qsTr("waiting for %1 to finish").arg(parts.join(", "))
     }
     function durationText() {
         const ms = done ? durationMs : (startedAt > 0 && now > startedAt ? now - startedAt : -1)
@@ -89,6 +104,20 @@ Rectangle {
                     font.pixelSize: 14
                 }
                 Label {
+                    objectName: "priorityLabel"
+                    visible: row.priority !== 0
+                    text: row.priority > 0 ? qsTr("▲ priority %1").arg(row.priority)
+                                           : qsTr("▼ priority %1").arg(row.priority)
+                    color: row.priority > 0 ? Theme.accent : Theme.muted
+                    font.pixelSize: 12
+                }
+                Label {
+                    visible: row.lane !== ""
+                    text: qsTr("lane %1").arg(row.lane)
+                    color: Theme.muted
+                    font.pixelSize: 12
+                }
+                Label {
                     visible: row.attempt > 1
                     text: qsTr("attempt %1").arg(row.attempt)
                     color: Theme.stateColor("retrying")
@@ -112,14 +141,31 @@ Rectangle {
                 objectName: "detailLabel"
                 Layout.fillWidth: true
                 text: row.errorString !== "" ? row.errorString
-                      : row.state === "pending" ? qsTr("waiting for a free slot")
+                      : row.blocked ? row.waitingText()
+                      : row.state === "pending" ? (row.paused ? qsTr("paused: starts on Resume")
+                                                              : qsTr("waiting for a free slot"))
                       : row.lastLine
                 color: row.errorString !== "" ? Theme.stateColor("failed")
+                       : row.blocked ? Theme.stateColor("blocked")
                        : row.state === "pending" ? Theme.muted : "#4b5563"
-                font.italic: row.state === "pending"
+                font.italic: row.state === "pending" || row.blocked
                 font.family: Theme.monoFamily
                 font.pixelSize: 12
                 elide: Text.ElideRight
+            }
+        }
+
+        OutlineButton {
+            objectName: "thenRunButton"
+            visible: !row.done
+            text: qsTr("Then run…")
+            onClicked: row.thenRunRequested()
+            background: Rectangle {
+                implicitWidth: 84
+                implicitHeight: 30
+                radius: 6
+                color: parent.down ? Theme.selection : "white"
+                border.color: Theme.border
             }
         }
 

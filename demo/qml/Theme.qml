@@ -21,6 +21,7 @@ QtObject {
     function stateColor(state) {
         switch (state) {
         case "pending": return "#8b93a5"
+        case "blocked": return "#7c3aed"
         case "running": return "#2563eb"
         case "retrying": return "#d97706"
         case "finished": return "#16a34a"

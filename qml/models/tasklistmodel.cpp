@@ -28,11 +28,11 @@ namespace {
 // Where a live row is; a done row's state is its Outcome, classified once by the core.
 enum class RowState { Pending, Running, Retrying, Done };
 
-QString stateName(RowState state, std::optional<Outcome> outcome)
+QString stateName(RowState state, std::optional<Outcome> outcome, bool blocked)
 {
     switch (state) {
     case RowState::Pending:
-        return QStringLiteral("pending");
+        return blocked ? QStringLiteral("blocked") : QStringLiteral("pending");
     case RowState::Running:
         return QStringLiteral("running");
     case RowState::Retrying:
@@ -60,6 +60,9 @@ struct TaskRow
     qint64 lineCount = 0;
     qint64 startedAtMs = 0;
     bool done = false;
+    int priority = 0;
+    QString lane;
+    QList<TaskId> waitingFor; // dependencies not finished yet
 };
 
 // Roles as bits, so a batch remembers which roles changed without a container.
@@ -67,6 +70,10 @@ constexpr quint32 bit(int role)
 {
     return 1u << (role - TaskListModel::TaskIdRole);
 }
+static_assert(TaskListModel::WaitingForNamesRole - TaskListModel::TaskIdRole < 32, "role bits");
+
+constexpr quint32 WaitingBits = bit(TaskListModel::StateRole) | bit(TaskListModel::BlockedRole)
+        | bit(TaskListModel::WaitingForRole) | bit(TaskListModel::WaitingForNamesRole);
 
 } // namespace
 
@@ -83,12 +90,17 @@ public:
     void removeRowsWhere(const std::function<bool(const TaskRow &)> &match);
     void trimDone();
     void rebuildIndex();
+    bool hasFinished(TaskId id) const;
+    void dependencyEnded(TaskId id, Outcome outcome);
 
     TaskListModel *const q;
     QList<TaskRow> rows;
     QHash<TaskId, int> rowById;
     QPointer<Broker> broker;
     QMetaObject::Connection brokerConnection;
+
+    // A dependency -> the rows waiting for it; entries go when it ends.
+    QHash<TaskId, QList<TaskId>> dependents;
 
     QSet<TaskId> dirtyIds;
     quint32 dirtyRoles = 0;
@@ -136,6 +148,30 @@ void TaskListModelPrivate::appendLine(TaskRow &row, const QString &line, OutputC
         row.tail.append({ line, channel });
     }
     outputIds.insert(row.id);
+}
+
+bool TaskListModelPrivate::hasFinished(TaskId id) const
+{
+    const auto it = rowById.constFind(id);
+    if (it != rowById.cend())
+        return rows.at(*it).outcome == Outcome::Finished;
+    // No row (removed, or never added): the Broker knows. A dependency that ended otherwise
+    // would have ended the dependent already.
+    return broker && broker->state(id) == TaskState::Done;
+}
+
+void TaskListModelPrivate::dependencyEnded(TaskId id, Outcome outcome)
+{
+    const QList<TaskId> waiting = dependents.take(id);
+    if (outcome != Outcome::Finished)
+        return; // each dependent gets its own `canceled`, which ends its row
+    for (TaskId dependent : waiting) {
+        const int index = rowById.value(dependent, -1);
+        if (index < 0 || rows.at(index).done)
+            continue;
+        if (rows[index].waitingFor.removeAll(id) > 0)
+            markDirty(dependent, WaitingBits);
+    }
 }
 
 void TaskListModelPrivate::rebuildIndex()
@@ -226,7 +262,20 @@ void TaskListModel::addTask(TaskId id, const TaskDescriptor &task)
     TaskRow &row = d->rowFor(id);
     row.name = task.name();
     row.command = task.command();
-    d->markDirty(id, bit(NameRole) | bit(CommandRole));
+    row.priority = task.priority();
+    row.lane = task.lane();
+    quint32 roles = bit(NameRole) | bit(CommandRole) | bit(PriorityRole) | bit(LaneRole);
+    if (!row.done && row.state == RowState::Pending) {
+        const QList<TaskId> dependencies = task.dependencies();
+        for (TaskId dependency : dependencies) {
+            if (row.waitingFor.contains(dependency) || d->hasFinished(dependency))
+                continue;
+            row.waitingFor.append(dependency);
+            d->dependents[dependency].append(id);
+            roles |= WaitingBits;
+        }
+    }
+    d->markDirty(id, roles);
 }
 
 void TaskListModel::applyEvent(const TaskEvent &event)
@@ -245,6 +294,10 @@ void TaskListModel::applyEvent(const TaskEvent &event)
         ++d->doneRows;
         roles |= bit(StateRole) | bit(DurationMsRole) | bit(ExitCodeRole) | bit(ErrorStringRole)
                 | bit(DoneRole);
+        if (!row.waitingFor.isEmpty()) {
+            row.waitingFor.clear();
+            roles |= WaitingBits;
+        }
     };
     switch (event.kind()) {
     case EventKind::Started:
@@ -252,6 +305,13 @@ void TaskListModel::applyEvent(const TaskEvent &event)
         row.attempt = event.attempt();
         row.errorString.clear();
         roles |= bit(StateRole) | bit(AttemptRole) | bit(ErrorStringRole);
+        row.waitingFor.clear(); // it started: whatever it waited for finished
+        if (row.priority != event.priority() || row.lane != event.lane()) {
+            // A row that events created (a task resumed from a store) learns them here.
+            row.priority = event.priority();
+            row.lane = event.lane();
+            roles |= bit(PriorityRole) | bit(LaneRole);
+        }
         if (row.startedAtMs == 0) {
             // Lets a view show a running task's age without an event per second.
             row.startedAtMs = QDateTime::currentMSecsSinceEpoch();
@@ -279,8 +339,10 @@ void TaskListModel::applyEvent(const TaskEvent &event)
         if (const std::optional<Outcome> outcome = event.outcome()) {
             switch (*outcome) {
             case Outcome::Finished:
-            case Outcome::Canceled:
                 end(*outcome, {});
+                break;
+            case Outcome::Canceled: // a dependency that did not finish says so in the message
+                end(*outcome, event.message());
                 break;
             case Outcome::Failed:
                 end(*outcome,
@@ -308,8 +370,12 @@ void TaskListModel::applyEvent(const TaskEvent &event)
         roles |= bit(StateRole) | bit(AttemptRole) | bit(ExitCodeRole) | bit(ErrorStringRole);
         break;
     }
+    const TaskId id = row.id; // the row may move when dependents are marked
     if (roles)
-        d->markDirty(row.id, roles);
+        d->markDirty(id, roles);
+    if (const std::optional<Outcome> outcome = event.outcome();
+        outcome && d->dependents.contains(id))
+        d->dependencyEnded(id, *outcome);
 }
 
 int TaskListModel::rowCount(const QModelIndex &parent) const
@@ -333,7 +399,7 @@ QVariant TaskListModel::data(const QModelIndex &index, int role) const
     case CommandRole:
         return row.command;
     case StateRole:
-        return stateName(row.state, row.outcome);
+        return stateName(row.state, row.outcome, !row.waitingFor.isEmpty());
     case AttemptRole:
         return row.attempt;
     case ExitCodeRole:
@@ -350,6 +416,27 @@ QVariant TaskListModel::data(const QModelIndex &index, int role) const
         return row.done;
     case StartedAtRole:
         return row.startedAtMs;
+    case PriorityRole:
+        return row.priority;
+    case LaneRole:
+        return row.lane;
+    case BlockedRole:
+        return !row.waitingFor.isEmpty();
+    case WaitingForRole: {
+        QVariantList ids;
+        for (TaskId dependency : row.waitingFor)
+            ids.append(QVariant::fromValue<quint64>(dependency));
+        return ids;
+    }
+    case WaitingForNamesRole: {
+        QStringList names;
+        for (TaskId dependency : row.waitingFor) {
+            const int other = d->rowById.value(dependency, -1);
+            names.append(other >= 0 ? data(index.siblingAtRow(other), NameRole).toString()
+                                    : QStringLiteral("#%1").arg(dependency));
+        }
+        return names;
+    }
     default:
         return {};
     }
@@ -358,13 +445,24 @@ QVariant TaskListModel::data(const QModelIndex &index, int role) const
 QHash<int, QByteArray> TaskListModel::roleNames() const
 {
     return {
-        { Qt::DisplayRole, "display" }, { TaskIdRole, "taskId" },
-        { NameRole, "name" },           { CommandRole, "command" },
-        { StateRole, "state" },         { AttemptRole, "attempt" },
-        { ExitCodeRole, "exitCode" },   { DurationMsRole, "durationMs" },
-        { LastLineRole, "lastLine" },   { ErrorStringRole, "errorString" },
-        { LineCountRole, "lineCount" }, { DoneRole, "done" },
+        { Qt::DisplayRole, "display" },
+        { TaskIdRole, "taskId" },
+        { NameRole, "name" },
+        { CommandRole, "command" },
+        { StateRole, "state" },
+        { AttemptRole, "attempt" },
+        { ExitCodeRole, "exitCode" },
+        { DurationMsRole, "durationMs" },
+        { LastLineRole, "lastLine" },
+        { ErrorStringRole, "errorString" },
+        { LineCountRole, "lineCount" },
+        { DoneRole, "done" },
         { StartedAtRole, "startedAt" },
+        { PriorityRole, "priority" },
+        { LaneRole, "lane" },
+        { BlockedRole, "blocked" },
+        { WaitingForRole, "waitingFor" },
+        { WaitingForNamesRole, "waitingForNames" },
     };
 }
 
@@ -384,6 +482,7 @@ void TaskListModel::clear()
     const QList<TaskRow> old = std::exchange(d->rows, {});
     beginResetModel();
     d->rowById.clear();
+    d->dependents.clear();
     d->dirtyIds.clear();
     d->dirtyRoles = 0;
     d->outputIds.clear();
@@ -412,7 +511,7 @@ void TaskListModel::flush()
                 dirtyRows.append(row);
         }
         QList<int> roles;
-        for (int role = TaskIdRole; role <= StartedAtRole; ++role) {
+        for (int role = TaskIdRole; role <= WaitingForNamesRole; ++role) {
             if (d->dirtyRoles & bit(role))
                 roles.append(role);
         }

@@ -38,6 +38,11 @@ TestCase {
                 required property int exitCode
                 required property string lastLine
                 required property string errorString
+                required property int priority
+                required property string lane
+                required property bool blocked
+                required property var waitingFor
+                required property var waitingForNames
             }
         }
     }
@@ -342,5 +347,92 @@ TestCase {
         output.taskId = 0
         compare(output.count, 0)
         compare(view.count, 0)
+    }
+
+    // Issue 14: priority, lane and "after" as enqueue options; pause, resume, the paused state
+    // before the engine exists; the blocked rows and what they wait for.
+    function test_pausedQueueWithPrioritiesAndDependencies() {
+        const b = makeBroker({ maxConcurrentTasks: 1 })
+        const paused = spy(b, "pausedChanged")
+        const started = spy(b, "started")
+        const finished = spy(b, "finished")
+        const canceled = spy(b, "canceled")
+        const view = rows(b)
+        b.pause() // before the first enqueue: the engine starts paused
+        compare(b.paused, true)
+        compare(paused.count, 1)
+
+        const low = b.enqueue(helper(["lines", "1"]), { name: "low" })
+        const high = b.enqueue(helper(["lines", "1"]), { name: "high", priority: 5, lane: "net" })
+        const then = b.enqueue(helper(["lines", "1"]), { name: "then", after: [high] })
+        const bad = b.enqueue(helper(["exit", "3"]), { name: "bad", priority: 9 })
+        const never = b.enqueue(helper(["lines", "1"]), { name: "never", after: [bad, low] })
+        compare(b.acceptedCount, 5)
+        compare(b.runningCount, 0, "paused: nothing starts")
+        compare(b.pendingCount, 3)
+        compare(b.blockedCount, 2)
+        tryCompare(view.itemAt(1), "priority", 5)
+        compare(view.itemAt(1).lane, "net")
+        compare(view.itemAt(2).state, "blocked")
+        compare(view.itemAt(2).blocked, true)
+        compare(view.itemAt(2).waitingFor, [high])
+        compare(view.itemAt(2).waitingForNames, ["high"])
+        compare(view.itemAt(4).waitingForNames, ["bad", "low"])
+
+        b.resume()
+        compare(b.paused, false)
+        compare(paused.count, 2)
+        tryCompare(b, "idle", true, waitMs)
+        // Cap 1: by priority (bad 9, high 5, then 0 for the rest in id order: "low" before
+        // "then", which high released); "never" is canceled as "bad" failed.
+        const order = []
+        for (let i = 0; i < started.count; ++i)
+            order.push(started.signalArguments[i][0])
+        compare(order, [bad, high, low, then])
+        compare(canceled.count, 1)
+        compare(canceled.signalArguments[0][0], never)
+        tryCompare(view.itemAt(4), "state", "canceled")
+        verify(view.itemAt(4).errorString.indexOf("dependency " + bad + " did not finish") === 0,
+               view.itemAt(4).errorString)
+        tryCompare(view.itemAt(2), "state", "finished") // the model batches its updates
+        compare(view.itemAt(2).blocked, false)
+    }
+
+    function test_drainAndLanes() {
+        const b = makeBroker({ maxConcurrentTasks: 2 })
+        b.laneLimits = { net: 1 }
+        compare(b.laneLimits.net, 1)
+        const drained = spy(b, "drained")
+        const out = spy(b, "stdoutLine")
+        b.pauseLane("net")
+        verify(b.isLanePaused("net"))
+        const netTask = b.enqueue(helper(["lines", "1"]), { lane: "net" })
+        const running = b.enqueue(helper(["hang"]))
+        out.wait(waitMs) // "ready": the hang runs; the paused lane's task does not
+        compare(b.runningCount, 1)
+        compare(b.pendingCount, 1)
+        b.drain()
+        compare(b.paused, true)
+        compare(drained.count, 0, "a task still runs")
+        b.cancel(running)
+        drained.wait(waitMs)
+        compare(b.pendingCount, 1, "drained leaves the queue paused")
+        b.resumeLane("net")
+        verify(!b.isLanePaused("net"))
+        compare(b.runningCount, 0, "still paused as a whole")
+        b.resume()
+        tryCompare(b, "idle", true, waitMs)
+        compare(b.finishedCount, 1)
+
+        // Without an engine, drain() has nothing to wait for.
+        b.reset()
+        const drainedAgain = spy(b, "drained")
+        b.drain()
+        compare(drainedAgain.count, 1)
+        compare(b.paused, true, "the pause outlives reset() and holds the next engine")
+        b.enqueue(helper(["lines", "1"]))
+        compare(b.runningCount, 0)
+        b.resume()
+        tryCompare(b, "idle", true, waitMs)
     }
 }

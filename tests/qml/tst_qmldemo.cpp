@@ -84,6 +84,23 @@ QString chipValue(QQuickWindow *window, const char *chip)
     QQuickItem *c = item(window, QString::fromLatin1(chip));
     return c ? text(child(c, QStringLiteral("value"))) : QString();
 }
+
+void click(QQuickWindow *window, QQuickItem *target)
+{
+    QTest::mouseClick(
+            window, Qt::LeftButton, {},
+            target->mapToScene(QPointF(target->width() / 2, target->height() / 2)).toPoint());
+}
+
+// Whether the frame shows \a expected where \a badge starts (its left edge, mid-height).
+bool badgeHasColour(const QImage &frame, QQuickWindow *window, QQuickItem *badge,
+                    const QColor &expected)
+{
+    const QPointF probe = badge->mapToScene(QPointF(5, badge->height() / 2));
+    const QColor seen = frame.pixelColor((probe * window->devicePixelRatio()).toPoint());
+    return qAbs(seen.red() - expected.red()) < 24 && qAbs(seen.green() - expected.green()) < 24
+            && qAbs(seen.blue() - expected.blue()) < 24;
+}
 } // namespace
 
 class tst_QmlDemo : public QObject
@@ -224,6 +241,82 @@ private Q_SLOTS:
         QTRY_COMPARE(item(window, QStringLiteral("taskList"))->property("count").toInt(), 0);
         QCOMPARE(text(item(window, QStringLiteral("outputTitle"))), QStringLiteral("Output"));
         QCOMPARE(outputList->property("count").toInt(), 0);
+    }
+
+    // Issue 14: the pause button, the priority choice and "Then run", as a user drives them;
+    // the frame of a paused queue with a blocked task.
+    void pausedQueueWithABlockedTask()
+    {
+        QTest::failOnWarning(QRegularExpression(QStringLiteral("^qrc:/")));
+        QQmlApplicationEngine engine;
+        engine.addImportPath(QStringLiteral(TC_QML_IMPORT_DIR));
+        QQuickWindow *window = TaskConductorDemo::loadMainWindow(engine, { 2, 8 });
+        QVERIFY(window);
+        QVERIFY(QTest::qWaitForWindowExposed(window));
+        QObject *broker = window->findChild<QObject *>(QStringLiteral("broker"));
+        QVERIFY(broker);
+        QVariantMap environment;
+        addChildMarker(environment, m_marker);
+        QVERIFY(broker->setProperty("defaultEnvironment", environment));
+
+        QQuickItem *pause = item(window, QStringLiteral("pauseButton"));
+        QVERIFY(pause);
+        QCOMPARE(pause->property("text").toString(), QStringLiteral("Pause"));
+        click(window, pause);
+        QVERIFY(broker->property("paused").toBool());
+        QCOMPARE(pause->property("text").toString(), QStringLiteral("Resume"));
+        QVERIFY(text(item(window, QStringLiteral("subtitle"))).contains(QLatin1String("paused")));
+
+        // High priority, chosen with the keyboard.
+        QQuickItem *priority = item(window, QStringLiteral("priorityChoice"));
+        QVERIFY(priority);
+        priority->forceActiveFocus();
+        QTest::keyClick(window, Qt::Key_Down);
+        QCOMPARE(priority->property("currentValue").toInt(), 5);
+
+        const QString helperCommand = QLatin1Char('"') + helper() + QLatin1String("\" ");
+        type(window, helperCommand + QLatin1String("lines 3"));
+        QTRY_COMPARE_WITH_TIMEOUT(shownStates(window), QStringList { "pending" }, Wait);
+        QQuickItem *first = rowsByIndex(window).value(0);
+        QCOMPARE(text(child(first, QStringLiteral("priorityLabel"))),
+                 QStringLiteral("▲ priority 5"));
+        QCOMPARE(text(child(first, QStringLiteral("detailLabel"))),
+                 QStringLiteral("paused: starts on Resume"));
+
+        // "Then run…" on it: the next command waits for it.
+        click(window, child(first, QStringLiteral("thenRunButton")));
+        QQuickItem *thenBar = item(window, QStringLiteral("thenRunBar"));
+        QVERIFY(thenBar && thenBar->isVisible());
+        QCOMPARE(text(item(window, QStringLiteral("thenRunText"))),
+                 QStringLiteral("The next command runs once #1 tc_helper finished"));
+        type(window, helperCommand + QLatin1String("lines 1"));
+        QVERIFY(!thenBar->isVisible()); // one command only
+        QTRY_COMPARE_WITH_TIMEOUT(shownStates(window), (QStringList { "pending", "blocked" }),
+                                  Wait);
+        QQuickItem *second = rowsByIndex(window).value(1);
+        QCOMPARE(text(child(second, QStringLiteral("detailLabel"))),
+                 QStringLiteral("waiting for #1 tc_helper to finish"));
+        QCOMPARE(chipValue(window, "pendingChip"), QStringLiteral("1"));
+        QCOMPARE(chipValue(window, "blockedChip"), QStringLiteral("1"));
+        QCOMPARE(chipValue(window, "runningChip"), QStringLiteral("0"));
+
+        const QImage frame = window->grabWindow();
+        QVERIFY(!frame.isNull());
+        const QByteArray screenshot = qgetenv("TC_DEMO_SCREENSHOT_PAUSED");
+        QTemporaryDir dir;
+        QVERIFY(frame.save(screenshot.isEmpty() ? dir.filePath(QStringLiteral("paused.png"))
+                                                : QString::fromLocal8Bit(screenshot)));
+        QVERIFY(badgeHasColour(frame, window, child(first, QStringLiteral("stateBadge")),
+                               QColor("#8b93a5")));
+        QVERIFY(badgeHasColour(frame, window, child(second, QStringLiteral("stateBadge")),
+                               QColor("#7c3aed")));
+
+        // Resume: the first runs, then the one that waited for it.
+        click(window, pause);
+        QVERIFY(!broker->property("paused").toBool());
+        QTRY_COMPARE_WITH_TIMEOUT(shownStates(window), (QStringList { "finished", "finished" }),
+                                  Wait);
+        QVERIFY(QMetaObject::invokeMethod(broker, "cancelAll"));
     }
 };
 

@@ -106,6 +106,88 @@ private Q_SLOTS:
                                   QStringLiteral("canceled"), Wait);
     }
 
+    // Issue 14: priority, lane, and the blocked state with what it waits for, by id and name.
+    void showsSchedulingAndBlockedTasks()
+    {
+        Broker broker(config());
+        TaskListModel model;
+        watch(&model);
+        model.setUpdateIntervalMs(0);
+        model.setBroker(&broker);
+        broker.pause();
+        auto add = [&](TaskDescriptor task) {
+            const TaskId id = broker.enqueue(task);
+            model.addTask(id, task);
+            return id;
+        };
+        TaskDescriptor fetch = helperTask({ "lines", "1" });
+        fetch.setName(QStringLiteral("fetch"));
+        fetch.setPriority(3);
+        fetch.setLane(QStringLiteral("net"));
+        const TaskId a = add(fetch);
+        TaskDescriptor unpack = helperTask({ "lines", "1" });
+        unpack.setName(QStringLiteral("unpack"));
+        unpack.addDependency(a);
+        const TaskId b = add(unpack);
+        const TaskId f = add(helperTask({ "exit", "3" }));
+        TaskDescriptor afterFailure = helperTask({ "lines", "1" });
+        afterFailure.setDependencies({ a, f });
+        add(afterFailure);
+
+        QCOMPARE(role(model, 0, TaskListModel::PriorityRole).toInt(), 3);
+        QCOMPARE(role(model, 0, TaskListModel::LaneRole).toString(), QStringLiteral("net"));
+        QCOMPARE(role(model, 0, TaskListModel::StateRole).toString(), QStringLiteral("pending"));
+        QVERIFY(!role(model, 0, TaskListModel::BlockedRole).toBool());
+        QCOMPARE(role(model, 1, TaskListModel::StateRole).toString(), QStringLiteral("blocked"));
+        QVERIFY(role(model, 1, TaskListModel::BlockedRole).toBool());
+        QCOMPARE(role(model, 1, TaskListModel::WaitingForRole).toList(),
+                 (QVariantList { QVariant::fromValue<quint64>(a) }));
+        QCOMPARE(role(model, 1, TaskListModel::WaitingForNamesRole).toStringList(),
+                 QStringList { QStringLiteral("fetch") });
+        QCOMPARE(role(model, 3, TaskListModel::WaitingForNamesRole).toStringList(),
+                 (QStringList { QStringLiteral("fetch"), QStringLiteral("tc_helper") }));
+        QCOMPARE(model.roleNames().value(TaskListModel::WaitingForNamesRole),
+                 QByteArray("waitingForNames"));
+
+        QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+        broker.resume();
+        QTRY_COMPARE_WITH_TIMEOUT(role(model, 1, TaskListModel::StateRole).toString(),
+                                  QStringLiteral("finished"), Wait);
+        QVERIFY(!role(model, 1, TaskListModel::BlockedRole).toBool());
+        // Unblocked as "fetch" finished, before it started: the row said so on its own.
+        bool unblockedAnnounced = false;
+        for (const QList<QVariant> &args : changed) {
+            const QModelIndex first = args.at(0).value<QModelIndex>();
+            const QModelIndex last = args.at(1).value<QModelIndex>();
+            const auto roles = args.at(2).value<QList<int>>();
+            if (first.row() <= 1 && last.row() >= 1 && roles.contains(TaskListModel::BlockedRole))
+                unblockedAnnounced = true;
+        }
+        QVERIFY(unblockedAnnounced);
+        QTRY_COMPARE_WITH_TIMEOUT(role(model, 3, TaskListModel::StateRole).toString(),
+                                  QStringLiteral("canceled"), Wait);
+        QVERIFY(!role(model, 3, TaskListModel::BlockedRole).toBool());
+        QVERIFY2(role(model, 3, TaskListModel::ErrorStringRole)
+                         .toString()
+                         .contains(QStringLiteral("dependency %1 did not finish").arg(f)),
+                 qPrintable(role(model, 3, TaskListModel::ErrorStringRole).toString()));
+
+        // A dependency that finished already, with or without a row here, blocks nothing.
+        TaskDescriptor later = helperTask({ "hang" });
+        later.addDependency(b);
+        broker.pause();
+        add(later);
+        QCOMPARE(role(model, 4, TaskListModel::StateRole).toString(), QStringLiteral("pending"));
+        model.removeDone();
+        QCOMPARE(model.rowCount(), 1);
+        TaskDescriptor last = helperTask({ "hang" });
+        last.addDependency(a);
+        add(last);
+        QCOMPARE(role(model, 1, TaskListModel::StateRole).toString(), QStringLiteral("pending"));
+        broker.cancelAll();
+        QTRY_VERIFY_WITH_TIMEOUT(broker.isIdle(), Wait);
+    }
+
     void coalescesUpdates()
     {
         TaskListModel model;

@@ -33,6 +33,9 @@ struct OutputLine
 //!   removeDone() or the finishedRowLimit; a row is never moved.
 //! - Each row keeps at most outputLineLimit lines of output (the tail); memory stays bounded by
 //!   finishedRowLimit plus the tasks not yet done.
+//! - A row added with dependencies (addTask()) is blocked until each of them ended `finished`
+//!   (its terminal event, or, for a task without a row here, the Broker's state Done); one that
+//!   ends otherwise ends the dependent's row through the dependent's own `canceled` event.
 class TASKCONDUCTORMODELS_EXPORT TaskListModel : public QAbstractListModel
 {
     Q_OBJECT
@@ -49,8 +52,8 @@ public:
         TaskIdRole = Qt::UserRole + 1, //!< quint64
         NameRole, //!< the descriptor's name, else the program's file name
         CommandRole, //!< QStringList, argv
-        StateRole, //!< QString: pending, running, retrying, finished, failed, canceled, timeout,
-                   //!< rejected
+        StateRole, //!< QString: blocked, pending, running, retrying, finished, failed, canceled,
+                   //!< timeout, rejected
         AttemptRole, //!< int, 1-based run; 0 before the first one
         ExitCodeRole, //!< int (negative signal number for a crash); 0 until the task ended
         DurationMsRole, //!< qint64, from the terminal event; -1 until the task ended
@@ -59,6 +62,11 @@ public:
         LineCountRole, //!< qint64, output lines received so far (also those dropped from the tail)
         DoneRole, //!< bool, the task received its terminal event
         StartedAtRole, //!< qint64, ms since the epoch when the first attempt started; 0 before
+        PriorityRole, //!< int, TaskDescriptor::priority()
+        LaneRole, //!< QString, TaskDescriptor::lane() ("" the default lane)
+        BlockedRole, //!< bool, waiting for dependencies that have not finished yet
+        WaitingForRole, //!< QVariantList of quint64: the dependencies it still waits for
+        WaitingForNamesRole, //!< QStringList: their names (as NameRole), "#id" for rows not here
     };
     Q_ENUM(Role)
 
