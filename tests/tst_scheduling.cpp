@@ -127,8 +127,8 @@ private Q_SLOTS:
 
     void priorityOrderAtCapOne()
     {
+        Recorder r; // declared first: it outlives the Broker
         Broker broker(config(1));
-        Recorder r;
         broker.pause();
         const TaskId a = broker.enqueue(exitTask(), r.handler());
         const TaskId b = broker.enqueue(withPriority(exitTask(), 5), r.handler());
@@ -149,8 +149,8 @@ private Q_SLOTS:
     // Priority never preempts: a high-priority task waits for the running one.
     void priorityDoesNotPreempt()
     {
+        Recorder r; // declared first: it outlives the Broker
         Broker broker(config(1));
-        Recorder r;
         const TaskId low = broker.enqueue(helperTask({ "hang" }), r.handler());
         QTRY_COMPARE_WITH_TIMEOUT(r.lines(low), QStringList { "ready" }, Wait);
         const TaskId high = broker.enqueue(withPriority(exitTask(), 100), r.handler());
@@ -165,8 +165,8 @@ private Q_SLOTS:
     {
         BrokerConfig c = config(4);
         c.laneLimits.insert("net", 1);
+        Recorder r; // declared first: it outlives the Broker
         Broker broker(c);
-        Recorder r;
         const TaskId net1 = broker.enqueue(inLane(helperTask({ "hang" }), "net"), r.handler());
         const TaskId net2 = broker.enqueue(inLane(exitTask(), "net"), r.handler());
         const TaskId cpu = broker.enqueue(inLane(exitTask(), "cpu"), r.handler());
@@ -213,8 +213,8 @@ private Q_SLOTS:
 
     void pauseOneLane()
     {
+        Recorder r; // declared first: it outlives the Broker
         Broker broker(config(4));
-        Recorder r;
         broker.pauseLane("net");
         QVERIFY(broker.isLanePaused("net"));
         QVERIFY(!broker.isLanePaused("cpu"));
@@ -234,8 +234,8 @@ private Q_SLOTS:
         BrokerConfig c = config(2);
         c.retry.count = 2;
         c.retry.delaySeconds = 0.02;
+        Recorder r; // declared first: it outlives the Broker
         Broker broker(c);
-        Recorder r;
         TaskId id = 0;
         id = broker.enqueue(helperTask({ "succeed-on", "2", dir.filePath("runs") }),
                             [&](const TaskEvent &e) {
@@ -283,8 +283,8 @@ private Q_SLOTS:
 
     void chainOfHundred()
     {
+        Recorder r; // declared first: it outlives the Broker
         Broker broker(config(4));
-        Recorder r;
         QList<TaskId> ids;
         ids.append(broker.enqueue(exitTask(), r.handler()));
         for (int i = 1; i < 100; ++i)
@@ -305,8 +305,8 @@ private Q_SLOTS:
 
     void diamond()
     {
+        Recorder r; // declared first: it outlives the Broker
         Broker broker(config(4));
-        Recorder r;
         const TaskId a = broker.enqueue(exitTask(), r.handler());
         const TaskId b = broker.enqueue(after(exitTask(), { a }), r.handler());
         const TaskId c = broker.enqueue(after(helperTask({ "lines", "2" }), { a }), r.handler());
@@ -325,8 +325,8 @@ private Q_SLOTS:
 
     void failedDependencyCancelsDownstream()
     {
+        Recorder r; // declared first: it outlives the Broker
         Broker broker(config(4));
-        Recorder r;
         QSignalSpy idle(&broker, &Broker::idle);
         const TaskId a = broker.enqueue(exitTask(3), r.handler());
         const TaskId other = broker.enqueue(helperTask({ "lines", "1" }), r.handler());
@@ -375,8 +375,8 @@ private Q_SLOTS:
         QFETCH(int, firstExit);
         QFETCH(EventKind, expected);
         QFETCH(QString, message);
+        Recorder r; // declared first: it outlives the Broker
         Broker broker(config(2));
-        Recorder r;
         const TaskId first = broker.enqueue(exitTask(firstExit), r.handler());
         QTRY_VERIFY_WITH_TIMEOUT(r.ended(first), Wait);
         const TaskId on = dependency == "first" ? first : dependency == "self" ? first + 1 : 0;
@@ -394,8 +394,8 @@ private Q_SLOTS:
 
     void cancelBlockedTask()
     {
+        Recorder r; // declared first: it outlives the Broker
         Broker broker(config(2));
-        Recorder r;
         const TaskId a = broker.enqueue(helperTask({ "hang" }), r.handler());
         const TaskId b = broker.enqueue(after(exitTask(), { a }), r.handler());
         const TaskId c = broker.enqueue(after(exitTask(), { b }), r.handler());
@@ -440,8 +440,8 @@ private Q_SLOTS:
         BrokerConfig c = config(2);
         c.retry.count = 1;
         c.retry.delaySeconds = scenario == "cancel-in-retry" ? 60 : 0.01;
+        Recorder r; // declared first: it outlives the Broker
         Broker broker(c);
-        Recorder r;
         TaskDescriptor dependency = helperTask({ "succeed-on", "2", dir.filePath("runs") });
         if (scenario == "cancel-dependent")
             dependency = exitTask(4);
@@ -479,8 +479,8 @@ private Q_SLOTS:
     // A handler that enqueues "then run" from its task's terminal event sees it as ended.
     void thenRunFromTheHandler()
     {
+        Recorder r; // declared first: it outlives the Broker
         Broker broker(config(2));
-        Recorder r;
         TaskId next = 0;
         const TaskId first = broker.enqueue(exitTask(), [&](const TaskEvent &e) {
             r.events.append(e);
@@ -514,8 +514,8 @@ private Q_SLOTS:
     {
         BrokerConfig c = config(1);
         c.maxQueueDepth = 2;
+        Recorder r; // declared first: it outlives the Broker
         Broker broker(c);
-        Recorder r;
         const TaskId a = broker.enqueue(helperTask({ "hang" }), r.handler());
         broker.enqueue(after(exitTask(), { a }), r.handler());
         broker.enqueue(exitTask(), r.handler());

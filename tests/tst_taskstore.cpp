@@ -451,8 +451,8 @@ private Q_SLOTS:
         {
             BrokerConfig config = this->config();
             config.store = std::make_shared<SqliteTaskStore>(path);
+            Recorder r; // outlives the Broker, whose destruction cancels b and c through it
             Broker broker(config);
-            Recorder r;
             a = broker.enqueue(helperTask({ "lines", "1" }), [&](const TaskEvent &e) {
                 r.events.append(e);
                 if (e.isTerminal())
