@@ -125,6 +125,23 @@ private Q_SLOTS:
         QCOMPARE(order, (QList<TaskId> { 2, 5, 6, 7, 9, 10 }));
     }
 
+    // laneIndex() compares names up to 16 lanes and hashes beyond: both find the same lane.
+    void laneQueuesManyLanes()
+    {
+        LaneQueues q;
+        QList<int> indices;
+        for (int i = 0; i < 40; ++i)
+            indices.append(q.laneIndex(QStringLiteral("lane%1").arg(i)));
+        for (int i = 0; i < 40; ++i) {
+            const QString name = QStringLiteral("lane%1").arg(i); // its own string
+            QCOMPARE(q.laneIndex(name), indices.at(i));
+            QCOMPARE(q.findLane(name), indices.at(i));
+        }
+        QCOMPARE(QSet<int>(indices.cbegin(), indices.cend()).size(), 40);
+        QVERIFY(!indices.contains(0)); // 0 is the default lane
+        QCOMPARE(q.laneIndex(QString()), 0);
+    }
+
     void priorityOrderAtCapOne()
     {
         Recorder r; // declared first: it outlives the Broker

@@ -91,7 +91,7 @@ void BrokerPrivate::enqueueInThread(TaskId id, TaskDescriptor task, TaskEventHan
 {
     if (destroying)
         return reject(id, handler, QStringLiteral("the broker is shutting down"));
-    if (task.command().isEmpty() || task.command().first().isEmpty())
+    if (task.command().isEmpty() || task.command().constFirst().isEmpty()) // first() detaches
         return reject(id, handler, QStringLiteral("invalid task: empty command"));
     const int free = std::max(1, config.maxConcurrentTasks) - runningCount;
     const int waiting = pendingCount + blockedCount;

@@ -15,9 +15,18 @@ int LaneQueues::laneIndex(const QString &name)
 {
     if (name.isEmpty())
         return 0; // the common case pays no hashing
-    const auto it = m_indexByName.constFind(name);
-    if (it != m_indexByName.cend())
+    if (m_lanes.size() <= ScanLimit) {
+        // A few lanes, as usual: comparing is cheaper than hashing (which cost a third of an
+        // enqueue), and a name that shares the lane's own string compares by pointer.
+        for (size_t i = 1; i < m_lanes.size(); ++i) {
+            const QString &known = m_lanes[i].name;
+            if (known.size() == name.size()
+                && (known.constData() == name.constData() || known == name))
+                return int(i);
+        }
+    } else if (const auto it = m_indexByName.constFind(name); it != m_indexByName.cend()) {
         return *it;
+    }
     const int index = int(m_lanes.size());
     m_lanes.emplace_back().name = name;
     m_indexByName.insert(name, index);

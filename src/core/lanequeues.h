@@ -58,6 +58,7 @@ private:
         std::map<int, std::deque<TaskId>, std::greater<int>> buckets; // highest priority first
     };
 
+    static constexpr size_t ScanLimit = 16; // up to this many lanes, laneIndex() compares names
     std::vector<Lane> m_lanes;
     QHash<QString, int> m_indexByName;
 };

@@ -176,6 +176,11 @@ for n in 10000 100000 1000000; do
     echo "pending=$n enqueue_ns=$e cancel_ns=$c floor_dependent_touch_ns=$f"
 done
 echo
+echo "## 4b. Scheduling (issue 14): 8 priorities x 4 lanes against FIFO; a chain of dependents"
+echo "command: $bin/bench_queue sched $rounds; $bin/bench_queue chain $rounds"
+"$bin/bench_queue" sched "$rounds" | tee -a "$samples"
+"$bin/bench_queue" chain "$rounds" | tee -a "$samples"
+echo
 
 fi
 
