@@ -107,7 +107,7 @@ struct Recorder
         QStringList out;
         for (const auto &e : of(id))
             if (e.kind() == kind)
-                out.append(e.line());
+                out += e.lines(); // one line, or a batch's (BrokerConfig::outputBatching)
         return out;
     }
     int terminals(TaskConductor::TaskId id) const

@@ -36,6 +36,7 @@ struct TASKCONDUCTOR_EXPORT BrokerConfig
     Q_PROPERTY(TaskConductor::RetryPolicy retry MEMBER retry)
     Q_PROPERTY(double killGraceSeconds MEMBER killGraceSeconds)
     Q_PROPERTY(int maxLineBytes MEMBER maxLineBytes)
+    Q_PROPERTY(bool outputBatching MEMBER outputBatching)
     Q_PROPERTY(bool childSubreaper MEMBER childSubreaper)
 
 public:
@@ -83,6 +84,11 @@ public:
     double killGraceSeconds = 5.0;
     //! A line longer than this many bytes is delivered in pieces of at most this size.
     int maxLineBytes = 1024 * 1024;
+    //! Output events carry the lines of one read each (TaskEvent::lineCount(), lineBytes()),
+    //! kept as bytes until asked for text, instead of one event per line: for hosts that want
+    //! throughput. Order, pieces and the terminal event are as with one event per line; the
+    //! stdoutLine/stderrLine signals and the log sinks still get one line at a time.
+    bool outputBatching = false;
     //! Make the host a child subreaper (Linux prctl, process-wide, never undone), so processes
     //! that escaped a task's group are re-parented to the host and reaped by the broker. Off by
     //! default: it also adopts orphans of the host's other children (e.g. startDetached()).

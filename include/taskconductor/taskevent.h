@@ -4,6 +4,9 @@
 #include <taskconductor/taskconductor_export.h>
 #include <taskconductor/types.h>
 
+#include <QtCore/qbytearray.h>
+#include <QtCore/qbytearrayview.h>
+#include <QtCore/qlist.h>
 #include <QtCore/qmetatype.h>
 #include <QtCore/qstringlist.h>
 
@@ -17,7 +20,8 @@ namespace TaskConductor {
 
 //! One thing that happened to one task. A value type; which fields apply depends on kind():
 //! - Started: command(), workingDirectory(), priority(), lane()
-//! - Stdout / Stderr: line()
+//! - Stdout / Stderr: line(); a batch (BrokerConfig::outputBatching) holds the lines of one
+//!   read: lineCount(), lineAt(), lineBytes()
 //! - Finished / Failed: exitCode() (0 for Finished), durationMs(); Failed also message() (why:
 //!   crash, start failure)
 //! - Canceled / Timeout: durationMs(); Canceled also message() when a dependency ended the task
@@ -49,6 +53,13 @@ public:
                              const QString &workingDirectory, int priority = 0,
                              const QString &lane = {});
     static TaskEvent output(TaskId id, int attempt, OutputChannel channel, const QString &line);
+    //! A batch of lines of one channel: line i is \a bytes [\a bounds[2i], \a bounds[2i + 1]),
+    //! UTF-8 as the process wrote it, without its line break. At least one line.
+    static TaskEvent outputBatch(TaskId id, int attempt, OutputChannel channel, QByteArray bytes,
+                                 QList<qsizetype> bounds);
+    //! A batch of \a lines (at least one), each UTF-8 without a line break.
+    static TaskEvent outputBatch(TaskId id, int attempt, OutputChannel channel,
+                                 const QList<QByteArray> &lines);
     //! \a exitCode is the one the process exited with: a success, so 0.
     static TaskEvent finished(TaskId id, int attempt, qint64 durationMs, int exitCode = 0);
     static TaskEvent failed(TaskId id, int attempt, int exitCode, qint64 durationMs,
@@ -63,7 +74,8 @@ public:
     EventKind kind() const { return m_kind; }
     TaskId taskId() const { return m_taskId; }
     int attempt() const { return m_attempt; }
-    QString line() const { return m_text; }
+    //! The line of an output event; for a batch, its lines joined by '\n' (no line holds one).
+    QString line() const { return m_lineBounds.isEmpty() ? m_text : joinedLines(); }
     int exitCode() const { return m_exitCode; }
     qint64 durationMs() const { return m_durationMs; }
     qint64 delayMs() const { return m_delayMs; }
@@ -76,6 +88,19 @@ public:
     //! Of Started: the task's priority and lane (TaskDescriptor::priority(), lane()).
     int priority() const { return m_priority; }
     QString lane() const { return m_lane; }
+
+    //! Lines this event carries: 1 for an output event, more for a batch, 0 for other kinds.
+    qsizetype lineCount() const;
+    //! Line \a i (0 <= i < lineCount()) as text; a batch decodes it on each call, as UTF-8.
+    QString lineAt(qsizetype i) const;
+    //! The lines as text (lineAt() of each).
+    QStringList lines() const;
+    //! True for a batch: its lines are kept as bytes (lineBytes()), decoded only when asked.
+    bool hasLineBytes() const { return !m_lineBounds.isEmpty(); }
+    //! The bytes of line \a i of a batch, valid as long as the event; empty for other events.
+    QByteArrayView lineBytes(qsizetype i) const;
+    //! Text of \a bytes as output events carry it: UTF-8, invalid sequences replaced (U+FFFD).
+    static QString decodeLine(QByteArrayView bytes);
 
     //! True for the one event that ends its enqueue: Finished, Failed, Canceled, Timeout, and
     //! an InternalError that ended the task (queue full, invalid task).
@@ -124,6 +149,10 @@ private:
     QStringList m_command;
     QString m_workingDirectory;
     QString m_lane;
+    QByteArray m_lineBytes; // a batch's lines, one copy of the read they came in
+    QList<qsizetype> m_lineBounds; // a batch's lines: begin and end of each in m_lineBytes
+
+    QString joinedLines() const;
 };
 
 } // namespace TaskConductor

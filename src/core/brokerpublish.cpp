@@ -75,10 +75,16 @@ void BrokerPrivate::emitSignals(const TaskEvent &event, quint32 connected, const
         Q_EMIT q->started(id, event.command(), event.workingDirectory());
         break;
     case EventKind::Stdout:
-        Q_EMIT q->stdoutLine(id, event.line());
-        break;
     case EventKind::Stderr:
-        Q_EMIT q->stderrLine(id, event.line());
+        // One signal per line, batched or not: the signals' promise.
+        for (qsizetype i = 0, count = event.lineCount(); i < count; ++i) {
+            if (event.kind() == EventKind::Stdout)
+                Q_EMIT q->stdoutLine(id, event.lineAt(i));
+            else
+                Q_EMIT q->stderrLine(id, event.lineAt(i));
+            if (destroyed)
+                return;
+        }
         break;
     case EventKind::Finished:
         Q_EMIT q->finished(id, event.exitCode(), event.durationMs());

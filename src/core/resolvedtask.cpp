@@ -17,6 +17,7 @@ TaskDefaults::TaskDefaults(const BrokerConfig &config)
     , m_killGraceMs(
               int(LongTimer::fromSeconds(std::min(config.killGraceSeconds, 24.0 * 3600)).count()))
     , m_maxLineBytes(config.maxLineBytes)
+    , m_outputBatching(config.outputBatching)
 {
     for (auto it = config.defaultEnvironment.cbegin(); it != config.defaultEnvironment.cend(); ++it)
         m_environment.insert(it.key(), it.value());
@@ -44,6 +45,7 @@ ResolvedTask TaskDefaults::resolve(TaskId id, const TaskDescriptor &task) const
     resolved.maxLineBytes = m_maxLineBytes;
     resolved.priority = task.priority();
     resolved.lane = task.lane();
+    resolved.outputBatching = m_outputBatching;
     return resolved;
 }
 

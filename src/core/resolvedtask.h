@@ -19,6 +19,7 @@ struct ResolvedTask
     int maxLineBytes = 0; //!< longer lines come in pieces
     int priority = 0; //!< reported in `started`; the Broker has ordered by it already
     QString lane; //!< the lane whose cap the run counts against
+    bool outputBatching = false; //!< the lines of one read in one event
 };
 
 //! The Broker's defaults for what a task leaves open, read once from its BrokerConfig (and the
@@ -40,6 +41,7 @@ private:
     RetryPolicy m_retry;
     int m_killGraceMs = 0;
     int m_maxLineBytes = 0;
+    bool m_outputBatching = false;
 };
 
 } // namespace TaskConductor

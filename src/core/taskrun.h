@@ -65,6 +65,12 @@ private:
     void onRetryDue();
     void flushLines();
     void emitLine(OutputChannel channel, QByteArrayView line);
+
+    // Batched output (ResolvedTask::outputBatching): the lines of one read, one event.
+    void startBatch(QByteArrayView chunk);
+    void addToBatch(QByteArrayView line);
+    void addBounds(qsizetype begin, qsizetype end);
+    void emitBatch(OutputChannel channel);
     bool retryAllowed(const ProcessEnd &end) const;
     void scheduleRetry(int exitCode);
     void finish(const TaskEvent &terminal);
@@ -85,6 +91,15 @@ private:
     LongTimer *m_timeoutTimer = nullptr;
     LongTimer *m_graceTimer = nullptr;
     LongTimer *m_retryTimer = nullptr;
+    struct
+    {
+        QByteArrayView chunk; // the read being split
+        qsizetype chunkUsed = 0; // the lines in chunk end before this
+        QByteArray carried; // lines not in chunk (from the splitter's carry)
+        QByteArray bytes; // chunk's lines, then carried: what the event shares
+        QList<qsizetype> bounds; // begin and end of each line in bytes, up to boundsUsed
+        qsizetype boundsUsed = 0;
+    } m_batch;
     int m_attempt = 0;
     TaskState m_state = TaskState::Pending;
     StopReason m_stopReason = StopReason::None;

@@ -107,6 +107,23 @@ void LogDispatcher::dispatch(const TaskEvent &event)
     // lookups), which cost 410 instructions per output line (callgrind, bench_host).
     if (m_sinks.size() == 1 && !m_perTaskLogPaths.contains(event.taskId()))
         return;
+    if (event.hasLineBytes()) {
+        // A batch: the logs keep one entry (one log line) per output line.
+        const OutputChannel channel =
+                event.kind() == EventKind::Stdout ? OutputChannel::Stdout : OutputChannel::Stderr;
+        bool destroyed = false;
+        bool *const outer = std::exchange(m_destroyedFlag, &destroyed);
+        for (qsizetype i = 0, count = event.lineCount(); i < count; ++i) {
+            dispatch(TaskEvent::output(event.taskId(), event.attempt(), channel, event.lineAt(i)));
+            if (destroyed) {
+                if (outer)
+                    *outer = true;
+                return;
+            }
+        }
+        m_destroyedFlag = outer;
+        return;
+    }
     const LogEntry entry(event, logTimestampNow(), m_perTaskLogPaths.value(event.taskId()));
     // A handler called by a sink may destroy the Broker, and this dispatcher with it.
     bool destroyed = false;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Runs N copies of one command through a Broker, at most P at once, and prints what it cost.
 // This is the library's real per-task and per-line cost, without the CLI's parsing and output:
-//   bench_host [--tasks N] [--concurrency P] [--events none|json] -- COMMAND [ARGS...]
+//   bench_host [--tasks N] [--concurrency P] [--events none|json] [--batched] -- COMMAND [ARGS...]
 // --events none: a handler that only counts; json: every event as a JSON line to /dev/null.
+// --batched: BrokerConfig::outputBatching (the lines of one read in one event, kept as bytes).
 // Prints one line: "tasks=N seconds=S tasks_per_s=R lines=L bytes=B".
 #include <taskconductor/broker.h>
 
@@ -26,6 +27,7 @@ int main(int argc, char **argv)
               QStringLiteral("1") },
             { QStringLiteral("events"), QStringLiteral("none or json."), QStringLiteral("how"),
               QStringLiteral("none") },
+            { QStringLiteral("batched"), QStringLiteral("One event per read (outputBatching).") },
     });
     parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("What each task runs."));
     parser.process(app);
@@ -41,6 +43,7 @@ int main(int argc, char **argv)
     config.maxConcurrentTasks = parser.value(QStringLiteral("concurrency")).toInt();
     config.maxQueueDepth = tasks;
     config.killGraceSeconds = 1;
+    config.outputBatching = parser.isSet(QStringLiteral("batched"));
 
     QFile sink(QStringLiteral("/dev/null"));
     if (json && !sink.open(QIODevice::WriteOnly)) {
@@ -53,11 +56,29 @@ int main(int argc, char **argv)
     int failures = 0;
     const TaskEventHandler handler = [&](const TaskEvent &event) {
         if (event.kind() == EventKind::Stdout) {
-            ++lines;
-            bytes += event.line().size();
+            if (event.hasLineBytes()) { // a batch: the bytes, never decoded
+                const qsizetype count = event.lineCount();
+                lines += count;
+                for (qsizetype i = 0; i < count; ++i)
+                    bytes += event.lineBytes(i).size();
+            } else {
+                ++lines;
+                bytes += event.line().size();
+            }
         }
-        if (json)
+        if (json && event.hasLineBytes()) {
+            // One JSON line per output line, as a host without batching writes them.
+            const OutputChannel channel = event.kind() == EventKind::Stdout ? OutputChannel::Stdout
+                                                                            : OutputChannel::Stderr;
+            for (qsizetype i = 0; i < event.lineCount(); ++i)
+                sink.write((TaskEvent::output(event.taskId(), event.attempt(), channel,
+                                              event.lineAt(i))
+                                    .toJsonText()
+                            + u'\n')
+                                   .toUtf8());
+        } else if (json) {
             sink.write((event.toJsonText() + u'\n').toUtf8());
+        }
         if (event.isTerminal()) {
             failures += event.kind() != EventKind::Finished;
             if (++ended == tasks)
