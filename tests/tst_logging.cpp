@@ -14,6 +14,7 @@
 #include <QtCore/qjsonarray.h>
 #include <QtCore/qjsondocument.h>
 #include <QtCore/qjsonobject.h>
+#include <QtCore/qrandom.h>
 #include <QtCore/qtemporarydir.h>
 #include <QtCore/qthread.h>
 #include <QtTest/qsignalspy.h>
@@ -139,6 +140,57 @@ private Q_SLOTS:
         QCOMPARE(line, expected);
         const QString name = TaskEvent::kindName(event.kind());
         QCOMPARE(line.count(name + ' '), 1);
+    }
+
+    // The byte-level writers (batched output in the CLI) and the text-level ones apply the one
+    // escaping rule identically: for every byte string, escaping the bytes equals escaping the
+    // decoded text and encoding the result, for the text rule and for JSON strings.
+    void byteLevelEscapingAgreesWithText_data()
+    {
+        QTest::addColumn<QByteArray>("bytes");
+        QTest::newRow("empty") << QByteArray();
+        QTest::newRow("plain") << QByteArray("hello world 123");
+        QTest::newRow("controls") << QByteArray("a\tb\x07\x1b[2J\r\x7f\\ \"q\"", 17);
+        QTest::newRow("nul") << QByteArray("a\0b", 3);
+        QTest::newRow("C1 and bidi") << QByteArray("\xc2\x9b"
+                                                   "2J\xe2\x80\xae"
+                                                   "exe\xe2\x80\xa8");
+        QTest::newRow("invalid utf-8") << QByteArray("A\xff"
+                                                     "B\xc3");
+        QTest::newRow("bom") << QByteArray("\xef\xbb\xbf"
+                                           "x");
+        QTest::newRow("encoded surrogate") << QByteArray("a\xed\xa0\x80"
+                                                         "b");
+        QTest::newRow("overlong") << QByteArray("\xc0\xaf\xe0\x80\xaf");
+        QTest::newRow("emoji") << QByteArray("\xf0\x9f\x98\x80 ok");
+        QByteArray all;
+        for (int c = 0; c < 256; ++c)
+            all.append(char(c));
+        QTest::newRow("every byte") << all;
+        for (int c = 0; c < 128; ++c)
+            QTest::addRow("ascii %d", c) << QByteArray(1, char(c));
+        QRandomGenerator random(17);
+        for (int row = 0; row < 200; ++row) {
+            QByteArray bytes;
+            const int size = int(random.bounded(1, 24));
+            for (int i = 0; i < size; ++i) // mostly ASCII, some high bytes
+                bytes.append(
+                        char(random.bounded(4) == 0 ? random.bounded(256) : random.bounded(128)));
+            QTest::addRow("random %d", row) << bytes;
+        }
+    }
+    void byteLevelEscapingAgreesWithText()
+    {
+        QFETCH(QByteArray, bytes);
+        const QString text = TaskEvent::decodeLine(bytes);
+        QByteArray escaped("prefix ");
+        appendEscapedUtf8(escaped, bytes);
+        QCOMPARE(escaped, "prefix " + escapeControlCharacters(text).toUtf8());
+
+        QByteArray json("{\"id\":1,\"event\":\"stdout\",\"attempt\":1,\"line\":");
+        JsonObjectWriter::appendString(json, bytes);
+        json.append('}');
+        QCOMPARE(json, TaskEvent::output(1, 1, OutputChannel::Stdout, text).toJsonText().toUtf8());
     }
 
     void controlCharactersAreEscaped_data()

@@ -4,6 +4,7 @@
 #include <taskconductor/taskconductor_export.h>
 #include <taskconductor/taskevent.h>
 
+#include <QtCore/qbytearray.h>
 #include <QtCore/qstring.h>
 
 namespace TaskConductor {
@@ -18,6 +19,10 @@ namespace TaskConductor {
 //! U+200F, U+202A-U+202E, U+2066-U+2069) and unpaired surrogates as \uXXXX. The result is one
 //! line that cannot drive a terminal or reorder what it shows; everything else is kept.
 TASKCONDUCTOR_EXPORT void appendEscaped(QString &out, QStringView text);
+//! Appends to \a out, in UTF-8, what appendEscaped() makes of the text of \a utf8 (decoded as
+//! output lines are, TaskEvent::decodeLine()): byte for byte the same, written straight from
+//! the bytes for ASCII lines, with no string in between.
+TASKCONDUCTOR_EXPORT void appendEscapedUtf8(QByteArray &out, QByteArrayView utf8);
 //! \a text with the one escaping rule applied (appendEscaped()).
 TASKCONDUCTOR_EXPORT QString escapeControlCharacters(QStringView text);
 

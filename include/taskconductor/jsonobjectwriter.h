@@ -4,6 +4,7 @@
 #include <taskconductor/taskconductor_export.h>
 #include <taskconductor/taskevent.h>
 
+#include <QtCore/qbytearray.h>
 #include <QtCore/qstring.h>
 
 namespace TaskConductor {
@@ -33,6 +34,10 @@ public:
     //! Appends '}' and trims \a out to what was written (it grows ahead while writing).
     //! Nothing may be added through the writer afterwards.
     void finish();
+    //! Appends to \a out, in UTF-8, the JSON string (quotes included) that member() writes for
+    //! the text of \a utf8 (decoded as output lines are, TaskEvent::decodeLine()): byte for
+    //! byte the same, straight from the bytes for ASCII lines.
+    static void appendString(QByteArray &out, QByteArrayView utf8);
     //! Trims \a out as finish() does, for a writer that did not finish.
     ~JsonObjectWriter();
 

@@ -323,12 +323,16 @@ void TaskListModel::applyEvent(const TaskEvent &event)
         }
         break;
     case EventKind::Stdout:
-    case EventKind::Stderr:
-        d->appendLine(row, event.line(),
-                      event.kind() == EventKind::Stdout ? OutputChannel::Stdout
-                                                        : OutputChannel::Stderr);
+    case EventKind::Stderr: {
+        // A batch (BrokerConfig::outputBatching) appends its lines at once: the views get one
+        // insert for it at the next flush.
+        const OutputChannel channel =
+                event.kind() == EventKind::Stdout ? OutputChannel::Stdout : OutputChannel::Stderr;
+        for (qsizetype i = 0, count = event.lineCount(); i < count; ++i)
+            d->appendLine(row, event.lineAt(i), channel);
         roles |= bit(LastLineRole) | bit(LineCountRole);
         break;
+    }
     case EventKind::Finished:
     case EventKind::Failed:
     case EventKind::Canceled:

@@ -34,6 +34,8 @@ void EventPrinter::print(const TaskEvent &event, const QString &name)
     FILE *stream = toStderr ? stderr : stdout;
     if (m_bar && (toStderr ? m_stderrIsTerminal : m_stdoutIsTerminal))
         m_bar->hide();
+    if (event.hasLineBytes())
+        return printLines(event, name, stream);
 
     // One event per output line, millions a second: the buffers are reused, not allocated.
     m_text.resize(0);
@@ -58,6 +60,51 @@ void EventPrinter::print(const TaskEvent &event, const QString &name)
     std::fwrite(m_bytes.constData(), 1, size_t(end - m_bytes.constData()), stream);
     // Interleaving with stderr stays readable on a terminal; pipes and files keep full buffering.
     if (toStderr || m_stdoutIsTerminal)
+        std::fflush(stream);
+}
+
+void EventPrinter::printLines(const TaskEvent &batch, const QString &name, FILE *stream)
+{
+    // A batch (BrokerConfig::outputBatching): one line per output line, exactly as print()
+    // writes a one-line event, but straight from the bytes into one buffer, one write.
+    // What comes before and after the line is formatted once, by the same writers as print():
+    // JSON from a one-line event with an empty line, cut around its "line" string.
+    m_text.resize(0);
+    if (m_format == EventFormat::Json) {
+        const OutputChannel channel =
+                batch.kind() == EventKind::Stdout ? OutputChannel::Stdout : OutputChannel::Stderr;
+        appendJson(m_text, TaskEvent::output(batch.taskId(), batch.attempt(), channel, QString()),
+                   name);
+        // The first "line" member: id, event and attempt come before it and cannot hold it.
+        constexpr QStringView member = u",\"line\":";
+        const qsizetype at = m_text.indexOf(member) + member.size();
+        m_prefix = QStringView(m_text).first(at).toUtf8();
+        m_suffix = QStringView(m_text).sliced(at + 2).toUtf8(); // after the empty string ""
+    } else {
+        m_text.append(u'[');
+        if (name.isEmpty()) {
+            m_text.append(u'#');
+            m_text.append(QString::number(batch.taskId()));
+        } else {
+            appendEscaped(m_text, name);
+        }
+        m_text.append(u"] ");
+        m_prefix = m_text.toUtf8();
+        m_suffix.resize(0);
+    }
+    m_suffix.append('\n');
+    m_bytes.resize(0);
+    const bool json = m_format == EventFormat::Json;
+    for (qsizetype i = 0, count = batch.lineCount(); i < count; ++i) {
+        m_bytes.append(m_prefix);
+        if (json)
+            JsonObjectWriter::appendString(m_bytes, batch.lineBytes(i));
+        else
+            appendEscapedUtf8(m_bytes, batch.lineBytes(i));
+        m_bytes.append(m_suffix);
+    }
+    std::fwrite(m_bytes.constData(), 1, size_t(m_bytes.size()), stream);
+    if (stream == stderr || m_stdoutIsTerminal)
         std::fflush(stream);
 }
 

@@ -7,6 +7,8 @@
 
 #include <QtCore/qstringconverter.h>
 
+#include <cstdio>
+
 namespace TaskConductor {
 
 class ProgressBar;
@@ -31,12 +33,16 @@ public:
     static void appendJson(QString &out, const TaskEvent &event, const QString &name);
 
 private:
+    void printLines(const TaskEvent &batch, const QString &name, FILE *stream);
+
     EventFormat m_format;
     ProgressBar *m_bar;
     bool m_stdoutIsTerminal;
     bool m_stderrIsTerminal;
     QString m_text;
     QByteArray m_bytes;
+    QByteArray m_prefix; // a batch's text before each line
+    QByteArray m_suffix; // and after it, with the line break
     QStringEncoder m_encoder { QStringEncoder::Utf8, QStringConverter::Flag::Stateless };
 };
 

@@ -292,6 +292,8 @@ void RunSession::start()
             m_results->write(id, channel, chunk);
         };
     }
+    // The printer writes a read's lines straight from their bytes (EventPrinter::printLines()).
+    m_options.broker.outputBatching = true;
     m_broker = std::make_unique<Broker>(m_options.broker);
     connect(m_broker.get(), &Broker::idle, this, &RunSession::maybeFinish);
     // Notices of no task (a log that cannot be written, a store error) would be lost otherwise.

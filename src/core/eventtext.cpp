@@ -30,32 +30,62 @@ void appendNumber(QString &out, qint64 value)
     out.append(QStringView(first, last));
 }
 
-void appendOne(QString &out, char16_t c)
+// The escape sequence of one unit the rule escapes, in ASCII, written to \a out (at most 6
+// characters); returns its length. The one table of the rule: the text and the byte-level
+// escaping both use it.
+int escapeSequence(char16_t c, char *out)
 {
+    const char *named = nullptr;
     switch (c) {
     case u'\\':
-        out.append(u"\\\\");
-        return;
+        named = "\\\\";
+        break;
     case u'\n':
-        out.append(u"\\n");
-        return;
+        named = "\\n";
+        break;
     case u'\r':
-        out.append(u"\\r");
-        return;
+        named = "\\r";
+        break;
     case u'\t':
-        out.append(u"\\t");
-        return;
+        named = "\\t";
+        break;
     case 0x1b:
-        out.append(u"\\e");
-        return;
+        named = "\\e";
+        break;
     case 0:
-        out.append(u"\\0");
-        return;
+        named = "\\0";
+        break;
     }
-    if (c < 0x80)
-        appendHex(out, u"\\x", c, 2); // the other C0 controls and DEL
-    else
-        appendHex(out, u"\\u", c, 4); // C1, line breaks, bidi controls, lone surrogates
+    if (named) {
+        out[0] = named[0];
+        out[1] = named[1];
+        return 2;
+    }
+    static constexpr char hex[] = "0123456789abcdef";
+    out[0] = '\\';
+    if (c < 0x80) { // the other C0 controls and DEL
+        out[1] = 'x';
+        out[2] = hex[(c >> 4) & 0xf];
+        out[3] = hex[c & 0xf];
+        return 4;
+    }
+    out[1] = 'u'; // C1, line breaks, bidi controls, lone surrogates
+    out[2] = hex[(c >> 12) & 0xf];
+    out[3] = hex[(c >> 8) & 0xf];
+    out[4] = hex[(c >> 4) & 0xf];
+    out[5] = hex[c & 0xf];
+    return 6;
+}
+
+void appendOne(QString &out, char16_t c)
+{
+    char sequence[6];
+    out.append(QLatin1String(sequence, escapeSequence(c, sequence)));
+}
+
+constexpr bool isSafeAscii(uchar c)
+{
+    return c >= 0x20 && c != 0x7f && c != '\\';
 }
 
 // \a put is appendEscaped() for text lines, or a plain append for description().
@@ -148,7 +178,7 @@ void appendEscaped(QString &out, QStringView text)
     qsizetype safeFrom = 0; // safe characters are copied in runs, not one by one
     for (qsizetype i = 0; i < text.size(); ++i) {
         const char16_t c = units[i];
-        const bool safe = c < 0x80 ? c >= 0x20 && c != 0x7f && c != u'\\'
+        const bool safe = c < 0x80 ? isSafeAscii(uchar(c))
                                    : !TextEscaping::isUnsafe(c)
                         && (!TextEscaping::isSurrogate(c)
                             || !TextEscaping::isLoneSurrogate(text, i));
@@ -159,6 +189,33 @@ void appendEscaped(QString &out, QStringView text)
         safeFrom = i + 1;
     }
     out.append(text.sliced(safeFrom));
+}
+
+void appendEscapedUtf8(QByteArray &out, QByteArrayView utf8)
+{
+    // One pass over an ASCII line (most output): safe runs copied, the rest escaped by the same
+    // table. A non-ASCII byte undoes it and takes the text path, so both always agree.
+    const qsizetype start = out.size();
+    const char *const bytes = utf8.data();
+    qsizetype safeFrom = 0;
+    for (qsizetype i = 0; i < utf8.size(); ++i) {
+        const uchar c = uchar(bytes[i]);
+        if (c < 0x80 && isSafeAscii(c))
+            continue;
+        if (c >= 0x80) {
+            out.truncate(start);
+            QString text;
+            text.reserve(utf8.size() + 16);
+            appendEscaped(text, TaskEvent::decodeLine(utf8));
+            out.append(text.toUtf8());
+            return;
+        }
+        out.append(bytes + safeFrom, i - safeFrom);
+        char sequence[6];
+        out.append(sequence, escapeSequence(c, sequence));
+        safeFrom = i + 1;
+    }
+    out.append(bytes + safeFrom, utf8.size() - safeFrom);
 }
 
 QString escapeControlCharacters(QStringView text)

@@ -50,50 +50,101 @@ void JsonObjectWriter::key(QStringView key)
     m_end += out - begin;
 }
 
-void JsonObjectWriter::string(QStringView text)
+namespace {
+
+// One unit the JSON strings escape, written at \a out; returns the end. The one JSON rule: the
+// text writer and the byte-level one (appendString()) both use it.
+char16_t *escapeJson(char16_t c, char16_t *out)
 {
-    // Worst case: every character escaped as \uXXXX.
-    char16_t *out = room(6 * text.size() + 2);
-    char16_t *const begin = out;
+    *out++ = u'\\';
+    switch (c) {
+    case u'"':
+    case u'\\':
+        *out++ = c;
+        return out;
+    case u'\n':
+        *out++ = u'n';
+        return out;
+    case u'\r':
+        *out++ = u'r';
+        return out;
+    case u'\t':
+        *out++ = u't';
+        return out;
+    }
+    // The rest of the one escaping rule: still one physical line, inert on a terminal.
+    static constexpr char16_t hex[] = u"0123456789abcdef";
+    *out++ = u'u';
+    *out++ = hex[(c >> 12) & 0xf];
+    *out++ = hex[(c >> 8) & 0xf];
+    *out++ = hex[(c >> 4) & 0xf];
+    *out++ = hex[c & 0xf];
+    return out;
+}
+
+constexpr bool isSafeJsonAscii(char16_t c)
+{
+    return c >= 0x20 && c != u'"' && c != u'\\' && c != 0x7f;
+}
+
+// \a text as a JSON string with its quotes at \a out (room for 6 * size + 2); returns the end.
+char16_t *writeJsonString(char16_t *out, QStringView text)
+{
     *out++ = u'"';
     const char16_t *const units = text.utf16();
     for (qsizetype i = 0; i < text.size(); ++i) {
         const char16_t c = units[i];
-        if (c < 0x80 ? (c >= 0x20 && c != u'"' && c != u'\\' && c != 0x7f)
+        if (c < 0x80 ? isSafeJsonAscii(c)
                      : !TextEscaping::isUnsafe(c)
                             && (!TextEscaping::isSurrogate(c)
                                 || !TextEscaping::isLoneSurrogate(text, i))) {
             *out++ = c;
             continue;
         }
-        *out++ = u'\\';
-        switch (c) {
-        case u'"':
-        case u'\\':
-            *out++ = c;
-            break;
-        case u'\n':
-            *out++ = u'n';
-            break;
-        case u'\r':
-            *out++ = u'r';
-            break;
-        case u'\t':
-            *out++ = u't';
-            break;
-        default: {
-            // The rest of the one escaping rule: still one physical line, inert on a terminal.
-            static constexpr char16_t hex[] = u"0123456789abcdef";
-            *out++ = u'u';
-            *out++ = hex[(c >> 12) & 0xf];
-            *out++ = hex[(c >> 8) & 0xf];
-            *out++ = hex[(c >> 4) & 0xf];
-            *out++ = hex[c & 0xf];
-        }
-        }
+        out = escapeJson(c, out);
     }
     *out++ = u'"';
-    m_end += out - begin;
+    return out;
+}
+
+} // namespace
+
+void JsonObjectWriter::string(QStringView text)
+{
+    // Worst case: every character escaped as \uXXXX.
+    char16_t *const begin = room(6 * text.size() + 2);
+    m_end += writeJsonString(begin, text) - begin;
+}
+
+void JsonObjectWriter::appendString(QByteArray &out, QByteArrayView utf8)
+{
+    // One pass over an ASCII line; a non-ASCII byte undoes it and takes the text path.
+    const qsizetype start = out.size();
+    out.append('"');
+    const char *const bytes = utf8.data();
+    qsizetype safeFrom = 0;
+    for (qsizetype i = 0; i < utf8.size(); ++i) {
+        const uchar c = uchar(bytes[i]);
+        if (c < 0x80 && isSafeJsonAscii(c))
+            continue;
+        if (c >= 0x80) {
+            out.truncate(start);
+            const QString text = TaskEvent::decodeLine(utf8);
+            QString json(6 * text.size() + 2, Qt::Uninitialized);
+            char16_t *const begin = reinterpret_cast<char16_t *>(json.data());
+            json.truncate(writeJsonString(begin, text) - begin);
+            out.append(json.toUtf8());
+            return;
+        }
+        out.append(bytes + safeFrom, i - safeFrom);
+        char16_t sequence[6];
+        const char16_t *const end = escapeJson(c, sequence);
+        for (const char16_t *p = sequence; p != end; ++p)
+            out.append(char(*p));
+        safeFrom = i + 1;
+    }
+    out.append(bytes + safeFrom, utf8.size() - safeFrom);
+    out.append('"');
 }
 
 void JsonObjectWriter::member(QStringView name, qint64 value)

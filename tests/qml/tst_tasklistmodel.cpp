@@ -258,6 +258,39 @@ private Q_SLOTS:
         QCOMPARE(role(model, 0, TaskListModel::StateRole).toString(), QStringLiteral("rejected"));
     }
 
+    // A batched output event (BrokerConfig::outputBatching) is one insert of all its lines,
+    // even when the model updates at once, and its lines read as one event per line would.
+    void batchIsOneInsert()
+    {
+        TaskListModel model;
+        watch(&model);
+        model.setUpdateIntervalMs(0);
+        TaskOutputModel output;
+        watch(&output);
+        output.setSource(&model);
+        output.setTaskId(1);
+        QSignalSpy inserted(&output, &QAbstractItemModel::rowsInserted);
+
+        model.applyEvent(line(1, 1));
+        QCOMPARE(inserted.count(), 1);
+        QList<QByteArray> lines;
+        for (int i = 2; i <= 500; ++i)
+            lines.append("line " + QByteArray::number(i));
+        model.applyEvent(TaskEvent::outputBatch(1, 1, OutputChannel::Stderr, lines));
+        QCOMPARE(inserted.count(), 2);
+        QCOMPARE(inserted.at(1).at(1).toInt(), 1);
+        QCOMPARE(inserted.at(1).at(2).toInt(), 499);
+        QCOMPARE(output.rowCount(), 500);
+        QCOMPARE(role(output, 499, TaskOutputModel::LineRole).toString(),
+                 QStringLiteral("line 500"));
+        QCOMPARE(role(output, 499, TaskOutputModel::ChannelRole).toString(),
+                 QStringLiteral("stderr"));
+        QCOMPARE(role(output, 499, TaskOutputModel::LineNumberRole).toLongLong(), 500);
+        QCOMPARE(role(model, 0, TaskListModel::LineCountRole).toLongLong(), 500);
+        QCOMPARE(role(model, 0, TaskListModel::LastLineRole).toString(),
+                 QStringLiteral("line 500"));
+    }
+
     void outputTailIsBounded()
     {
         TaskListModel model;
