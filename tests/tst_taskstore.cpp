@@ -624,7 +624,7 @@ private Q_SLOTS:
         firstOutput += first.readAllStandardOutput();
         QCOMPARE(first.exitStatus(), QProcess::CrashExit);
         QVERIFY(firstOutput.count("ended ") < taskCount);
-        // Its orphaned children finish on their own; wait for them, so runs are counted whole.
+        // Its tasks die with it (the parent-death signal, the guardian); wait until they have.
         QTRY_COMPARE_WITH_TIMEOUT(processesWithMarker(m_fixture.marker()), QList<int>(), Wait);
 
         QSet<TaskId> endedBefore;

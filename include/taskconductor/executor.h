@@ -4,6 +4,7 @@
 #include <taskconductor/taskconductor_export.h>
 #include <taskconductor/types.h>
 
+#include <QtCore/qbytearray.h>
 #include <QtCore/qbytearrayview.h>
 #include <QtCore/qprocess.h>
 #include <QtCore/qstringlist.h>
@@ -136,6 +137,19 @@ public:
     //! Called once, by the Broker's destructor, after every process of this session was reaped
     //! or killed: clean up what they may have left behind. Default: nothing.
     virtual void shutdown();
+    //! Whether one more process may start now, with \a running (at least 1) of this session's
+    //! running: false holds the start back until one ends. The Broker asks only while its slots
+    //! allow one more, never with none running (a task that cannot fit even alone then fails
+    //! to start instead of waiting forever). Default: true.
+    virtual bool canStartAnother(int running);
+    //! What lets a later host find this session's processes on this machine once this host
+    //! is gone; a Broker on a TaskStore records it before it starts anything. Empty (the
+    //! default): nothing to find.
+    virtual QByteArray identity() const;
+    //! Called by a Broker on a TaskStore before it resumes anything, with the identity() an
+    //! earlier host recorded there: ends whatever that session's processes left running and
+    //! returns once it is gone, or after a bounded wait. Default: nothing.
+    virtual void endLeftovers(const QByteArray &previousIdentity);
     //! Called by the Broker right after openSession(): where notice() goes (a non-terminal
     //! internalError of task 0, i.e. the logs and the host's signals).
     void setNoticeHandler(std::function<void(const QString &)> handler)
@@ -174,8 +188,11 @@ public:
 //! that terminate() and kill() reach every process the task spawned (unless it left the group).
 //! In a Broker's session it also marks every child (TASKCONDUCTOR_BROKER) and kills, at each
 //! task's end and at the Broker's, whatever still carries the mark; it makes the host a child
-//! subreaper if BrokerConfig::childSubreaper asks, and warns when BrokerConfig::
-//! maxConcurrentTasks cannot fit the file descriptor limit. Linux.
+//! subreaper if BrokerConfig::childSubreaper asks, and runs fewer tasks at once than BrokerConfig::
+//! maxConcurrentTasks when the file descriptor limit leaves room for fewer (saying so once).
+//! Tasks do not outlive the host: each child gets the parent-death signal SIGKILL from the
+//! thread that starts it (the Broker's), and a guardian process kills every task's process
+//! group and marked process when the host dies. Linux.
 class TASKCONDUCTOR_EXPORT LocalExecutor : public Executor
 {
 public:

@@ -44,6 +44,9 @@ public:
     TaskId highestTaskId() override;
     QList<StoredTask> history(const HistoryQuery &query) override;
     std::optional<StoredTask> task(TaskId id) override;
+    //! Kept across clear(): a fresh start must still end what a killed run left.
+    bool recordExecutorIdentity(const QByteArray &identity) override;
+    QByteArray executorIdentity() override;
 
     // Writers, and what a command-line runner records beyond the TaskStore interface.
     //! Takes the single-writer lock: an exclusive flock(2) on "<path>.lock" (which holds the

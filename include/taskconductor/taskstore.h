@@ -79,6 +79,13 @@ public:
     //! on one that ended before the restart).
     virtual std::optional<StoredTask> task(TaskId id);
 
+    //! Records what lets a later Broker on this store find the processes of the running
+    //! Broker's executor session (ExecutorSession::identity()) if this host dies; replaces the
+    //! one recorded before. Default: records nothing.
+    virtual bool recordExecutorIdentity(const QByteArray &identity);
+    //! What recordExecutorIdentity() recorded last (empty: nothing).
+    virtual QByteArray executorIdentity();
+
     //! The descriptor as a JSON document (for implementations that store text): its one JSON
     //! form, TaskDescriptor::toJson().
     static QByteArray descriptorToJson(const TaskDescriptor &task);

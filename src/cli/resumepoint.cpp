@@ -43,6 +43,11 @@ public:
     {
         return m_store->history(query);
     }
+    bool recordExecutorIdentity(const QByteArray &identity) override
+    {
+        return m_store->recordExecutorIdentity(identity);
+    }
+    QByteArray executorIdentity() override { return m_store->executorIdentity(); }
 
 private:
     std::shared_ptr<SqliteTaskStore> m_store;

@@ -46,6 +46,7 @@ BrokerPrivate::BrokerPrivate(Broker *qq, const BrokerConfig &cfg)
     for (auto it = config.laneLimits.cbegin(); it != config.laneLimits.cend(); ++it)
         lanes.setLimit(lanes.laneIndex(it.key()), it.value());
     if (recorder->isActive()) {
+        recorder->takeOverFrom(*session);
         // Ids go on after the stored ones, so history and logs never mix two tasks' records.
         nextId = recorder->highestTaskId() + 1;
         outcomeBase = nextId;
@@ -95,7 +96,9 @@ void BrokerPrivate::enqueueInThread(TaskId id, TaskDescriptor task, TaskEventHan
         return reject(id, handler, QStringLiteral("invalid task: empty command"));
     const int free = std::max(1, config.maxConcurrentTasks) - runningCount;
     const int waiting = pendingCount + blockedCount;
-    if (!recovered && waiting >= std::max(0, config.maxQueueDepth) && !(free > 0 && waiting == 0)) {
+    // Tasks that wait only because the executor holds slots back are not counted as queued.
+    if (!recovered && waiting >= std::max(0, config.maxQueueDepth) + heldBackSlots
+        && !(free > 0 && waiting == 0)) {
         return reject(id, handler,
                       QStringLiteral("queue full: %1 tasks pending (maxQueueDepth %2)")
                               .arg(waiting)
@@ -203,7 +206,13 @@ void BrokerPrivate::schedule()
     do {
         scheduleAgain = false;
         const int slots = std::max(1, config.maxConcurrentTasks);
+        heldBackSlots = 0;
         while (runningCount < slots && !destroying && !paused) {
+            if (runningCount > 0 && (!readyRetries.empty() || pendingCount > 0)
+                && !session->canStartAnother(runningCount)) {
+                heldBackSlots = slots - runningCount; // e.g. out of file descriptors
+                break; // the next end reschedules
+            }
             TaskRun *run = nullptr;
             // Retries first, each as its lane allows (few wait at once: a scan is fine).
             const auto retry =

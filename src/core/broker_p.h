@@ -121,6 +121,7 @@ public:
     static constexpr quint32 bitFor(EventKind kind) { return 1u << int(kind); }
     std::atomic<quint32> connectedSignals { 0 };
 
+    int heldBackSlots = 0; // free slots the session would not fill (canStartAnother())
     bool scheduling = false;
     bool scheduleAgain = false;
     bool destroying = false;

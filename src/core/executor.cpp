@@ -45,6 +45,18 @@ ExecutorSession::~ExecutorSession() = default;
 
 void ExecutorSession::shutdown() { }
 
+bool ExecutorSession::canStartAnother(int)
+{
+    return true;
+}
+
+QByteArray ExecutorSession::identity() const
+{
+    return {};
+}
+
+void ExecutorSession::endLeftovers(const QByteArray &) { }
+
 Executor::~Executor() = default;
 
 namespace {

@@ -6,7 +6,15 @@
 
 namespace TaskConductor {
 
-static long openFileDescriptors()
+long fileDescriptorLimit()
+{
+    rlimit limit {};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY)
+        return -1;
+    return long(limit.rlim_cur);
+}
+
+long openFileDescriptors()
 {
     DIR *dir = ::opendir("/proc/self/fd");
     if (!dir)
@@ -22,11 +30,19 @@ static long openFileDescriptors()
 
 int runningTasksThatFitFdLimit()
 {
-    rlimit limit {};
-    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY)
+    const long limit = fileDescriptorLimit();
+    if (limit < 0)
         return -1;
-    const long spare = long(limit.rlim_cur) - openFileDescriptors();
+    const long spare = limit - openFileDescriptors() - fileDescriptorsToStartATask;
     return spare <= 0 ? 0 : int(spare / fileDescriptorsPerRunningTask);
+}
+
+bool anotherTaskFitsFdLimit()
+{
+    const long limit = fileDescriptorLimit();
+    return limit < 0
+            || limit - openFileDescriptors()
+            >= fileDescriptorsPerRunningTask + fileDescriptorsToStartATask;
 }
 
 } // namespace TaskConductor

@@ -6,10 +6,10 @@
 #include <taskconductor/brokerconfig.h>
 #include <taskconductor/executor.h>
 
+#include <QtCore/qcoreapplication.h>
 #include <QtCore/qloggingcategory.h>
 
 #include <algorithm>
-#include <atomic>
 
 namespace TaskConductor {
 
@@ -18,11 +18,11 @@ Q_LOGGING_CATEGORY(lcLocalExecutor, "taskconductor.broker", QtWarningMsg)
 
 namespace {
 
-quint64 nextBrokerSerial()
-{
-    static std::atomic<quint64> serial { 1 };
-    return serial.fetch_add(1, std::memory_order_relaxed);
-}
+// How long a resumed Broker waits for its predecessor's leftovers to die of SIGKILL (only a
+// process in uninterruptible sleep takes longer).
+constexpr int leftoverWaitMsecs = 2000;
+
+const QByteArray identityPrefix = QByteArrayLiteral("local ");
 
 // One Broker's processes on this machine: marked with the Broker's own number, so that its
 // destruction sweeps its own escapees and no other Broker's.
@@ -30,20 +30,18 @@ class LocalSession final : public ExecutorSession
 {
 public:
     explicit LocalSession(const BrokerConfig &config)
-        : m_state(std::make_shared<LocalSessionState>())
+        : m_state(std::make_shared<LocalSessionState>(ProcessMarker::nextBrokerSerial()))
     {
-        m_state->brokerSerial = nextBrokerSerial();
         if (config.childSubreaper && !ProcessMarker::becomeChildSubreaper())
             qCWarning(lcLocalExecutor, "could not make the host a child subreaper");
-        const int fit = runningTasksThatFitFdLimit();
-        if (fit >= 0 && fit < std::max(1, config.maxConcurrentTasks)) {
-            // Found out late, this shows as start failures ("Too many open files") under load.
-            qCWarning(lcLocalExecutor,
-                      "maxConcurrentTasks %d does not fit the file descriptor limit: "
-                      "RLIMIT_NOFILE leaves room for about %d running tasks (%d descriptors "
-                      "each)",
-                      config.maxConcurrentTasks, fit, fileDescriptorsPerRunningTask);
-        }
+        // Counting descriptors costs a read of /proc before each start: only where the limit
+        // is near what the slots could need.
+        const long limit = fileDescriptorLimit();
+        const long needed =
+                long(std::max(1, config.maxConcurrentTasks)) * fileDescriptorsPerRunningTask
+                + fileDescriptorsToStartATask;
+        m_watchDescriptors = limit >= 0 && limit - openFileDescriptors() < 2 * needed;
+        m_maxConcurrentTasks = std::max(1, config.maxConcurrentTasks);
     }
 
     std::unique_ptr<TaskProcess> createProcess(TaskProcessObserver *observer) override
@@ -57,8 +55,53 @@ public:
         ProcessMarker::forBroker(m_state->brokerSerial).killAll(0, m_state->reapedGroups);
     }
 
+    bool canStartAnother(int running) override
+    {
+        if (!m_watchDescriptors || anotherTaskFitsFdLimit())
+            return true;
+        // Found out late, this showed as start failures ("Too many open files") under load.
+        if (!m_saidSo) {
+            m_saidSo = true;
+            notice(QStringLiteral("%1 tasks at once do not fit the file descriptor limit "
+                                  "(RLIMIT_NOFILE %2, about %3 descriptors per task): running "
+                                  "%4 at once")
+                           .arg(m_maxConcurrentTasks)
+                           .arg(fileDescriptorLimit())
+                           .arg(fileDescriptorsPerRunningTask)
+                           .arg(running));
+        }
+        return false;
+    }
+
+    QByteArray identity() const override
+    {
+        return identityPrefix + QByteArray::number(QCoreApplication::applicationPid()) + ':'
+                + QByteArray::number(m_state->brokerSerial);
+    }
+
+    void endLeftovers(const QByteArray &previousIdentity) override
+    {
+        if (!previousIdentity.startsWith(identityPrefix))
+            return; // another executor's
+        const QList<QByteArray> fields = previousIdentity.mid(identityPrefix.size()).split(':');
+        bool pidOk = false;
+        bool serialOk = false;
+        const qint64 pid = fields.value(0).toLongLong(&pidOk);
+        const quint64 serial = fields.value(1).toULongLong(&serialOk);
+        if (fields.size() != 2 || !pidOk || !serialOk || pid <= 0)
+            return;
+        const int ended = ProcessMarker::forBrokerOf(pid, serial).killAllAndWait(leftoverWaitMsecs);
+        if (ended > 0)
+            notice(QStringLiteral("ended %1 processes that an earlier run (pid %2) left running")
+                           .arg(ended)
+                           .arg(pid));
+    }
+
 private:
     std::shared_ptr<LocalSessionState> m_state;
+    int m_maxConcurrentTasks = 1;
+    bool m_watchDescriptors = false;
+    bool m_saidSo = false;
 };
 
 } // namespace

@@ -6,6 +6,9 @@
 #include <cstring>
 #include <sys/types.h>
 #include <unistd.h>
+#ifdef Q_OS_LINUX
+#include <sys/prctl.h>
+#endif
 
 namespace TaskConductor {
 
@@ -19,6 +22,9 @@ LocalProcess::~LocalProcess()
 {
     if (m_process.state() != QProcess::NotRunning)
         reap(0);
+    if (m_guarded) // its end was never handled: nothing of the group may stay
+        signalGroup(SIGKILL);
+    groupGone();
     ProcessMarker::setTaskProcessRunning(m_pid, false);
 }
 
@@ -37,8 +43,20 @@ void LocalProcess::start(const LaunchRequest &request)
     m_process.setWorkingDirectory(request.workingDirectory);
     m_process.setProcessEnvironment(environment);
     m_process.setStandardInputFile(QProcess::nullDevice());
-    // Runs in the child between fork and exec: async-signal-safe calls only.
-    m_process.setChildProcessModifier([] { ::setpgid(0, 0); });
+    // Runs in the child between fork and exec: async-signal-safe calls only. The parent-death
+    // signal fires when the thread that forked dies: QProcess forks in the thread that calls
+    // start(), the Broker's, which outlives its tasks unless the host dies (or the Broker's
+    // thread ends under it; then the tasks go too). It is kept across exec, except into a
+    // set-user-ID program: the guardian covers those.
+    const pid_t host = ::getpid();
+    m_process.setChildProcessModifier([host] {
+        ::setpgid(0, 0);
+#ifdef Q_OS_LINUX
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != host) // the host died before the line above
+            ::kill(::getpid(), SIGKILL);
+#endif
+    });
 
     QObject::connect(&m_process, &QProcess::started, &m_process, [this] {
         m_pid = m_process.processId();
@@ -54,8 +72,10 @@ void LocalProcess::start(const LaunchRequest &request)
     QObject::connect(&m_process, &QProcess::errorOccurred, &m_process,
                      [this](QProcess::ProcessError error) {
                          // Only this error comes without finished() (QPROCESS-NOTES).
-                         if (error == QProcess::FailedToStart)
+                         if (error == QProcess::FailedToStart) {
+                             groupGone(); // the child never ran the task
                              reportEnded(startFailureFromQProcess(m_process.errorString()));
+                         }
                      });
     m_process.start(QIODevice::ReadOnly);
     m_started.start();
@@ -65,7 +85,16 @@ void LocalProcess::start(const LaunchRequest &request)
         m_pid = pid;
         ::setpgid(pid_t(pid), pid_t(pid));
         ProcessMarker::setTaskProcessRunning(pid, true);
+        if (m_session)
+            m_guarded = m_session->guardian.watchGroup(pid);
     }
+}
+
+void LocalProcess::groupGone()
+{
+    if (m_guarded)
+        m_session->guardian.forgetGroup(m_pid);
+    m_guarded = false;
 }
 
 void LocalProcess::reap(int graceMsecs)
@@ -79,6 +108,7 @@ void LocalProcess::reap(int graceMsecs)
     signalGroup(SIGKILL); // also whatever the task left in its group
     if (m_process.state() != QProcess::NotRunning)
         m_process.waitForFinished(5000); // SIGKILL cannot be ignored: this is short
+    groupGone();
 }
 
 void LocalProcess::signalGroup(int sig)
@@ -120,6 +150,7 @@ void LocalProcess::onFinished(int exitCode, QProcess::ExitStatus status)
     ProcessMarker::setTaskProcessRunning(m_pid, false);
     signalGroup(SIGKILL);
     killEscapees();
+    groupGone();
     if (status == QProcess::CrashExit) {
         const int sig = exitCode;
         reportEnded(ProcessEnd::crashed(sig,

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "processmarker.h"
+#include "sessionguardian.h"
 
 #include <taskconductor/executor.h>
 
@@ -17,14 +18,20 @@ namespace TaskConductor {
 //! a process is left.
 struct LocalSessionState
 {
-    quint64 brokerSerial = 0; //!< the Broker's number in the process marker
+    explicit LocalSessionState(quint64 serial)
+        : brokerSerial(serial)
+        , guardian(ProcessMarker::forBroker(serial).entry())
+    { }
+    const quint64 brokerSerial; //!< the Broker's number in the process marker
     QList<qint64> reapedGroups; //!< process groups reaped at the Broker's destruction
+    SessionGuardian guardian; //!< ends the tasks' groups if the host dies; stopped last
 };
 
 //! One attempt in a QProcess whose child leads its own process group (pgid == pid), so that a
-//! signal to -pid reaches everything the task spawned that did not leave the group. With a
-//! session, the child carries the task's marker and, once the main process has ended, whatever
-//! still carries it is killed (the sweep).
+//! signal to -pid reaches everything the task spawned that did not leave the group, and dies
+//! with the thread that started it (the parent-death signal). With a session, the child carries
+//! the task's marker and, once the main process has ended, whatever still carries it is killed
+//! (the sweep); the session's guardian watches the group while it may hold processes.
 class LocalProcess final : public TaskProcess, private TaskProcessBlockingInterface
 {
 public:
@@ -41,6 +48,7 @@ private:
     void reap(int graceMsecs) override;
     void signalGroup(int sig);
     void killEscapees();
+    void groupGone(); // killed and reaped: the guardian may forget it
     void forward(OutputChannel channel);
     void onFinished(int exitCode, QProcess::ExitStatus status);
 
@@ -50,6 +58,7 @@ private:
     QElapsedTimer m_started;
     qint64 m_pid = 0;
     bool m_swept = false;
+    bool m_guarded = false; // the session's guardian watches the group
 };
 
 } // namespace TaskConductor

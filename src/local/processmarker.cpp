@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "processmarker.h"
 
+#include <QtCore/qrandom.h>
 #include <QtCore/qset.h>
 #include <QtCore/qstring.h>
 
+#include <atomic>
 #include <mutex>
 
 #include <cerrno>
@@ -122,9 +124,21 @@ ProcessMarker ProcessMarker::forTask(quint64 brokerSerial, TaskId id)
 
 ProcessMarker ProcessMarker::forBroker(quint64 brokerSerial)
 {
-    return ProcessMarker(QByteArray(variableName()) + '=' + QByteArray::number(::getpid()) + ':'
+    return forBrokerOf(::getpid(), brokerSerial);
+}
+
+ProcessMarker ProcessMarker::forBrokerOf(qint64 hostPid, quint64 brokerSerial)
+{
+    return ProcessMarker(QByteArray(variableName()) + '=' + QByteArray::number(hostPid) + ':'
                                  + QByteArray::number(brokerSerial) + ':',
                          false);
+}
+
+quint64 ProcessMarker::nextBrokerSerial()
+{
+    // 48 random bits leave room to count up without wrapping.
+    static std::atomic<quint64> serial { QRandomGenerator::system()->generate64() >> 16 };
+    return serial.fetch_add(1, std::memory_order_relaxed);
 }
 
 ProcessMarker ProcessMarker::forHost()
@@ -269,6 +283,31 @@ int ProcessMarker::killAll(qint64 except, const QList<qint64> &groups, qint64 bo
         }
     }
     return int(pids.size());
+}
+
+int ProcessMarker::killAllAndWait(int waitMsecs) const
+{
+    timespec start {};
+    ::clock_gettime(CLOCK_MONOTONIC, &start);
+    QSet<qint64> found; // a process killed in one round may still be listed in the next
+    for (;;) {
+        const QList<qint64> pids = find();
+        if (pids.isEmpty())
+            return int(found.size());
+        for (qint64 pid : pids) {
+            found.insert(pid);
+            if (readStat(pid).group == pid)
+                ::kill(-pid_t(pid), SIGKILL);
+            ::kill(pid_t(pid), SIGKILL);
+        }
+        timespec now {};
+        ::clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000
+            >= waitMsecs)
+            return int(found.size());
+        const timespec twoMilliseconds { 0, 2 * 1000 * 1000 };
+        ::nanosleep(&twoMilliseconds, nullptr);
+    }
 }
 
 bool ProcessMarker::becomeChildSubreaper()

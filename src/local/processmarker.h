@@ -25,11 +25,19 @@ public:
     static ProcessMarker forBroker(quint64 brokerSerial);
     //! Matches every task of every broker in this process.
     static ProcessMarker forHost();
+    //! Matches every task of the broker numbered \a brokerSerial in the process \a hostPid,
+    //! which may have died since (a resumed run ends its predecessor's leftovers with it).
+    static ProcessMarker forBrokerOf(qint64 hostPid, quint64 brokerSerial);
+    //! A new broker's number: random per host process, then counting up, so that the markers
+    //! of a dead host's brokers never match a later host's that got the same pid.
+    static quint64 nextBrokerSerial();
 
     static const char *variableName() { return "TASKCONDUCTOR_BROKER"; }
     //! The value to put in a child's environment (only for forTask()).
     QString value() const;
     bool isEmpty() const { return m_entry.isEmpty(); }
+    //! "NAME=value" (forTask()) or the prefix that every matching entry starts with.
+    const QByteArray &entry() const { return m_entry; }
 
     //! Pids of living processes (zombies excluded) whose environment matches, minus \a except.
     //! With \a bornAfter > 0, only processes created after the one with that pid and not
@@ -43,6 +51,11 @@ public:
     //! in the process groups \a groups (their environment is gone, so only the group tells they
     //! were a task's), waiting at most about 100 ms for them. Returns how many it killed.
     int killAll(qint64 except = 0, const QList<qint64> &groups = {}, qint64 bornAfter = 0) const;
+
+    //! For another host's processes (a dead one's): SIGKILLs every match and the process group
+    //! of each match that leads one (a task's main process), in rounds until none is left or
+    //! \a waitMsecs have passed. Returns how many it found.
+    int killAllAndWait(int waitMsecs) const;
 
     //! The pid Linux gave out last in this pid namespace (/proc/loadavg), or 0 if unknown.
     static qint64 lastPid();

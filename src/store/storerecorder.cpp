@@ -58,6 +58,19 @@ void StoreRecorder::check(bool ok, const char *what)
                      .arg(QLatin1String(what), m_store->errorString()));
 }
 
+void StoreRecorder::takeOverFrom(ExecutorSession &session)
+{
+    if (!m_store)
+        return;
+    // A host killed with SIGKILL, or a machine that lost power, recorded no end: a resumed
+    // task must not run beside what is left of its first run.
+    const QByteArray previous = m_store->executorIdentity();
+    if (!previous.isEmpty())
+        session.endLeftovers(previous);
+    check(m_store->recordExecutorIdentity(session.identity()), "recording the executor");
+    flush(); // durable before the first task starts
+}
+
 void StoreRecorder::taskAccepted(TaskId id, const TaskDescriptor &task)
 {
     if (!m_store)

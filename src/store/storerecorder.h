@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <taskconductor/executor.h>
 #include <taskconductor/taskstore.h>
 
 #include <QtCore/qtimer.h>
@@ -30,6 +31,9 @@ public:
     //! How stored task \a id ended; nullopt if it did not end or is not stored.
     std::optional<Outcome> outcomeOf(TaskId id) const;
 
+    //! Before anything starts: ends what the host that used the store before left running
+    //! (its \a session's identity, as recorded), then records \a session's own, durably.
+    void takeOverFrom(ExecutorSession &session);
     void taskAccepted(TaskId id, const TaskDescriptor &task);
     void record(const TaskEvent &event);
     void flush();

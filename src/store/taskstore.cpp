@@ -10,6 +10,16 @@ namespace TaskConductor {
 
 TaskStore::~TaskStore() = default;
 
+bool TaskStore::recordExecutorIdentity(const QByteArray &)
+{
+    return true;
+}
+
+QByteArray TaskStore::executorIdentity()
+{
+    return {};
+}
+
 QByteArray TaskStore::descriptorToJson(const TaskDescriptor &task)
 {
     return QJsonDocument(task.toJson()).toJson(QJsonDocument::Compact);

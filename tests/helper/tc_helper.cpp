@@ -17,6 +17,12 @@
 //                          then the parent exits 0 or hangs
 //   setsid-grandchild [exit|hang]  as "grandchild", but the grandchild calls setsid() first,
 //                          leaving the task's process group (the parent hangs unless "exit")
+//   family LOCK MEMBER...  take an exclusive flock(2) on the file LOCK ("-": none), or print
+//                          "locked by a leftover" and exit 3 if another process holds it; then
+//                          fork one sleeping descendant per MEMBER, which all keep the lock:
+//                          "group" stays in the task's process group, "setsid" leaves it,
+//                          "scrubbed" stays but re-executes with an empty environment; print
+//                          "task PID", "descendant PID" for each, "ready", then sleep
 //   huge-line BYTES        BYTES bytes of 'x' without a newline, then exit 0
 //   env NAME...            for each NAME: "NAME=value" or "NAME unset"
 //   cwd                    the working directory
@@ -37,6 +43,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <string>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
@@ -182,6 +189,41 @@ int main(int argc, char **argv)
         if (parentHangs)
             sleepForever();
         return 0;
+    }
+    if (mode == "family") {
+        const std::string lock = arg(0);
+        if (lock != "-") {
+            const int fd = open(lock.c_str(), O_RDWR | O_CREAT, 0644); // inherited by the family
+            if (fd < 0)
+                return 2;
+            if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+                printLine(1, "locked by a leftover");
+                return 3;
+            }
+        }
+        printLine(1, "task " + std::to_string(getpid()));
+        for (int i = 3; i < argc; ++i) {
+            const std::string member = argv[i];
+            const pid_t pid = fork();
+            if (pid < 0)
+                return 2;
+            if (pid == 0) {
+                if (member == "setsid")
+                    setsid();
+                if (member == "scrubbed") {
+                    char *const childArgs[] = { argv[0], const_cast<char *>("hang"), nullptr };
+                    char *const noEnvironment[] = { nullptr };
+                    const int null = open("/dev/null", O_WRONLY);
+                    dup2(null, 1); // its "ready" is not the family's
+                    execve("/proc/self/exe", childArgs, noEnvironment);
+                    _exit(2);
+                }
+                sleepForever();
+            }
+            printLine(1, "descendant " + std::to_string(pid));
+        }
+        printLine(1, "ready");
+        sleepForever();
     }
     if (mode == "huge-line") {
         long long remaining = std::atoll(arg(0).c_str());

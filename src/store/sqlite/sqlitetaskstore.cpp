@@ -568,6 +568,35 @@ QList<QByteArray> SqliteTaskStore::sourceDigests(TaskId first, int count)
     return digests;
 }
 
+bool SqliteTaskStore::recordExecutorIdentity(const QByteArray &identity)
+{
+    if (!isOpen())
+        return d->fail(QStringLiteral("not open"), QSqlError());
+    // Created on first use, so that open() (and a reader's openReadOnly()) change nothing.
+    if (!d->begin()
+        || !d->exec(QStringLiteral("CREATE TABLE IF NOT EXISTS store_values (key TEXT PRIMARY "
+                                   "KEY, value BLOB NOT NULL)")))
+        return false;
+    QSqlQuery query(d->db);
+    if (!query.prepare(QStringLiteral("INSERT OR REPLACE INTO store_values (key, value) VALUES "
+                                      "('executor', ?)")))
+        return d->fail(QStringLiteral("writing failed"), query.lastError());
+    query.addBindValue(identity);
+    return d->run(query);
+}
+
+QByteArray SqliteTaskStore::executorIdentity()
+{
+    if (!isOpen())
+        return {};
+    QSqlQuery query(d->db);
+    // No table yet (no Broker recorded one): nothing.
+    if (!query.exec(QStringLiteral("SELECT value FROM store_values WHERE key = 'executor'"))
+        || !query.next())
+        return {};
+    return query.value(0).toByteArray();
+}
+
 bool SqliteTaskStore::clear()
 {
     if (!isOpen())
