@@ -157,8 +157,9 @@ private Q_SLOTS:
         QCOMPARE(family.size(), 3 * 4);
         QCOMPARE(alive(family), family);
         const qint64 cliPid = cli.process().processId();
+        // One per Broker, forked at its first task (named once it runs: wait for that).
+        QTRY_COMPARE_WITH_TIMEOUT(childrenNamed(cliPid, "tc-guardian").size(), 1, Wait);
         const QList<int> guardians = childrenNamed(cliPid, "tc-guardian");
-        QCOMPARE(guardians.size(), 1); // one per Broker, forked at its first task
         m_started += guardians;
 
         QProcess bystander;
@@ -194,8 +195,8 @@ private Q_SLOTS:
         QVERIFY(cli.process().waitForStarted());
         QTRY_COMPARE_WITH_TIMEOUT(cli.count(QStringLiteral("ready")), 1, Wait);
         const qint64 cliPid = cli.process().processId();
+        QTRY_COMPARE_WITH_TIMEOUT(childrenNamed(cliPid, "tc-guardian").size(), 1, Wait);
         const QList<int> guardians = childrenNamed(cliPid, "tc-guardian");
-        QCOMPARE(guardians.size(), 1);
         m_started += guardians + cli.familyPids();
         ::kill(pid_t(cliPid), SIGTERM); // the graceful stop
         QVERIFY(cli.process().waitForFinished(Wait));
@@ -218,8 +219,8 @@ private Q_SLOTS:
             Recorder r;
             const TaskId id = broker.enqueue(helperTask({ "lines", "1" }), r.handler());
             QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+            QTRY_COMPARE_WITH_TIMEOUT(childrenNamed(self, "tc-guardian").size(), 1, Wait);
             guardians = childrenNamed(self, "tc-guardian");
-            QCOMPARE(guardians.size(), 1);
         }
         QCOMPARE(alive(guardians), QList<int>());
         QCOMPARE(ourZombies(), QList<int>());
@@ -263,8 +264,9 @@ private Q_SLOTS:
         const QList<int> family = first.familyPids();
         m_started += family;
         QCOMPARE(family.size(), 3);
+        QTRY_COMPARE_WITH_TIMEOUT(childrenNamed(first.process().processId(), "tc-guardian").size(),
+                                  1, Wait);
         const QList<int> guardians = childrenNamed(first.process().processId(), "tc-guardian");
-        QCOMPARE(guardians.size(), 1);
         m_started += guardians;
         ::kill(guardians.first(), SIGKILL);
         QTRY_COMPARE_WITH_TIMEOUT(alive(guardians), QList<int>(), Wait);

@@ -167,6 +167,9 @@ void closeAllBut(int keep)
 
 [[noreturn]] void guardianMain(int socket, const char *prefix, size_t prefixLength)
 {
+#ifdef Q_OS_LINUX
+    ::prctl(PR_SET_NAME, "tc-guardian", 0, 0, 0);
+#endif
     // Out of the host's process group and session: a Ctrl-C or a kill of the host's group
     // must not take the guardian along.
     ::setsid();
@@ -185,9 +188,6 @@ void closeAllBut(int keep)
     // Every descriptor but its own end: other sessions' sockets would otherwise never read
     // end-of-file while this guardian lives.
     closeAllBut(socket);
-#ifdef Q_OS_LINUX
-    ::prctl(PR_SET_NAME, "tc-guardian", 0, 0, 0);
-#endif
 
     // One bit per possible pgid; pages are only backed once touched.
     auto *groups = static_cast<unsigned char *>(::mmap(
