@@ -10,6 +10,7 @@
 #include <QtCore/qjsondocument.h>
 #include <QtCore/qjsonobject.h>
 #include <QtCore/qprocess.h>
+#include <QtCore/qregularexpression.h>
 #include <QtCore/qtemporarydir.h>
 #include <QtTest/qtest.h>
 
@@ -696,6 +697,115 @@ private Q_SLOTS:
         QVERIFY(timeouts.at(0).value("durationMs").toInt() >= 200);
         QCOMPARE(r.eventsOf("finished").size(), 1);
         QVERIFY(r.err.contains("1 finished, 0 failed, 1 timed out"));
+    }
+
+    // Issue 15: the task-file fields and options of the per-task controls.
+    void controlFields()
+    {
+        QFile input(m_dir.filePath("controls-input.txt"));
+        QVERIFY(input.open(QIODevice::WriteOnly));
+        input.write("from file\n");
+        input.close();
+        const QString path = writeTasks(
+                { taskLine({ "cat" }, { { "name", "text" }, { "stdin", "typed\nin" } }),
+                  taskLine({ "cat" }, { { "name", "file" }, { "stdinFile", input.fileName() } }),
+                  taskLine({ "exit", "3" },
+                           { { "name", "three" }, { "successExitCodes", QJsonArray { 0, 3 } } }),
+                  taskLine({ "exit", "4" },
+                           { { "name", "four" },
+                             { "retries", 2 },
+                             { "retryExitCodes", QJsonArray { 3 } } }),
+                  taskLine({ "mixed" }, { { "name", "merged" }, { "mergeOutput", true } }),
+                  taskLine({ "hang" }, { { "name", "idle" }, { "idleTimeout", 0.2 } }) });
+        const Run r = run({ "run", "--events", "json", "--kill-grace", "0.2", path });
+        QCOMPARE(r.exitCode, 1);
+        QHash<QString, QJsonObject> end;
+        QHash<QString, QStringList> out, err;
+        for (const QJsonObject &e : r.events()) {
+            const QString name = e.value("name").toString();
+            if (e.value("event") == "stdout")
+                out[name].append(e.value("line").toString());
+            else if (e.value("event") == "stderr")
+                err[name].append(e.value("line").toString());
+            else if (e.contains("queueMs"))
+                end.insert(name, e);
+        }
+        QCOMPARE(out.value("text"), QStringList({ "typed", "in" }));
+        QCOMPARE(out.value("file"), QStringList({ "from file" }));
+        QCOMPARE(end.value("three").value("event").toString(), QStringLiteral("finished"));
+        QCOMPARE(end.value("three").value("exitCode").toInt(), 3);
+        QCOMPARE(end.value("four").value("event").toString(), QStringLiteral("failed"));
+        QCOMPARE(end.value("four").value("attempt").toInt(), 1); // 4 is not a code to retry
+        QCOMPARE(out.value("merged"), QStringList({ "out 1", "err 1", "out 2", "err 2" }));
+        QVERIFY(err.value("merged").isEmpty());
+        QCOMPARE(end.value("idle").value("event").toString(), QStringLiteral("timeout"));
+        QCOMPARE(end.value("idle").value("reason").toString(), QStringLiteral("idle"));
+        // Every terminal event carries the metrics; the summary adds the CPU time.
+        QCOMPARE(end.size(), 6);
+        for (const QJsonObject &e : std::as_const(end)) {
+            for (const char *key : { "queueMs", "runMs", "stdoutBytes", "stderrBytes",
+                                     "stdoutLines", "stderrLines", "cpuMs", "maxRssKb" })
+                QVERIFY2(e.contains(QLatin1String(key)), key);
+        }
+        QCOMPARE(end.value("text").value("stdoutBytes").toInt(), 8);
+        QVERIFY2(QString::fromUtf8(r.err).contains(
+                         QRegularExpression("canceled; CPU [0-9]+\\.[0-9]{2} s")),
+                 qPrintable(r.err));
+    }
+
+    void controlOptions()
+    {
+        const QString path = writeTasks(
+                { taskLine({ "report-signal" }, { { "name", "default" } }),
+                  taskLine({ "report-signal" }, { { "name", "own" }, { "stopSignal", "HUP" } }),
+                  taskLine({ "tick", "30" }, { { "name", "busy" }, { "timeout", 0.6 } }) });
+        // Nothing is written after "ready": the idle timeout stops the first two with the
+        // signal each asks for; the third keeps writing and meets its deadline.
+        const Run r = run({ "run", "--events", "json", "--idle-timeout", "0.3", "--stop-signal",
+                            "USR1", path });
+        QCOMPARE(r.exitCode, 1);
+        QHash<QString, QStringList> out;
+        QHash<QString, QString> reason;
+        for (const QJsonObject &e : r.events()) {
+            if (e.value("event") == "stdout")
+                out[e.value("name").toString()].append(e.value("line").toString());
+            if (e.value("event") == "timeout")
+                reason[e.value("name").toString()] = e.value("reason").toString();
+        }
+        QCOMPARE(out.value("default"), QStringList({ "ready", "signal 10" }));
+        QCOMPARE(out.value("own"), QStringList({ "ready", "signal 1" }));
+        QCOMPARE(reason.value("default"), QStringLiteral("idle"));
+        QCOMPARE(reason.value("busy"), QStringLiteral("deadline"));
+
+        const Run bad = run({ "run", "--stop-signal", "STOP", "--", helper(), "exit", "0" });
+        QCOMPARE(bad.exitCode, 2);
+        QVERIFY(bad.err.contains("--stop-signal"));
+        const Run badIdle = run({ "run", "--idle-timeout", "-1", "--", helper(), "exit", "0" });
+        QCOMPARE(badIdle.exitCode, 2);
+    }
+
+    void controlFieldErrors_data()
+    {
+        QTest::addColumn<QJsonObject>("extra");
+        QTest::addColumn<QString>("error");
+        QTest::newRow("stdinOpen")
+                << QJsonObject { { "stdinOpen", true } } << "\"stdinOpen\" needs a host";
+        QTest::newRow("stopSignal")
+                << QJsonObject { { "stopSignal", "STOP" } } << "\"stopSignal\" must be one of";
+        QTest::newRow("successExitCodes") << QJsonObject { { "successExitCodes", "0" } }
+                                          << "\"successExitCodes\" must be an array";
+        QTest::newRow("idleTimeout")
+                << QJsonObject { { "idleTimeout", -2 } } << "\"idleTimeout\" must be a number";
+        QTest::newRow("mergeOutput")
+                << QJsonObject { { "mergeOutput", "yes" } } << "\"mergeOutput\" must be a boolean";
+    }
+    void controlFieldErrors()
+    {
+        QFETCH(QJsonObject, extra);
+        QFETCH(QString, error);
+        const Run r = run({ "run", writeTasks({ taskLine({ "exit", "0" }, extra) }) });
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(QString::fromUtf8(r.err).contains(error), r.err.constData());
     }
 
     void killGrace()

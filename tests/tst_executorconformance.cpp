@@ -318,6 +318,70 @@ private Q_SLOTS:
         QCOMPARE(r.kinds(id), (QList<EventKind> { EventKind::Started, EventKind::Finished }));
     }
 
+    // Issue 15: the controls every executor honours (stop signal, exit-code rules, the idle
+    // timeout, the metrics) and, on Slurm, a clear refusal at enqueue of those it cannot do.
+    void stopSignalAndExitCodeRules()
+    {
+        Broker broker(config());
+        Recorder r;
+        TaskDescriptor signalled = helperTask({ "report-signal" });
+        signalled.setStopSignal(SIGUSR1);
+        const TaskId stopped = broker.enqueue(signalled, r.handler());
+        TaskDescriptor three = helperTask({ "exit", "3" });
+        three.setSuccessExitCodes({ 0, 3 });
+        const TaskId success = broker.enqueue(three, r.handler());
+        RetryPolicy only75;
+        only75.count = 2;
+        only75.delaySeconds = 0.01;
+        only75.retryExitCodes = { 75 };
+        TaskDescriptor four = helperTask({ "exit", "4" });
+        four.setRetryPolicy(only75);
+        const TaskId final = broker.enqueue(four, r.handler());
+        TaskDescriptor quiet = helperTask({ "hang" });
+        quiet.setIdleTimeoutSeconds(0.5);
+        const TaskId idle = broker.enqueue(quiet, r.handler());
+        QTRY_COMPARE_WITH_TIMEOUT(r.lines(stopped), QStringList { "ready" }, Wait);
+        QVERIFY(broker.cancel(stopped));
+        QTRY_VERIFY_WITH_TIMEOUT(
+                r.ended(stopped) && r.ended(success) && r.ended(final) && r.ended(idle), Wait);
+        QCOMPARE(r.lines(stopped),
+                 QStringList({ "ready", QStringLiteral("signal %1").arg(SIGUSR1) }));
+        QCOMPARE(r.terminal(success).kind(), EventKind::Finished);
+        QCOMPARE(r.terminal(success).exitCode(), 3);
+        QCOMPARE(r.terminal(final).kind(), EventKind::Failed);
+        QCOMPARE(r.terminal(final).attempt(), 1);
+        QCOMPARE(r.terminal(idle).kind(), EventKind::Timeout);
+        QCOMPARE(r.terminal(idle).timeoutReason(), TimeoutReason::Idle);
+        QCOMPARE(r.terminal(idle).metrics().stdoutBytes, 6); // "ready\n"
+        QCOMPARE(r.terminal(idle).metrics().stdoutLines, 1);
+        QFETCH_GLOBAL(QString, executor);
+        if (executor == QLatin1String("local"))
+            QVERIFY(r.terminal(success).metrics().cpuMs >= 0);
+        else
+            QCOMPARE(r.terminal(success).metrics().cpuMs, -1); // Slurm cannot tell
+    }
+
+    void controlsTheExecutorCannotDo()
+    {
+        QFETCH_GLOBAL(QString, executor);
+        if (executor != QLatin1String("slurm"))
+            QSKIP("the local executor does every control");
+        Broker broker(config());
+        Recorder r;
+        TaskDescriptor input = helperTask({ "cat" });
+        input.setStdinData("x");
+        TaskDescriptor merged = helperTask({ "mixed" });
+        merged.setOutputMode(OutputMode::Merged);
+        const TaskId a = broker.enqueue(input, r.handler());
+        const TaskId b = broker.enqueue(merged, r.handler());
+        QVERIFY(r.exactlyOnce(a) && r.exactlyOnce(b)); // refused before enqueue() returned
+        QCOMPARE(r.terminal(a).outcome(), Outcome::Rejected);
+        QVERIFY2(r.terminal(a).message().contains("standard input"),
+                 qPrintable(r.terminal(a).message()));
+        QVERIFY2(r.terminal(b).message().contains("mergeOutput"),
+                 qPrintable(r.terminal(b).message()));
+    }
+
     void cancelRunning_data()
     {
         QTest::addColumn<QString>("mode");

@@ -272,14 +272,40 @@ private Q_SLOTS:
                                 << QJsonObject { { "ts", ts },           { "id", 5 },
                                                  { "event", "stderr" },  { "attempt", 1 },
                                                  { "stream", "stderr" }, { "line", "x\n\x1b y" } };
-        QTest::newRow("failed") << TaskEvent::failed(6, 3, -11, 99, "crashed")
+        TaskMetrics metrics;
+        metrics.queueMs = 3;
+        metrics.runMs = 90;
+        metrics.stdoutBytes = 10;
+        metrics.stderrBytes = 2;
+        metrics.stdoutLines = 1;
+        metrics.stderrLines = 1;
+        metrics.cpuMs = 40;
+        metrics.maxRssKb = 2048;
+        QTest::newRow("failed") << TaskEvent::failed(6, 3, -11, 99, "crashed").withMetrics(metrics)
                                 << QJsonObject { { "ts", ts },
                                                  { "id", 6 },
                                                  { "event", "failed" },
                                                  { "attempt", 3 },
                                                  { "exitCode", -11 },
                                                  { "durationMs", 99 },
-                                                 { "message", "crashed" } };
+                                                 { "message", "crashed" },
+                                                 { "queueMs", 3 },
+                                                 { "runMs", 90 },
+                                                 { "stdoutBytes", 10 },
+                                                 { "stderrBytes", 2 },
+                                                 { "stdoutLines", 1 },
+                                                 { "stderrLines", 1 },
+                                                 { "cpuMs", 40 },
+                                                 { "maxRssKb", 2048 } };
+        // cpuMs and maxRssKb are absent where the executor cannot tell (-1).
+        QTest::newRow("timeout, idle")
+                << TaskEvent::timeout(7, 1, 300, TimeoutReason::Idle)
+                << QJsonObject { { "ts", ts },           { "id", 7 },
+                                 { "event", "timeout" }, { "attempt", 1 },
+                                 { "durationMs", 300 },  { "reason", "idle" },
+                                 { "queueMs", 0 },       { "runMs", 0 },
+                                 { "stdoutBytes", 0 },   { "stderrBytes", 0 },
+                                 { "stdoutLines", 0 },   { "stderrLines", 0 } };
         QTest::newRow("retrying") << TaskEvent::retrying(
                 6, 1, 4,
                 1500) << QJsonObject { { "ts", ts },     { "id", 6 },       { "event", "retrying" },

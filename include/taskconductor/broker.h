@@ -5,6 +5,7 @@
 #include <taskconductor/taskconductor_export.h>
 #include <taskconductor/taskdescriptor.h>
 #include <taskconductor/taskevent.h>
+#include <taskconductor/taskmetrics.h>
 #include <taskconductor/types.h>
 
 #include <QtCore/qobject.h>
@@ -104,6 +105,19 @@ public:
     bool isIdle() const;
     //! The state of task \a id; Done for finished and unknown ids.
     TaskState state(TaskId id) const;
+
+    //! Queues \a bytes for the stdin of running task \a id (StdinMode::Open), in order. Refused
+    //! (BufferFull), nothing queued, when what the task has not read yet plus \a bytes would
+    //! pass BrokerConfig::maxStdinBufferBytes; NotOpen when the task is not running, has no open
+    //! stdin, or it was closed. Each attempt has a stdin of its own. In the Broker's thread only.
+    StdinWriteResult writeStdin(TaskId id, QByteArrayView bytes);
+    //! Ends task \a id's stdin once what is queued is written. False when it was not open.
+    //! In the Broker's thread only.
+    bool closeStdin(TaskId id);
+
+    //! Totals since construction and the percentiles of the last tasks (BrokerStatistics). Any
+    //! thread.
+    BrokerStatistics statistics() const;
 
 Q_SIGNALS:
     // Every event of every task, after the enqueue's own handler.

@@ -26,6 +26,9 @@ struct TASKCONDUCTOR_EXPORT BrokerConfig
     Q_GADGET
     Q_PROPERTY(QString defaultWorkingDirectory MEMBER defaultWorkingDirectory)
     Q_PROPERTY(double defaultTimeoutSeconds MEMBER defaultTimeoutSeconds)
+    Q_PROPERTY(double defaultIdleTimeoutSeconds MEMBER defaultIdleTimeoutSeconds)
+    Q_PROPERTY(int defaultStopSignal MEMBER defaultStopSignal)
+    Q_PROPERTY(qint64 maxStdinBufferBytes MEMBER maxStdinBufferBytes)
     Q_PROPERTY(QString globalLogPath MEMBER globalLogPath)
     Q_PROPERTY(qint64 logRotationBytes MEMBER logRotationBytes)
     Q_PROPERTY(int logRotationBackups MEMBER logRotationBackups)
@@ -46,6 +49,12 @@ public:
     QHash<QString, QString> defaultEnvironment;
     //! Timeout of tasks that set none (0: none; as TaskDescriptor::timeoutSeconds()).
     double defaultTimeoutSeconds = 0;
+    //! Idle timeout of tasks that set none (0: none; as TaskDescriptor::idleTimeoutSeconds()).
+    double defaultIdleTimeoutSeconds = 0;
+    //! The signal that stops tasks that set none (TaskDescriptor::stopSignal()); 15 is SIGTERM.
+    int defaultStopSignal = 15;
+    //! Broker::writeStdin() refuses bytes that would make a task's unread stdin exceed this.
+    qint64 maxStdinBufferBytes = 1024 * 1024;
 
     //! A log file that receives one line per event of every task (empty: none).
     QString globalLogPath;

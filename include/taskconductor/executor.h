@@ -15,6 +15,7 @@
 namespace TaskConductor {
 
 struct BrokerConfig;
+class TaskDescriptor;
 
 //! Everything an executor needs to launch one attempt of a task, already resolved by the Broker.
 struct LaunchRequest
@@ -25,6 +26,15 @@ struct LaunchRequest
     //! The task's complete environment; an executor may add entries of its own (LocalExecutor:
     //! the process marker).
     QProcessEnvironment environment;
+    //! What terminate() sends to the task's process group (SIGTERM unless the task says).
+    int stopSignal = 15;
+    //! Merged: the task's stderr goes to its stdout (one stream, in write order).
+    OutputMode outputMode = OutputMode::Separate;
+    //! The task's stdin: /dev/null, stdinData then end of input, the file stdinFile, or a pipe
+    //! fed through TaskProcess::writeStdin().
+    StdinMode stdinMode = StdinMode::Null;
+    QByteArray stdinData;
+    QString stdinFile;
 };
 
 //! How one process ended, as the executor saw it (as Qt Creator's ProcessResultData).
@@ -39,6 +49,10 @@ struct ProcessEnd
     //! 11 (Segmentation fault)"; a WorkingDirectory failure gives only the cause, "No such file
     //! or directory", the Broker names the directory). Empty for Exited.
     QString errorString;
+    //! CPU time (user + system) and peak resident set (KiB) of the process and the children it
+    //! waited for, as wait4() gives them; -1 where the executor cannot tell.
+    qint64 cpuMs = -1;
+    qint64 maxRssKb = -1;
 
     static ProcessEnd exited(int exitCode)
     {
@@ -93,6 +107,13 @@ public:
     virtual void kill() = 0;
     //! OS process id of the task's main process (0 before it runs, or if not local).
     virtual qint64 processId() const { return 0; }
+    //! StdinMode::Open, after start(), before the end: queues \a bytes for the task's stdin.
+    //! Default: drops them (an executor without live stdin refuses such tasks at enqueue).
+    virtual void writeStdin(QByteArrayView bytes) { Q_UNUSED(bytes) }
+    //! Bytes given to writeStdin() that the task has not taken yet (for back-pressure).
+    virtual qint64 stdinBytesPending() const { return 0; }
+    //! StdinMode::Open: the task's stdin ends once the pending bytes are written.
+    virtual void closeStdin() { }
     //! The optional blocking part (see TaskProcessBlockingInterface); none by default.
     virtual TaskProcessBlockingInterface *blockingInterface() { return nullptr; }
 
@@ -134,6 +155,10 @@ public:
     virtual ~ExecutorSession();
     //! A new, unstarted process reporting to \a observer.
     virtual std::unique_ptr<TaskProcess> createProcess(TaskProcessObserver *observer) = 0;
+    //! Called at enqueue: why this session cannot run \a task as asked, naming the control
+    //! (e.g. "the Slurm executor cannot give a task standard input (stdin)"), or an empty
+    //! string. A task refused here ends with one terminal internalError. Default: runs any.
+    virtual QString unsupportedControls(const TaskDescriptor &task) const;
     //! Called once, by the Broker's destructor, after every process of this session was reaped
     //! or killed: clean up what they may have left behind. Default: nothing.
     virtual void shutdown();

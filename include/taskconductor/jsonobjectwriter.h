@@ -31,6 +31,9 @@ public:
     void member(QStringView key, const QString &value);
     //! The members of TaskEvent::toJson() for \a event.
     void eventMembers(const TaskEvent &event);
+    //! The metric members of a terminal event ("queueMs" ... "maxRssKb"; the last two only when
+    //! known).
+    void metricsMembers(const TaskMetrics &metrics);
     //! Appends '}' and trims \a out to what was written (it grows ahead while writing).
     //! Nothing may be added through the writer afterwards.
     void finish();

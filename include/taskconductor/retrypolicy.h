@@ -3,6 +3,7 @@
 
 #include <taskconductor/taskconductor_export.h>
 
+#include <QtCore/qlist.h>
 #include <QtCore/qobjectdefs.h>
 
 #include <chrono>
@@ -19,6 +20,8 @@ struct TASKCONDUCTOR_EXPORT RetryPolicy
     Q_PROPERTY(double maxDelaySeconds MEMBER maxDelaySeconds)
     Q_PROPERTY(double jitterSeconds MEMBER jitterSeconds)
     Q_PROPERTY(bool retryOnTimeout MEMBER retryOnTimeout)
+    Q_PROPERTY(QList<int> retryExitCodes MEMBER retryExitCodes)
+    Q_PROPERTY(bool retryOnSignal MEMBER retryOnSignal)
 
 public:
     //! How many times a task runs again after a non-zero exit or crash (0: never).
@@ -33,6 +36,17 @@ public:
     double jitterSeconds = 0.0;
     //! A task that timed out is retried too (by default a timeout is final).
     bool retryOnTimeout = false;
+    //! When not empty, only an exit with one of these codes is retried; other failing codes
+    //! end the task at once (empty: every failing code is retried).
+    QList<int> retryExitCodes;
+    //! A crash (a signal ended the process) is retried too.
+    bool retryOnSignal = true;
+
+    //! Whether a failed attempt that exited with \a exitCode may be retried (count aside).
+    bool retriesExitCode(int exitCode) const
+    {
+        return retryExitCodes.isEmpty() || retryExitCodes.contains(exitCode);
+    }
 
     //! Delay before the run that follows failed attempt \a attempt (1-based), given a uniform
     //! random number \a unitRandom in [0, 1):

@@ -5,6 +5,7 @@
 #include <taskconductor/taskconductor_export.h>
 #include <taskconductor/types.h>
 
+#include <QtCore/qbytearray.h>
 #include <QtCore/qhash.h>
 #include <QtCore/qshareddata.h>
 #include <QtCore/qstringlist.h>
@@ -35,6 +36,14 @@ class TASKCONDUCTOR_EXPORT TaskDescriptor
     Q_PROPERTY(int priority READ priority WRITE setPriority)
     Q_PROPERTY(QString lane READ lane WRITE setLane)
     Q_PROPERTY(QList<quint64> dependencies READ dependencies WRITE setDependencies)
+    Q_PROPERTY(double idleTimeoutSeconds READ idleTimeoutSeconds WRITE setIdleTimeoutSeconds RESET
+                       resetIdleTimeoutSeconds)
+    Q_PROPERTY(QList<int> successExitCodes READ successExitCodes WRITE setSuccessExitCodes)
+    Q_PROPERTY(int stopSignal READ stopSignal WRITE setStopSignal)
+    Q_PROPERTY(TaskConductor::OutputMode outputMode READ outputMode WRITE setOutputMode)
+    Q_PROPERTY(TaskConductor::StdinMode stdinMode READ stdinMode WRITE setStdinMode)
+    Q_PROPERTY(QByteArray stdinData READ stdinData WRITE setStdinData)
+    Q_PROPERTY(QString stdinFile READ stdinFile WRITE setStdinFile)
 
 public:
     TaskDescriptor();
@@ -98,23 +107,63 @@ public:
     void setDependencies(const QList<TaskId> &ids);
     void addDependency(TaskId id);
 
+    //! Seconds without output on either stream after which the task is stopped and ends with
+    //! `timeout` (reason Idle), retried as a timeout is; 0 means none. Counts from the start of
+    //! each attempt. Unset (reported as -1): the broker's defaultIdleTimeoutSeconds applies.
+    double idleTimeoutSeconds() const;
+    void setIdleTimeoutSeconds(double seconds);
+    void resetIdleTimeoutSeconds();
+
+    //! Exit codes that end the task as `finished` (with that code); empty means { 0 }.
+    QList<int> successExitCodes() const;
+    void setSuccessExitCodes(const QList<int> &codes);
+    //! Whether an exit with \a exitCode is a success for this task.
+    bool isSuccessExitCode(int exitCode) const;
+
+    //! The signal that asks the task's process group to stop (cancel, timeout, destruction);
+    //! SIGKILL follows after the kill grace. 0 (the default): the broker's defaultStopSignal.
+    int stopSignal() const;
+    void setStopSignal(int signal);
+
+    //! Separate (the default) or Merged: stderr into stdout, in the order the process wrote.
+    OutputMode outputMode() const;
+    void setOutputMode(OutputMode mode);
+
+    //! What the task reads on stdin: nothing (/dev/null, the default), stdinData(), the file
+    //! stdinFile(), or a pipe the host writes (Broker::writeStdin(), closeStdin()).
+    StdinMode stdinMode() const;
+    void setStdinMode(StdinMode mode);
+    //! Bytes written to the task's stdin, which is then closed; setting them sets StdinMode::Data.
+    QByteArray stdinData() const;
+    void setStdinData(const QByteArray &data);
+    //! A file the task reads as its stdin; setting it sets StdinMode::File. A file that cannot
+    //! be opened fails the start ("failed to start").
+    QString stdinFile() const;
+    void setStdinFile(const QString &path);
+
     //! The one JSON form of a task, whose names the task file, the store and QML share (README,
     //! "Task vocabulary"): "command", and as set "name", "cwd", "env" (an unset variable as
     //! null), "timeout" (seconds), "log", "retry" (every RetryPolicy field), "priority" (when
     //! not 0), "lane", "after" (the dependencies' ids; the task file's "after" holds names,
-    //! which the CLI resolves to ids first).
+    //! which the CLI resolves to ids first), "idleTimeout" (seconds), "successExitCodes",
+    //! "stopSignal" (a name such as "INT", else the number), "mergeOutput" (true), "stdin"
+    //! (text; "stdinBase64" for bytes that are not UTF-8), "stdinFile", "stdinOpen" (true).
     QJsonObject toJson() const;
     //! Reads the JSON form, also "retries" (a count over \a retryDefaults; a partial "retry"
-    //! is completed from them too) and the older spellings stores and QML code used ("workdir",
+    //! is completed from them too), "retryExitCodes" (over the policy "retries" or "retry" or
+    //! the defaults give) and the older spellings stores and QML code used ("workdir",
     //! "workingDirectory", "environment", "unsetEnv", "unsetEnvironment", "timeoutSeconds",
     //! "logPath", "perTaskLogPath"). Unknown fields, wrong types, NUL characters: nullopt and,
     //! in \a error, one sentence naming the field, with outside text escaped (eventtext.h).
     static std::optional<TaskDescriptor> fromJson(const QJsonObject &object,
                                                   QString *error = nullptr,
                                                   const RetryPolicy &retryDefaults = {});
-    //! "command, name, cwd, env, timeout, retries, retry, priority, lane, after, log": the
+    //! "command, name, cwd, env, timeout, retries, retry, priority, lane, after, log, ...": the
     //! canonical field names.
     static QString knownFieldNames();
+    //! The signal a "stopSignal" name stands for: "TERM", "INT", "HUP", "QUIT", "USR1", "USR2",
+    //! "KILL" (also with "SIG" before it); 0 for any other name.
+    static int stopSignalFromName(QStringView name);
     //! The most retries "retries" (the task file's count) may ask for.
     static constexpr int MaxRetries = 1000;
 

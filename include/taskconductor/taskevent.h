@@ -2,6 +2,7 @@
 #pragma once
 
 #include <taskconductor/taskconductor_export.h>
+#include <taskconductor/taskmetrics.h>
 #include <taskconductor/types.h>
 
 #include <QtCore/qbytearray.h>
@@ -24,11 +25,13 @@ namespace TaskConductor {
 //!   read: lineCount(), lineAt(), lineBytes()
 //! - Finished / Failed: exitCode() (0 for Finished), durationMs(); Failed also message() (why:
 //!   crash, start failure)
-//! - Canceled / Timeout: durationMs(); Canceled also message() when a dependency ended the task
+//! - Canceled / Timeout: durationMs(); Canceled also message() when a dependency ended the task;
+//!   Timeout also timeoutReason()
 //! - Retrying: exitCode() of the failed attempt, delayMs() before the next one
 //! - InternalError: message()
 //! attempt() is the 1-based run the event belongs to (0 before the first run).
 //! durationMs() counts from the launch of the first attempt (0 if it never launched).
+//! Every terminal event carries metrics() (zero for a task that never ran).
 class TASKCONDUCTOR_EXPORT TaskEvent
 {
     Q_GADGET
@@ -45,6 +48,8 @@ class TASKCONDUCTOR_EXPORT TaskEvent
     Q_PROPERTY(int priority READ priority CONSTANT)
     Q_PROPERTY(QString lane READ lane CONSTANT)
     Q_PROPERTY(bool terminal READ isTerminal CONSTANT)
+    Q_PROPERTY(TaskConductor::TimeoutReason timeoutReason READ timeoutReason CONSTANT)
+    Q_PROPERTY(TaskConductor::TaskMetrics metrics READ metrics CONSTANT)
 
 public:
     TaskEvent() = default;
@@ -67,7 +72,8 @@ public:
     //! \a message: why, when not cancel() (e.g. "dependency 4 did not finish: it ended failed").
     static TaskEvent canceled(TaskId id, int attempt, qint64 durationMs,
                               const QString &message = {});
-    static TaskEvent timeout(TaskId id, int attempt, qint64 durationMs);
+    static TaskEvent timeout(TaskId id, int attempt, qint64 durationMs,
+                             TimeoutReason reason = TimeoutReason::Deadline);
     static TaskEvent retrying(TaskId id, int attempt, int exitCode, qint64 delayMs);
     static TaskEvent internalError(TaskId id, int attempt, const QString &message, bool terminal);
 
@@ -88,6 +94,19 @@ public:
     //! Of Started: the task's priority and lane (TaskDescriptor::priority(), lane()).
     int priority() const { return m_priority; }
     QString lane() const { return m_lane; }
+    //! Of Timeout: which limit it ran into.
+    TimeoutReason timeoutReason() const { return m_timeoutReason; }
+    //! Of a terminal event: what the task cost (TaskMetrics).
+    TaskMetrics metrics() const { return m_metrics; }
+    //! Returns this event with \a metrics (set by the Broker on terminal events).
+    TaskEvent withMetrics(const TaskMetrics &metrics) const
+    {
+        TaskEvent e = *this;
+        e.m_metrics = metrics;
+        return e;
+    }
+    //! "deadline", "idle": the name in JSON and logs.
+    static QString timeoutReasonName(TimeoutReason reason);
 
     //! Lines this event carries: 1 for an output event, more for a batch, 0 for other kinds.
     qsizetype lineCount() const;
@@ -139,6 +158,7 @@ private:
 
     EventKind m_kind = EventKind::InternalError;
     bool m_terminal = false;
+    TimeoutReason m_timeoutReason = TimeoutReason::Deadline;
     TaskId m_taskId = 0;
     int m_attempt = 0;
     int m_exitCode = 0;
@@ -153,6 +173,7 @@ private:
     QList<qsizetype> m_lineBounds; // a batch's lines: begin and end of each in m_lineBytes
 
     QString joinedLines() const;
+    TaskMetrics m_metrics;
 };
 
 } // namespace TaskConductor

@@ -4,6 +4,7 @@
 #include <taskconductor/taskconductor_export.h>
 #include <taskconductor/taskdescriptor.h>
 #include <taskconductor/taskevent.h>
+#include <taskconductor/taskmetrics.h>
 #include <taskconductor/types.h>
 
 #include <QtCore/qdatetime.h>
@@ -31,6 +32,8 @@ struct TASKCONDUCTOR_EXPORT StoredTask
     QDateTime enqueuedAt;
     QDateTime startedAt; //!< first launch (invalid: never started)
     QDateTime endedAt; //!< terminal event (invalid: not ended)
+    //! Of the terminal event (TaskEvent::metrics()); zero, cpu and RSS -1, until it ended.
+    TaskMetrics metrics;
 };
 
 //! Which tasks TaskStore::history() returns.
@@ -92,6 +95,11 @@ public:
     //! The inverse of descriptorToJson() (TaskDescriptor::fromJson(), which also reads what
     //! older versions wrote); nullopt if \a json is not a descriptor.
     static std::optional<TaskDescriptor> descriptorFromJson(const QByteArray &json);
+    //! Metrics as a compact JSON object (the members of a terminal event: "queueMs" ...), for
+    //! implementations that store text; metricsFromJson() reads it back (missing members: the
+    //! TaskMetrics defaults).
+    static QByteArray metricsToJson(const TaskMetrics &metrics);
+    static TaskMetrics metricsFromJson(const QByteArray &json);
 };
 
 } // namespace TaskConductor

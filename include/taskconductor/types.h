@@ -73,6 +73,38 @@ enum class StartFailure {
 };
 Q_ENUM_NS(StartFailure)
 
+//! Where a task's standard error goes (TaskDescriptor::outputMode()).
+enum class OutputMode {
+    Separate, //!< stdout and stderr are two streams (the default)
+    Merged, //!< stderr is merged into stdout in the order the process wrote them
+};
+Q_ENUM_NS(OutputMode)
+
+//! What a task reads on its standard input (TaskDescriptor::stdinMode()).
+enum class StdinMode {
+    Null, //!< /dev/null: end of input at once (the default)
+    Data, //!< TaskDescriptor::stdinData(), then end of input
+    File, //!< the file TaskDescriptor::stdinFile()
+    Open, //!< a pipe the host writes with Broker::writeStdin() and closes with closeStdin()
+};
+Q_ENUM_NS(StdinMode)
+
+//! Why a task timed out (TaskEvent::timeoutReason(), "reason" in JSON).
+enum class TimeoutReason {
+    Deadline, //!< it ran longer than its timeout ("deadline")
+    Idle, //!< it wrote nothing on either stream for its idle timeout ("idle")
+};
+Q_ENUM_NS(TimeoutReason)
+
+//! What Broker::writeStdin() did with the bytes.
+enum class StdinWriteResult {
+    Written, //!< queued for the task's standard input, in order
+    BufferFull, //!< refused: what the task has not read yet plus these would pass
+                //!< BrokerConfig::maxStdinBufferBytes; write again once it has read some
+    NotOpen, //!< refused: no running task with StdinMode::Open and its stdin still open
+};
+Q_ENUM_NS(StdinWriteResult)
+
 //! How a log sink writes an event: one physical line either way.
 enum class LogFormat {
     Text, //!< "<ISO 8601 time with ms and offset> <task id> <event> <description>", escaped

@@ -63,6 +63,7 @@ struct TaskRow
     int priority = 0;
     QString lane;
     QList<TaskId> waitingFor; // dependencies not finished yet
+    TaskMetrics metrics; // of the terminal event
 };
 
 // Roles as bits, so a batch remembers which roles changed without a container.
@@ -291,9 +292,10 @@ void TaskListModel::applyEvent(const TaskEvent &event)
         row.exitCode = event.exitCode();
         row.errorString = error;
         row.done = true;
+        row.metrics = event.metrics();
         ++d->doneRows;
         roles |= bit(StateRole) | bit(DurationMsRole) | bit(ExitCodeRole) | bit(ErrorStringRole)
-                | bit(DoneRole);
+                | bit(DoneRole) | bit(MetricsRole);
         if (!row.waitingFor.isEmpty()) {
             row.waitingFor.clear();
             roles |= WaitingBits;
@@ -355,7 +357,11 @@ void TaskListModel::applyEvent(const TaskEvent &event)
                             : event.message());
                 break;
             case Outcome::TimedOut:
-                end(*outcome, TaskListModel::tr("timed out after %1 ms").arg(event.durationMs()));
+                end(*outcome,
+                    event.timeoutReason() == TimeoutReason::Idle
+                            ? TaskListModel::tr("timed out after %1 ms without output")
+                                      .arg(event.durationMs())
+                            : TaskListModel::tr("timed out after %1 ms").arg(event.durationMs()));
                 break;
             case Outcome::Rejected: // queue full, empty command, shutdown: it never ran
                 end(*outcome, event.message());
@@ -441,6 +447,22 @@ QVariant TaskListModel::data(const QModelIndex &index, int role) const
         }
         return names;
     }
+    case MetricsRole: {
+        if (!row.done)
+            return QVariantMap();
+        const TaskMetrics &m = row.metrics;
+        QVariantMap map { { QStringLiteral("queueMs"), m.queueMs },
+                          { QStringLiteral("runMs"), m.runMs },
+                          { QStringLiteral("stdoutBytes"), m.stdoutBytes },
+                          { QStringLiteral("stderrBytes"), m.stderrBytes },
+                          { QStringLiteral("stdoutLines"), m.stdoutLines },
+                          { QStringLiteral("stderrLines"), m.stderrLines } };
+        if (m.cpuMs >= 0)
+            map.insert(QStringLiteral("cpuMs"), m.cpuMs);
+        if (m.maxRssKb >= 0)
+            map.insert(QStringLiteral("maxRssKb"), m.maxRssKb);
+        return map;
+    }
     default:
         return {};
     }
@@ -467,6 +489,7 @@ QHash<int, QByteArray> TaskListModel::roleNames() const
         { BlockedRole, "blocked" },
         { WaitingForRole, "waitingFor" },
         { WaitingForNamesRole, "waitingForNames" },
+        { MetricsRole, "metrics" },
     };
 }
 
@@ -515,7 +538,7 @@ void TaskListModel::flush()
                 dirtyRows.append(row);
         }
         QList<int> roles;
-        for (int role = TaskIdRole; role <= WaitingForNamesRole; ++role) {
+        for (int role = TaskIdRole; role <= MetricsRole; ++role) {
             if (d->dirtyRoles & bit(role))
                 roles.append(role);
         }

@@ -8,6 +8,7 @@ void RunCounts::count(const TaskEvent &event)
     const std::optional<Outcome> outcome = event.outcome();
     if (!outcome)
         return;
+    cpuMs += qMax<qint64>(0, event.metrics().cpuMs);
     switch (*outcome) {
     case Outcome::Finished:
         ++finished;
@@ -27,14 +28,16 @@ void RunCounts::count(const TaskEvent &event)
 
 QString RunCounts::summary(qint64 wallMs) const
 {
-    return QStringLiteral("%1 task%2 in %3 s: %4 finished, %5 failed, %6 timed out, %7 canceled")
+    return QStringLiteral("%1 task%2 in %3 s: %4 finished, %5 failed, %6 timed out, %7 canceled; "
+                          "CPU %8 s")
             .arg(ended())
             .arg(ended() == 1 ? QString() : QStringLiteral("s"))
             .arg(double(wallMs) / 1000.0, 0, 'f', 2)
             .arg(finished)
             .arg(failed)
             .arg(timedOut)
-            .arg(canceled);
+            .arg(canceled)
+            .arg(double(cpuMs) / 1000.0, 0, 'f', 2);
 }
 
 } // namespace TaskConductor

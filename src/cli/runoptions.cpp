@@ -3,6 +3,7 @@
 
 #include "taskfileparser.h"
 
+#include <taskconductor/eventtext.h>
 #include <taskconductor/slurmexecutor.h>
 
 #include <QtCore/qcommandlineparser.h>
@@ -35,7 +36,10 @@ Each line of TASKFILE is one JSON object:
   {"command": ["gzip", "-k", "a.log"], "name": "a", "env": {"LC_ALL": "C"}, "cwd": "logs",
    "timeout": 60, "retries": 2, "log": "a.task.log"}
 "command" (array of strings) is required; blank lines and lines starting with '#' are skipped.
-A task's own timeout, retries and cwd win over the options.
+More fields: "idleTimeout" (seconds without output), "successExitCodes" and "retryExitCodes"
+(arrays of exit codes), "stopSignal" ("TERM", "INT", "HUP", "QUIT", "USR1", "USR2", "KILL"),
+"mergeOutput" (true: stderr into stdout), "stdin" (text) or "stdinFile" (a file to read).
+A task's own timeout, idle timeout, stop signal, retries and cwd win over the options.
 
 Scheduling fields: "priority" (integer, default 0; higher starts first), "lane" (a name whose
 cap --lane sets), "after" (names of tasks on earlier lines: the task runs once they all
@@ -159,6 +163,15 @@ CommandLineResult parseRunOptions(const QStringList &arguments, RunOptions &opti
     QCommandLineOption timeout(QStringLiteral("timeout"),
                                QStringLiteral("Stop a task after SEC seconds (default: never)."),
                                QStringLiteral("SEC"));
+    QCommandLineOption idleTimeout(
+            QStringLiteral("idle-timeout"),
+            QStringLiteral("Stop a task that wrote nothing for SEC seconds (default: never)."),
+            QStringLiteral("SEC"));
+    const QCommandLineOption stopSignal(
+            QStringLiteral("stop-signal"),
+            QStringLiteral("The signal that stops a task before SIGKILL: TERM (default), INT, "
+                           "HUP, QUIT, USR1, USR2 or KILL."),
+            QStringLiteral("NAME"));
     QCommandLineOption retries(QStringLiteral("retries"),
                                QStringLiteral("Run a failed task up to N more times (default 0)."),
                                QStringLiteral("N"));
@@ -214,9 +227,10 @@ CommandLineResult parseRunOptions(const QStringList &arguments, RunOptions &opti
             QStringLiteral("Longest task-file line accepted, and longest output line delivered "
                            "whole; longer output comes in pieces (default 1048576)."),
             QStringLiteral("N"));
-    parser.addOptions({ help, version, jobs, queueDepth, timeout, retries, retryDelay, retryBackoff,
-                        retryMaxDelay, retryJitter, killGrace, log, logRotateBytes, logFormat,
-                        events, progress, store, maxLineBytes });
+    parser.addOptions({ help,          version,     jobs,      queueDepth, timeout,
+                        idleTimeout,   stopSignal,  retries,   retryDelay, retryBackoff,
+                        retryMaxDelay, retryJitter, killGrace, log,        logRotateBytes,
+                        logFormat,     events,      progress,  store,      maxLineBytes });
     // Where tasks run (issue 8): this machine, or job steps in one Slurm allocation.
     const QCommandLineOption executor(
             QStringLiteral("executor"),
@@ -360,6 +374,7 @@ CommandLineResult parseRunOptions(const QStringList &arguments, RunOptions &opti
     const auto jobsValue = readNumber(parser, { &jobs, 1, 100000, true }, message);
     const auto depthValue = readNumber(parser, { &queueDepth, 1, 1000000, true }, message);
     const auto timeoutValue = readNumber(parser, { &timeout, 0, huge, false }, message);
+    const auto idleValue = readNumber(parser, { &idleTimeout, 0, huge, false }, message);
     const auto retriesValue =
             readNumber(parser, { &retries, 0, TaskFileParser::MaxRetries, true }, message);
     const auto delayValue = readNumber(parser, { &retryDelay, 0, huge, false }, message);
@@ -381,6 +396,18 @@ CommandLineResult parseRunOptions(const QStringList &arguments, RunOptions &opti
     config.maxQueueDepth = depthValue ? int(*depthValue) : qMax(64, 4 * config.maxConcurrentTasks);
     if (timeoutValue)
         config.defaultTimeoutSeconds = *timeoutValue;
+    if (idleValue)
+        config.defaultIdleTimeoutSeconds = *idleValue;
+    if (parser.isSet(stopSignal)) {
+        config.defaultStopSignal = TaskDescriptor::stopSignalFromName(parser.value(stopSignal));
+        if (config.defaultStopSignal == 0) {
+            message = QStringLiteral("--stop-signal: \"%1\" is not one of TERM, INT, HUP, QUIT, "
+                                     "USR1, USR2, KILL")
+                              .arg(escapeControlCharacters(parser.value(stopSignal)))
+                    + hint;
+            return CommandLineResult::UsageError;
+        }
+    }
     if (retriesValue)
         config.retry.count = int(*retriesValue);
     if (delayValue)

@@ -187,6 +187,10 @@ TaskFileLine TaskFileParser::parse(QByteArrayView line, qint64 lineNumber) const
         return invalid(error);
     if (task->retryPolicy() && task->retryPolicy()->count > MaxRetries)
         return invalid(QStringLiteral("\"retry\".\"count\" must be at most %1").arg(MaxRetries));
+    // Nothing would ever write to it: the task would wait for input for ever.
+    if (task->stdinMode() == StdinMode::Open)
+        return invalid(QStringLiteral("\"stdinOpen\" needs a host that writes the task's stdin; "
+                                      "give \"stdin\" (text) or \"stdinFile\""));
 
     result.kind = TaskFileLineKind::Task;
     result.task = *task;

@@ -33,7 +33,9 @@ struct TaskFileLine
 //! "command" (array of strings, required, non-empty), "env" (object of strings; null unsets a
 //! variable), "cwd", "log", "name", "lane" (strings), "timeout" (seconds, >= 0), "retries"
 //! (integer >= 0) or "retry" (an object of RetryPolicy fields), "priority" (integer), and
-//! "after": names of earlier tasks (where the codec has ids), left in TaskFileLine::after.
+//! "after": names of earlier tasks (where the codec has ids), left in TaskFileLine::after; the
+//! controls "idleTimeout", "successExitCodes", "retryExitCodes", "stopSignal", "mergeOutput",
+//! "stdin" or "stdinFile" ("stdinOpen" is refused: the tool writes no task's stdin).
 //! Unknown fields are errors, so typos are caught, and so is a key given twice in one object
 //! (JSON parsers would keep the last).
 class TaskFileParser

@@ -94,6 +94,8 @@ void BrokerPrivate::enqueueInThread(TaskId id, TaskDescriptor task, TaskEventHan
         return reject(id, handler, QStringLiteral("the broker is shutting down"));
     if (task.command().isEmpty() || task.command().constFirst().isEmpty()) // first() detaches
         return reject(id, handler, QStringLiteral("invalid task: empty command"));
+    if (const QString why = session->unsupportedControls(task); !why.isEmpty())
+        return reject(id, handler, QStringLiteral("invalid task: %1").arg(why));
     const int free = std::max(1, config.maxConcurrentTasks) - runningCount;
     const int waiting = pendingCount + blockedCount;
     // Tasks that wait only because the executor holds slots back are not counted as queued.
@@ -136,7 +138,7 @@ void BrokerPrivate::enqueueInThread(TaskId id, TaskDescriptor task, TaskEventHan
 
     const int lane = lanes.laneIndex(task.lane());
     const int priority = task.priority();
-    pending.push(id, std::move(task), std::move(handler));
+    pending.push(id, std::move(task), std::move(handler), monotonicMs());
     if (unmet > 0) {
         for (qsizetype i = 0; i < dependencies.size(); ++i) {
             const TaskId dependency = dependencies.at(i);
@@ -232,8 +234,9 @@ void BrokerPrivate::schedule()
                 // Resolved as it leaves the queue, not at enqueue: the defaults are fixed at
                 // construction, so the result is the same, and a million pending tasks do not
                 // each hold a resolved copy.
-                run = new TaskRun(this, defaults.resolve(next.id, next.task),
-                                  std::move(next.handler), q);
+                ResolvedTask resolved = defaults.resolve(next.id, next.task);
+                resolved.enqueuedAtMs = next.enqueuedAtMs;
+                run = new TaskRun(this, std::move(resolved), std::move(next.handler), q);
                 runs.insert(next.id, run);
             }
             run->launch(); // may end synchronously (start failure) and re-enter schedule()
@@ -468,7 +471,8 @@ void BrokerPrivate::shutdown()
         TaskRun *run = launched.at(i);
         if (!ended.at(i))
             publish(run->handler(),
-                    TaskEvent::canceled(run->id(), run->attempt(), run->elapsedMs()));
+                    TaskEvent::canceled(run->id(), run->attempt(), run->elapsedMs())
+                            .withMetrics(run->metrics()));
         if (insideHandler) {
             run->setParent(nullptr);
             run->deleteLater(); // the run may be on the stack below us
@@ -662,6 +666,29 @@ bool Broker::isIdle() const
 TaskState Broker::state(TaskId id) const
 {
     return d->stateOf(id);
+}
+
+StdinWriteResult Broker::writeStdin(TaskId id, QByteArrayView bytes)
+{
+    Q_ASSERT_X(QThread::currentThread() == thread(), "Broker::writeStdin",
+               "call it in the Broker's thread");
+    TaskRun *run = d->runs.value(id);
+    if (!run || QThread::currentThread() != thread())
+        return StdinWriteResult::NotOpen;
+    return run->writeStdin(bytes, std::max<qint64>(0, d->config.maxStdinBufferBytes));
+}
+
+bool Broker::closeStdin(TaskId id)
+{
+    Q_ASSERT_X(QThread::currentThread() == thread(), "Broker::closeStdin",
+               "call it in the Broker's thread");
+    TaskRun *run = d->runs.value(id);
+    return run && QThread::currentThread() == thread() && run->closeStdin();
+}
+
+BrokerStatistics Broker::statistics() const
+{
+    return d->statistics.snapshot();
 }
 
 } // namespace TaskConductor

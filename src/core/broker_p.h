@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "brokerstatistics.h"
 #include "lanequeues.h"
 #include "pendingqueue.h"
 #include "resolvedtask.h"
@@ -81,6 +82,7 @@ public:
 
     std::unique_ptr<StoreRecorder> recorder;
     std::unique_ptr<LogDispatcher> logging;
+    StatisticsCollector statistics; // every terminal event, for Broker::statistics()
 
     std::atomic<TaskId> nextId { 1 };
     // Pending and blocked tasks (descriptor and handler), by id; the start order is in lanes.

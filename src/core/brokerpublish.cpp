@@ -36,6 +36,8 @@ void BrokerPrivate::publish(const TaskEventHandler &handler, const TaskEvent &ev
     const bool ends = event.isTerminal() && event.taskId() != 0;
     if (ends)
         taskEnded(event.taskId(), *event.outcome());
+    if (event.isTerminal())
+        statistics.record(event);
     DestructionGuard guard(this);
     const bool &destroyed = guard.m_destroyed;
     // Qt is not exception-safe: a throwing handler must not unwind through the event loop.

@@ -140,6 +140,8 @@ template<typename Put> void details(QString &out, const TaskEvent &event, Put pu
             out.append(u": ");
             put(out, event.message());
         }
+        if (event.kind() == EventKind::Timeout && event.timeoutReason() == TimeoutReason::Idle)
+            out.append(u" (idle: no output)");
         return;
     case EventKind::Retrying:
         out.append(u"in ");

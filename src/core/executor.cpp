@@ -57,6 +57,11 @@ QByteArray ExecutorSession::identity() const
 
 void ExecutorSession::endLeftovers(const QByteArray &) { }
 
+QString ExecutorSession::unsupportedControls(const TaskDescriptor &) const
+{
+    return QString();
+}
+
 Executor::~Executor() = default;
 
 namespace {

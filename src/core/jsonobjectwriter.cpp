@@ -225,10 +225,13 @@ void JsonObjectWriter::eventMembers(const TaskEvent &event)
             member(u"message", QStringView(event.message()));
         break;
     case EventKind::Canceled:
+        member(u"durationMs", event.durationMs());
+        if (!event.message().isEmpty()) // a canceled dependent: which dependency, how it ended
+            member(u"message", QStringView(event.message()));
+        break;
     case EventKind::Timeout:
         member(u"durationMs", event.durationMs());
-        if (!event.message().isEmpty())
-            member(u"message", QStringView(event.message()));
+        member(u"reason", QStringView(TaskEvent::timeoutReasonName(event.timeoutReason())));
         break;
     case EventKind::Retrying:
         member(u"exitCode", qint64(event.exitCode()));
@@ -239,6 +242,22 @@ void JsonObjectWriter::eventMembers(const TaskEvent &event)
         member(u"terminal", event.isTerminal());
         break;
     }
+    if (event.isTerminal())
+        metricsMembers(event.metrics());
+}
+
+void JsonObjectWriter::metricsMembers(const TaskMetrics &metrics)
+{
+    member(u"queueMs", metrics.queueMs);
+    member(u"runMs", metrics.runMs);
+    member(u"stdoutBytes", metrics.stdoutBytes);
+    member(u"stderrBytes", metrics.stderrBytes);
+    member(u"stdoutLines", metrics.stdoutLines);
+    member(u"stderrLines", metrics.stderrLines);
+    if (metrics.cpuMs >= 0) // absent where the executor cannot tell
+        member(u"cpuMs", metrics.cpuMs);
+    if (metrics.maxRssKb >= 0)
+        member(u"maxRssKb", metrics.maxRssKb);
 }
 
 } // namespace TaskConductor

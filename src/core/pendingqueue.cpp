@@ -5,9 +5,10 @@
 
 namespace TaskConductor {
 
-void PendingQueue::push(TaskId id, TaskDescriptor task, TaskEventHandler handler)
+void PendingQueue::push(TaskId id, TaskDescriptor task, TaskEventHandler handler,
+                        qint64 enqueuedAtMs)
 {
-    Slot slot { { id, std::move(task), std::move(handler) }, true };
+    Slot slot { { id, std::move(task), std::move(handler), enqueuedAtMs }, true };
     if (m_entries.empty() || m_entries.back().entry.id < id) {
         m_entries.push_back(std::move(slot));
         return;

@@ -20,6 +20,7 @@ public:
         TaskId id = 0;
         TaskDescriptor task;
         TaskEventHandler handler;
+        qint64 enqueuedAtMs = 0; //!< monotonicMs() at enqueue, for the task's queueMs
     };
 
     //! Waiting tasks (dead entries not counted).
@@ -27,7 +28,7 @@ public:
     bool isEmpty() const { return size() == 0; }
     //! Adds task \a id where its id belongs: ids come in call order, but an enqueue handed over
     //! from another thread may arrive after a later one.
-    void push(TaskId id, TaskDescriptor task, TaskEventHandler handler);
+    void push(TaskId id, TaskDescriptor task, TaskEventHandler handler, qint64 enqueuedAtMs = 0);
     //! Whether task \a id waits here.
     bool contains(TaskId id) const;
     //! Removes task \a id and returns its handler; nullopt if it does not wait here.

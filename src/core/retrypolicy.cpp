@@ -29,7 +29,8 @@ bool operator==(const RetryPolicy &a, const RetryPolicy &b)
 {
     return a.count == b.count && a.delaySeconds == b.delaySeconds
             && a.backoffMultiplier == b.backoffMultiplier && a.maxDelaySeconds == b.maxDelaySeconds
-            && a.jitterSeconds == b.jitterSeconds && a.retryOnTimeout == b.retryOnTimeout;
+            && a.jitterSeconds == b.jitterSeconds && a.retryOnTimeout == b.retryOnTimeout
+            && a.retryExitCodes == b.retryExitCodes && a.retryOnSignal == b.retryOnSignal;
 }
 
 } // namespace TaskConductor

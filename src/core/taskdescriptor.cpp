@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <taskconductor/taskdescriptor.h>
 
+#include <algorithm>
 #include <memory>
 
 namespace TaskConductor {
@@ -21,6 +22,13 @@ public:
         std::optional<RetryPolicy> retryPolicy;
         QString lane;
         QList<TaskId> dependencies;
+        double idleTimeoutSeconds = -1;
+        QList<int> successExitCodes;
+        int stopSignal = 0;
+        OutputMode outputMode = OutputMode::Separate;
+        StdinMode stdinMode = StdinMode::Null;
+        QByteArray stdinData;
+        QString stdinFile;
 
         friend bool operator==(const Extras &a, const Extras &b)
         {
@@ -34,7 +42,11 @@ public:
                         || sorted(a.unsetEnvironment) == sorted(b.unsetEnvironment))
                     && a.perTaskLogPath == b.perTaskLogPath && a.name == b.name
                     && a.retryPolicy == b.retryPolicy && a.lane == b.lane
-                    && a.dependencies == b.dependencies;
+                    && a.dependencies == b.dependencies
+                    && a.idleTimeoutSeconds == b.idleTimeoutSeconds
+                    && a.successExitCodes == b.successExitCodes && a.stopSignal == b.stopSignal
+                    && a.outputMode == b.outputMode && a.stdinMode == b.stdinMode
+                    && a.stdinData == b.stdinData && a.stdinFile == b.stdinFile;
         }
     };
 
@@ -199,6 +211,81 @@ void TaskDescriptor::setDependencies(const QList<TaskId> &ids)
 void TaskDescriptor::addDependency(TaskId id)
 {
     d->writeExtras().dependencies.append(id);
+}
+
+double TaskDescriptor::idleTimeoutSeconds() const
+{
+    return d->readExtras().idleTimeoutSeconds;
+}
+void TaskDescriptor::setIdleTimeoutSeconds(double seconds)
+{
+    d->writeExtras().idleTimeoutSeconds = seconds < 0 ? -1 : seconds;
+}
+void TaskDescriptor::resetIdleTimeoutSeconds()
+{
+    if (d->extras)
+        d->writeExtras().idleTimeoutSeconds = -1;
+}
+
+QList<int> TaskDescriptor::successExitCodes() const
+{
+    return d->readExtras().successExitCodes;
+}
+void TaskDescriptor::setSuccessExitCodes(const QList<int> &codes)
+{
+    d->writeExtras().successExitCodes = codes;
+}
+bool TaskDescriptor::isSuccessExitCode(int exitCode) const
+{
+    const QList<int> &codes = d->readExtras().successExitCodes;
+    return codes.isEmpty() ? exitCode == 0 : codes.contains(exitCode);
+}
+
+int TaskDescriptor::stopSignal() const
+{
+    return d->readExtras().stopSignal;
+}
+void TaskDescriptor::setStopSignal(int signal)
+{
+    d->writeExtras().stopSignal = std::max(0, signal);
+}
+
+OutputMode TaskDescriptor::outputMode() const
+{
+    return d->readExtras().outputMode;
+}
+void TaskDescriptor::setOutputMode(OutputMode mode)
+{
+    d->writeExtras().outputMode = mode;
+}
+
+StdinMode TaskDescriptor::stdinMode() const
+{
+    return d->readExtras().stdinMode;
+}
+void TaskDescriptor::setStdinMode(StdinMode mode)
+{
+    d->writeExtras().stdinMode = mode;
+}
+QByteArray TaskDescriptor::stdinData() const
+{
+    return d->readExtras().stdinData;
+}
+void TaskDescriptor::setStdinData(const QByteArray &data)
+{
+    auto &extras = d->writeExtras();
+    extras.stdinData = data;
+    extras.stdinMode = StdinMode::Data;
+}
+QString TaskDescriptor::stdinFile() const
+{
+    return d->readExtras().stdinFile;
+}
+void TaskDescriptor::setStdinFile(const QString &path)
+{
+    auto &extras = d->writeExtras();
+    extras.stdinFile = path;
+    extras.stdinMode = StdinMode::File;
 }
 
 bool operator==(const TaskDescriptor &a, const TaskDescriptor &b)

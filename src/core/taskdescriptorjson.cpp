@@ -6,8 +6,10 @@
 
 #include <QtCore/qjsonarray.h>
 #include <QtCore/qjsonobject.h>
+#include <QtCore/qstringconverter.h>
 
 #include <cmath>
+#include <csignal>
 #include <limits>
 
 namespace TaskConductor {
@@ -39,8 +41,51 @@ const Field Lane { QLatin1String("lane"), {} };
 // names instead, which the CLI resolves to ids before a task reaches the Broker or the store.
 const Field After { QLatin1String("after"), {} };
 
-const Field *const Fields[] = { &Command, &Name,     &Cwd,  &Env,   &Timeout, &Retries,
-                                &Retry,   &Priority, &Lane, &After, &Log,     &UnsetEnv };
+const Field IdleTimeout { QLatin1String("idleTimeout"), {} };
+const Field SuccessExitCodes { QLatin1String("successExitCodes"), {} };
+const Field RetryExitCodes { QLatin1String("retryExitCodes"), {} };
+const Field StopSignal { QLatin1String("stopSignal"), {} };
+const Field MergeOutput { QLatin1String("mergeOutput"), {} };
+const Field Stdin { QLatin1String("stdin"), {} };
+const Field StdinBase64 { QLatin1String("stdinBase64"), {} };
+const Field StdinFile { QLatin1String("stdinFile"), {} };
+const Field StdinOpen { QLatin1String("stdinOpen"), {} };
+
+const Field *const Fields[] = { &Command,
+                                &Name,
+                                &Cwd,
+                                &Env,
+                                &Timeout,
+                                &Retries,
+                                &Retry,
+                                &Priority,
+                                &Lane,
+                                &After,
+                                &Log,
+                                &IdleTimeout,
+                                &SuccessExitCodes,
+                                &RetryExitCodes,
+                                &StopSignal,
+                                &MergeOutput,
+                                &Stdin,
+                                &StdinBase64,
+                                &StdinFile,
+                                &StdinOpen,
+                                &UnsetEnv };
+
+// The stop signals a task may name ("stopSignal"), as supervisord's stopsignal; any other
+// signal set through the API is written and read as its number.
+struct SignalName
+{
+    QLatin1String name;
+    int number;
+};
+const SignalName SignalNames[] = {
+    { QLatin1String("TERM"), SIGTERM }, { QLatin1String("INT"), SIGINT },
+    { QLatin1String("HUP"), SIGHUP },   { QLatin1String("QUIT"), SIGQUIT },
+    { QLatin1String("USR1"), SIGUSR1 }, { QLatin1String("USR2"), SIGUSR2 },
+    { QLatin1String("KILL"), SIGKILL },
+};
 
 QString jsonTypeName(const QJsonValue &value)
 {
@@ -152,6 +197,12 @@ public:
     bool retry(TaskDescriptor &task, const RetryPolicy &defaults);
     bool priority(TaskDescriptor &task);
     bool dependencies(TaskDescriptor &task);
+    bool idleTimeout(TaskDescriptor &task);
+    bool exitCodes(const QString &field, const QJsonValue &value, QList<int> *codes);
+    bool successExitCodes(TaskDescriptor &task);
+    bool stopSignal(TaskDescriptor &task);
+    bool mergeOutput(TaskDescriptor &task);
+    bool standardInput(TaskDescriptor &task);
 
 private:
     const QJsonObject &m_object;
@@ -252,6 +303,131 @@ bool Reader::timeout(TaskDescriptor &task)
     return true;
 }
 
+bool Reader::idleTimeout(TaskDescriptor &task)
+{
+    QString used;
+    QJsonValue value;
+    if (!find(IdleTimeout, &used, &value))
+        return false;
+    if (value.isUndefined())
+        return true;
+    const double seconds = value.toDouble(-1);
+    constexpr double MaxTimeoutSeconds = 1e9; // as "timeout"
+    if (!value.isDouble() || !std::isfinite(seconds) || seconds < 0 || seconds > MaxTimeoutSeconds)
+        return fail(QStringLiteral("\"%1\" must be a number of seconds from 0 to 1000000000")
+                            .arg(used));
+    task.setIdleTimeoutSeconds(seconds);
+    return true;
+}
+
+bool Reader::exitCodes(const QString &field, const QJsonValue &value, QList<int> *codes)
+{
+    const QString expected = QStringLiteral("\"%1\" must be an array of exit codes (whole "
+                                            "numbers from 0 to 255)")
+                                     .arg(field);
+    if (!value.isArray())
+        return fail(expected);
+    codes->clear();
+    for (const QJsonValue &code : value.toArray()) {
+        if (!isWholeNumber(code, 0, 255))
+            return fail(expected);
+        codes->append(int(code.toDouble()));
+    }
+    return true;
+}
+
+bool Reader::successExitCodes(TaskDescriptor &task)
+{
+    QString used;
+    QJsonValue value;
+    if (!find(SuccessExitCodes, &used, &value))
+        return false;
+    if (value.isUndefined())
+        return true;
+    QList<int> codes;
+    if (!exitCodes(used, value, &codes))
+        return false;
+    task.setSuccessExitCodes(codes);
+    return true;
+}
+
+bool Reader::stopSignal(TaskDescriptor &task)
+{
+    QString used;
+    QJsonValue value;
+    if (!find(StopSignal, &used, &value))
+        return false;
+    if (value.isUndefined())
+        return true;
+    if (value.isString()) {
+        if (const int signal = TaskDescriptor::stopSignalFromName(value.toString())) {
+            task.setStopSignal(signal);
+            return true;
+        }
+    } else if (isWholeNumber(value, 1, 64)) {
+        task.setStopSignal(int(value.toDouble()));
+        return true;
+    }
+    return fail(QStringLiteral("\"%1\" must be one of \"TERM\", \"INT\", \"HUP\", \"QUIT\", "
+                               "\"USR1\", \"USR2\", \"KILL\" (or a signal number)")
+                        .arg(used));
+}
+
+bool Reader::mergeOutput(TaskDescriptor &task)
+{
+    QString used;
+    QJsonValue value;
+    if (!find(MergeOutput, &used, &value))
+        return false;
+    if (value.isUndefined())
+        return true;
+    if (!value.isBool())
+        return typeError(used, QStringLiteral("a boolean"), value);
+    task.setOutputMode(value.toBool() ? OutputMode::Merged : OutputMode::Separate);
+    return true;
+}
+
+bool Reader::standardInput(TaskDescriptor &task)
+{
+    QString given;
+    for (const Field *field : { &Stdin, &StdinBase64, &StdinFile, &StdinOpen }) {
+        QString used;
+        QJsonValue value;
+        if (!find(*field, &used, &value))
+            return false;
+        if (value.isUndefined())
+            continue;
+        if (!given.isEmpty())
+            return fail(QStringLiteral("\"%1\" and \"%2\" both set the standard input; give one")
+                                .arg(given, used));
+        given = used;
+        if (field == &StdinOpen) {
+            if (!value.isBool())
+                return typeError(used, QStringLiteral("a boolean"), value);
+            if (value.toBool())
+                task.setStdinMode(StdinMode::Open);
+            continue;
+        }
+        if (!value.isString())
+            return typeError(used, QStringLiteral("a string"), value);
+        const QString text = value.toString();
+        if (field == &Stdin) {
+            task.setStdinData(text.toUtf8());
+        } else if (field == &StdinBase64) {
+            const auto decoded = QByteArray::fromBase64Encoding(
+                    text.toLatin1(), QByteArray::AbortOnBase64DecodingErrors);
+            if (!decoded)
+                return fail(QStringLiteral("\"%1\" must be base64").arg(used));
+            task.setStdinData(*decoded);
+        } else {
+            if (text.isEmpty() || hasNul(text))
+                return fail(QStringLiteral("\"%1\" must be a file name").arg(used));
+            task.setStdinFile(text);
+        }
+    }
+    return true;
+}
+
 bool Reader::retry(TaskDescriptor &task, const RetryPolicy &defaults)
 {
     QString usedRetries, usedRetry;
@@ -261,7 +437,18 @@ bool Reader::retry(TaskDescriptor &task, const RetryPolicy &defaults)
     if (!retries.isUndefined() && !retry.isUndefined())
         return fail(QStringLiteral("\"retries\" and \"retry\" both set the retry policy; give "
                                    "one (\"retry\".\"count\" is the number of retries)"));
+    QString usedCodes;
+    QJsonValue codes;
+    if (!find(RetryExitCodes, &usedCodes, &codes))
+        return false;
     RetryPolicy policy = defaults;
+    if (!codes.isUndefined()) {
+        if (retry.isObject() && retry.toObject().contains(RetryExitCodes.name))
+            return fail(QStringLiteral("\"retryExitCodes\" and \"retry\".\"retryExitCodes\" "
+                                       "are the same field; give one"));
+        if (!exitCodes(usedCodes, codes, &policy.retryExitCodes))
+            return false;
+    }
     if (!retries.isUndefined()) {
         if (!isWholeNumber(retries, 0, TaskDescriptor::MaxRetries))
             return fail(QStringLiteral("\"retries\" must be a whole number from 0 to %1")
@@ -270,8 +457,11 @@ bool Reader::retry(TaskDescriptor &task, const RetryPolicy &defaults)
         task.setRetryPolicy(policy);
         return true;
     }
-    if (retry.isUndefined())
+    if (retry.isUndefined()) {
+        if (!codes.isUndefined())
+            task.setRetryPolicy(policy);
         return true;
+    }
     if (!retry.isObject())
         return typeError(usedRetry, QStringLiteral("an object"), retry);
     const QJsonObject o = retry.toObject();
@@ -290,6 +480,14 @@ bool Reader::retry(TaskDescriptor &task, const RetryPolicy &defaults)
                 return typeError(QStringLiteral("retry\".\"retryOnTimeout"),
                                  QStringLiteral("a boolean"), v);
             policy.retryOnTimeout = v.toBool();
+        } else if (key == QLatin1String("retryOnSignal")) {
+            if (!v.isBool())
+                return typeError(QStringLiteral("retry\".\"retryOnSignal"),
+                                 QStringLiteral("a boolean"), v);
+            policy.retryOnSignal = v.toBool();
+        } else if (key == RetryExitCodes.name) {
+            if (!exitCodes(QStringLiteral("retry\".\"retryExitCodes"), v, &policy.retryExitCodes))
+                return false;
         } else if (key == QLatin1String("delaySeconds") || key == QLatin1String("maxDelaySeconds")
                    || key == QLatin1String("jitterSeconds")
                    || key == QLatin1String("backoffMultiplier")) {
@@ -304,10 +502,11 @@ bool Reader::retry(TaskDescriptor &task, const RetryPolicy &defaults)
             else
                 policy.backoffMultiplier = n;
         } else {
-            return fail(QStringLiteral("\"retry\" has an unknown field \"%1\" (known: count, "
-                                       "delaySeconds, backoffMultiplier, maxDelaySeconds, "
-                                       "jitterSeconds, retryOnTimeout)")
-                                .arg(escapeControlCharacters(key)));
+            return fail(
+                    QStringLiteral("\"retry\" has an unknown field \"%1\" (known: count, "
+                                   "delaySeconds, backoffMultiplier, maxDelaySeconds, "
+                                   "jitterSeconds, retryOnTimeout, retryExitCodes, retryOnSignal)")
+                            .arg(escapeControlCharacters(key)));
         }
     }
     task.setRetryPolicy(policy);
@@ -367,6 +566,14 @@ bool isKnown(const QString &key)
     return false;
 }
 
+QJsonArray intArray(const QList<int> &values)
+{
+    QJsonArray array;
+    for (const int value : values)
+        array.append(value);
+    return array;
+}
+
 } // namespace
 
 QJsonObject TaskDescriptor::toJson() const
@@ -392,13 +599,50 @@ QJsonObject TaskDescriptor::toJson() const
     if (!perTaskLogPath().isEmpty())
         o.insert(Log.name, perTaskLogPath());
     if (const std::optional<RetryPolicy> retry = retryPolicy()) {
-        o.insert(Retry.name,
-                 QJsonObject { { QStringLiteral("count"), retry->count },
-                               { QStringLiteral("delaySeconds"), retry->delaySeconds },
-                               { QStringLiteral("backoffMultiplier"), retry->backoffMultiplier },
-                               { QStringLiteral("maxDelaySeconds"), retry->maxDelaySeconds },
-                               { QStringLiteral("jitterSeconds"), retry->jitterSeconds },
-                               { QStringLiteral("retryOnTimeout"), retry->retryOnTimeout } });
+        o.insert(
+                Retry.name,
+                QJsonObject { { QStringLiteral("count"), retry->count },
+                              { QStringLiteral("delaySeconds"), retry->delaySeconds },
+                              { QStringLiteral("backoffMultiplier"), retry->backoffMultiplier },
+                              { QStringLiteral("maxDelaySeconds"), retry->maxDelaySeconds },
+                              { QStringLiteral("jitterSeconds"), retry->jitterSeconds },
+                              { QStringLiteral("retryOnTimeout"), retry->retryOnTimeout },
+                              { QStringLiteral("retryExitCodes"), intArray(retry->retryExitCodes) },
+                              { QStringLiteral("retryOnSignal"), retry->retryOnSignal } });
+    }
+    if (idleTimeoutSeconds() >= 0)
+        o.insert(IdleTimeout.name, idleTimeoutSeconds());
+    if (!successExitCodes().isEmpty())
+        o.insert(SuccessExitCodes.name, intArray(successExitCodes()));
+    if (const int signal = stopSignal()) {
+        const auto known =
+                std::find_if(std::begin(SignalNames), std::end(SignalNames),
+                             [signal](const SignalName &s) { return s.number == signal; });
+        o.insert(StopSignal.name,
+                 known != std::end(SignalNames) ? QJsonValue(known->name) : QJsonValue(signal));
+    }
+    if (outputMode() == OutputMode::Merged)
+        o.insert(MergeOutput.name, true);
+    switch (stdinMode()) {
+    case StdinMode::Null:
+        break;
+    case StdinMode::Data: {
+        const QByteArray data = stdinData();
+        // Text stays readable in a task file or a store; other bytes travel as base64.
+        QStringDecoder decoder(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
+        const QString text = decoder(data);
+        if (!decoder.hasError() && !hasNul(text))
+            o.insert(Stdin.name, text);
+        else
+            o.insert(StdinBase64.name, QString::fromLatin1(data.toBase64()));
+        break;
+    }
+    case StdinMode::File:
+        o.insert(StdinFile.name, stdinFile());
+        break;
+    case StdinMode::Open:
+        o.insert(StdinOpen.name, true);
+        break;
     }
     if (priority() != 0)
         o.insert(Priority.name, priority());
@@ -430,9 +674,22 @@ std::optional<TaskDescriptor> TaskDescriptor::fromJson(const QJsonObject &object
         || !read.string(Log, &TaskDescriptor::setPerTaskLogPath, task)
         || !read.string(Name, &TaskDescriptor::setName, task) || !read.timeout(task)
         || !read.retry(task, retryDefaults) || !read.priority(task)
-        || !read.string(Lane, &TaskDescriptor::setLane, task) || !read.dependencies(task))
+        || !read.string(Lane, &TaskDescriptor::setLane, task) || !read.dependencies(task)
+        || !read.idleTimeout(task) || !read.successExitCodes(task) || !read.stopSignal(task)
+        || !read.mergeOutput(task) || !read.standardInput(task))
         return std::nullopt;
     return task;
+}
+
+int TaskDescriptor::stopSignalFromName(QStringView name)
+{
+    if (name.startsWith(u"SIG"))
+        name = name.sliced(3);
+    for (const SignalName &known : SignalNames) {
+        if (name == known.name)
+            return known.number;
+    }
+    return 0;
 }
 
 QString TaskDescriptor::knownFieldNames()
@@ -440,7 +697,7 @@ QString TaskDescriptor::knownFieldNames()
     // The canonical names only: the older spellings are read but not advertised.
     QStringList names;
     for (const Field *field : Fields) {
-        if (field != &UnsetEnv)
+        if (field != &UnsetEnv && field != &StdinBase64)
             names.append(field->name);
     }
     return names.join(QStringLiteral(", "));

@@ -134,12 +134,25 @@ TaskEvent TaskEvent::canceled(TaskId id, int attempt, qint64 durationMs, const Q
     return e;
 }
 
-TaskEvent TaskEvent::timeout(TaskId id, int attempt, qint64 durationMs)
+TaskEvent TaskEvent::timeout(TaskId id, int attempt, qint64 durationMs, TimeoutReason reason)
 {
     TaskEvent e(EventKind::Timeout, id, attempt);
     e.m_terminal = true;
     e.m_durationMs = durationMs;
+    e.m_timeoutReason = reason;
     return e;
+}
+
+QString TaskEvent::timeoutReasonName(TimeoutReason reason)
+{
+    return reason == TimeoutReason::Idle ? QStringLiteral("idle") : QStringLiteral("deadline");
+}
+
+bool operator==(const TaskMetrics &a, const TaskMetrics &b)
+{
+    return a.queueMs == b.queueMs && a.runMs == b.runMs && a.stdoutBytes == b.stdoutBytes
+            && a.stderrBytes == b.stderrBytes && a.stdoutLines == b.stdoutLines
+            && a.stderrLines == b.stderrLines && a.cpuMs == b.cpuMs && a.maxRssKb == b.maxRssKb;
 }
 
 TaskEvent TaskEvent::retrying(TaskId id, int attempt, int exitCode, qint64 delayMs)
@@ -266,10 +279,13 @@ QJsonObject TaskEvent::toJson() const
             o.insert(QStringLiteral("message"), m_text);
         break;
     case EventKind::Canceled:
-    case EventKind::Timeout:
         o.insert(QStringLiteral("durationMs"), m_durationMs);
         if (!m_text.isEmpty())
             o.insert(QStringLiteral("message"), m_text);
+        break;
+    case EventKind::Timeout:
+        o.insert(QStringLiteral("durationMs"), m_durationMs);
+        o.insert(QStringLiteral("reason"), timeoutReasonName(m_timeoutReason));
         break;
     case EventKind::Retrying:
         o.insert(QStringLiteral("exitCode"), m_exitCode);
@@ -279,6 +295,18 @@ QJsonObject TaskEvent::toJson() const
         o.insert(QStringLiteral("message"), m_text);
         o.insert(QStringLiteral("terminal"), m_terminal);
         break;
+    }
+    if (m_terminal) {
+        o.insert(QStringLiteral("queueMs"), m_metrics.queueMs);
+        o.insert(QStringLiteral("runMs"), m_metrics.runMs);
+        o.insert(QStringLiteral("stdoutBytes"), m_metrics.stdoutBytes);
+        o.insert(QStringLiteral("stderrBytes"), m_metrics.stderrBytes);
+        o.insert(QStringLiteral("stdoutLines"), m_metrics.stdoutLines);
+        o.insert(QStringLiteral("stderrLines"), m_metrics.stderrLines);
+        if (m_metrics.cpuMs >= 0)
+            o.insert(QStringLiteral("cpuMs"), m_metrics.cpuMs);
+        if (m_metrics.maxRssKb >= 0)
+            o.insert(QStringLiteral("maxRssKb"), m_metrics.maxRssKb);
     }
     return o;
 }
@@ -300,7 +328,8 @@ bool operator==(const TaskEvent &a, const TaskEvent &b)
             && a.m_durationMs == b.m_durationMs && a.m_delayMs == b.m_delayMs
             && a.lineCount() == b.lineCount() && a.line() == b.line() && a.message() == b.message()
             && a.m_command == b.m_command && a.m_workingDirectory == b.m_workingDirectory
-            && a.m_priority == b.m_priority && a.m_lane == b.m_lane;
+            && a.m_priority == b.m_priority && a.m_lane == b.m_lane
+            && a.m_timeoutReason == b.m_timeoutReason && a.m_metrics == b.m_metrics;
 }
 
 } // namespace TaskConductor

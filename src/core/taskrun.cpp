@@ -52,6 +52,7 @@ void TaskRun::launch()
         m_clock.start();
     ++m_attempt;
     m_stopReason = StopReason::None;
+    m_stdinClosed = false;
     m_stdout.reset();
     m_stderr.reset();
     setState(TaskState::Running);
@@ -69,6 +70,17 @@ bool TaskRun::deliver(const TaskEvent &event)
 
 void TaskRun::processStarted()
 {
+    m_attemptClock.start();
+    m_lastOutputMs = 0;
+    if (!m_queueMeasured) {
+        m_queueMeasured = true;
+        m_metrics.queueMs = std::max<qint64>(0, monotonicMs() - m_task.enqueuedAtMs);
+    }
+    if (m_task.idleTimeoutMs > 0 && m_state == TaskState::Running) {
+        if (!m_idleTimer)
+            m_idleTimer = makeTimer(&TaskRun::onIdleCheck);
+        m_idleTimer->start(std::chrono::milliseconds(m_task.idleTimeoutMs));
+    }
     // The timeout counts from the start, as locally: not the wait for a cluster's resources.
     if (m_task.timeoutMs > 0 && m_state == TaskState::Running) {
         if (!m_timeoutTimer)
@@ -83,6 +95,7 @@ void TaskRun::emitLine(OutputChannel channel, QByteArrayView line)
 {
     if (!m_host)
         return;
+    ++(channel == OutputChannel::Stdout ? m_metrics.stdoutLines : m_metrics.stderrLines);
     // A short line costs one small allocation, which malloc serves from its cache. A long one
     // (100 KB lines in bench_host) got fresh pages from the kernel every time, and the page
     // faults dominated the profile: long lines are decoded into the previous long line's
@@ -103,6 +116,10 @@ void TaskRun::emitLine(OutputChannel channel, QByteArrayView line)
 
 void TaskRun::processOutput(OutputChannel channel, QByteArrayView chunk)
 {
+    (channel == OutputChannel::Stdout ? m_metrics.stdoutBytes : m_metrics.stderrBytes) +=
+            chunk.size();
+    if (m_idleTimer)
+        m_lastOutputMs = m_attemptClock.elapsed();
     if (m_host)
         m_host->rawOutput(id(), m_attempt, channel, chunk);
     LineSplitter &splitter = channel == OutputChannel::Stdout ? m_stdout : m_stderr;
@@ -173,6 +190,8 @@ void TaskRun::emitBatch(OutputChannel channel)
 {
     if (!m_host || m_batch.boundsUsed == 0)
         return;
+    (channel == OutputChannel::Stdout ? m_metrics.stdoutLines : m_metrics.stderrLines) +=
+            m_batch.boundsUsed / 2;
     m_batch.bounds.resize(m_batch.boundsUsed);
     // A partial last line stays with the splitter: the chunk's tail after chunkUsed is not
     // needed, unless carried lines follow it (their bounds count from the chunk's end).
@@ -192,6 +211,16 @@ void TaskRun::processEnded(const ProcessEnd &end)
         m_timeoutTimer->stop();
     if (m_graceTimer)
         m_graceTimer->stop();
+    if (m_idleTimer)
+        m_idleTimer->stop();
+    if (m_attemptClock.isValid()) {
+        m_metrics.runMs += m_attemptClock.elapsed();
+        m_attemptClock.invalidate();
+    }
+    if (end.cpuMs >= 0)
+        m_metrics.cpuMs = std::max<qint64>(0, m_metrics.cpuMs) + end.cpuMs;
+    if (end.maxRssKb >= 0)
+        m_metrics.maxRssKb = std::max(m_metrics.maxRssKb, end.maxRssKb);
     flushLines();
     if (!m_host || m_state == TaskState::Done)
         return;
@@ -201,9 +230,13 @@ void TaskRun::processEnded(const ProcessEnd &end)
     case StopReason::Cancel:
         return finish(TaskEvent::canceled(id(), m_attempt, elapsed));
     case StopReason::Timeout:
+    case StopReason::IdleTimeout:
         if (m_task.retry.retryOnTimeout && m_attempt <= m_task.retry.count)
             return scheduleRetry(-1);
-        return finish(TaskEvent::timeout(id(), m_attempt, elapsed));
+        return finish(TaskEvent::timeout(id(), m_attempt, elapsed,
+                                         m_stopReason == StopReason::IdleTimeout
+                                                 ? TimeoutReason::Idle
+                                                 : TimeoutReason::Deadline));
     case StopReason::None:
         break;
     }
@@ -217,14 +250,16 @@ void TaskRun::processEnded(const ProcessEnd &end)
                                         QStringLiteral("failed to start '%1': %2")
                                                 .arg(m_task.launch.command.first(), why)));
     }
-    case ProcessEndReason::Exited:
-        if (end.exitCode == 0)
+    case ProcessEndReason::Exited: {
+        const QList<int> &success = m_task.successExitCodes;
+        if (success.isEmpty() ? end.exitCode == 0 : success.contains(end.exitCode))
             return finish(TaskEvent::finished(id(), m_attempt, elapsed, end.exitCode));
-        if (m_attempt <= m_task.retry.count)
+        if (m_attempt <= m_task.retry.count && m_task.retry.retriesExitCode(end.exitCode))
             return scheduleRetry(end.exitCode);
         return finish(TaskEvent::failed(id(), m_attempt, end.exitCode, elapsed));
+    }
     case ProcessEndReason::Crashed:
-        if (m_attempt <= m_task.retry.count)
+        if (m_attempt <= m_task.retry.count && m_task.retry.retryOnSignal)
             return scheduleRetry(-end.exitCode);
         return finish(TaskEvent::failed(id(), m_attempt, -end.exitCode, elapsed, end.errorString));
     }
@@ -276,12 +311,59 @@ void TaskRun::onTimeout()
         stop(StopReason::Timeout);
 }
 
+void TaskRun::onIdleCheck()
+{
+    if (m_state != TaskState::Running || !m_attemptClock.isValid())
+        return;
+    const qint64 silentMs = m_attemptClock.elapsed() - m_lastOutputMs;
+    if (silentMs >= m_task.idleTimeoutMs)
+        return stop(StopReason::IdleTimeout);
+    m_idleTimer->start(std::chrono::milliseconds(m_task.idleTimeoutMs - silentMs));
+}
+
+TaskMetrics TaskRun::metrics() const
+{
+    TaskMetrics metrics = m_metrics;
+    if (!m_queueMeasured && m_attempt > 0) // launched, never started (a start failure)
+        metrics.queueMs = std::max<qint64>(0, monotonicMs() - m_task.enqueuedAtMs);
+    if (m_attemptClock.isValid()) // still running (the Broker's destruction)
+        metrics.runMs += m_attemptClock.elapsed();
+    return metrics;
+}
+
+bool TaskRun::stdinIsOpen() const
+{
+    return m_task.launch.stdinMode == StdinMode::Open && m_state == TaskState::Running && m_process
+            && !m_process->hasEnded() && !m_stdinClosed;
+}
+
+StdinWriteResult TaskRun::writeStdin(QByteArrayView bytes, qint64 limit)
+{
+    if (!stdinIsOpen())
+        return StdinWriteResult::NotOpen;
+    if (m_process->stdinBytesPending() + bytes.size() > limit)
+        return StdinWriteResult::BufferFull;
+    m_process->writeStdin(bytes);
+    return StdinWriteResult::Written;
+}
+
+bool TaskRun::closeStdin()
+{
+    if (!stdinIsOpen())
+        return false;
+    m_stdinClosed = true;
+    m_process->closeStdin();
+    return true;
+}
+
 void TaskRun::stop(StopReason reason)
 {
     m_stopReason = reason;
     setState(TaskState::Stopping);
     if (m_timeoutTimer)
         m_timeoutTimer->stop();
+    if (m_idleTimer)
+        m_idleTimer->stop();
     const int graceMs = m_task.killGraceMs;
     if (graceMs <= 0) {
         m_process->kill();
@@ -316,7 +398,7 @@ void TaskRun::finish(const TaskEvent &terminal)
     }
     setState(TaskState::Done);
     TaskRunHost *host = m_host;
-    if (!deliver(terminal))
+    if (!deliver(terminal.withMetrics(metrics())))
         return;
     host->runEnded(this);
 }
@@ -325,6 +407,8 @@ void TaskRun::beginShutdown()
 {
     if (m_timeoutTimer)
         m_timeoutTimer->stop();
+    if (m_idleTimer)
+        m_idleTimer->stop();
     if (m_graceTimer)
         m_graceTimer->stop();
     if (m_retryTimer)

@@ -25,7 +25,7 @@ class TaskRunHost;
 class TaskRun final : public QObject, private TaskProcessObserver
 {
 public:
-    enum class StopReason { None, Cancel, Timeout };
+    enum class StopReason { None, Cancel, Timeout, IdleTimeout };
 
     TaskRun(TaskRunHost *host, ResolvedTask task, TaskEventHandler handler, QObject *parent);
     ~TaskRun() override;
@@ -51,6 +51,13 @@ public:
     void detach();
     qint64 elapsedMs() const { return m_clock.isValid() ? m_clock.elapsed() : 0; }
     int attempt() const { return m_attempt; }
+    //! What the task cost so far (TaskMetrics); terminal events carry it.
+    TaskMetrics metrics() const;
+    //! Broker::writeStdin(): queues \a bytes for the running attempt's stdin (StdinMode::Open),
+    //! unless what it has not read yet plus these would pass \a limit.
+    StdinWriteResult writeStdin(QByteArrayView bytes, qint64 limit);
+    //! Broker::closeStdin(): the running attempt's stdin ends once what is queued is written.
+    bool closeStdin();
 
 private:
     void processStarted() override;
@@ -61,6 +68,8 @@ private:
     bool deliver(const TaskEvent &event); // false: the Broker was destroyed meanwhile
     void stop(StopReason reason);
     void onTimeout();
+    void onIdleCheck();
+    bool stdinIsOpen() const;
     void onGraceExpired();
     void onRetryDue();
     void flushLines();
@@ -100,6 +109,13 @@ private:
         QList<qsizetype> bounds; // begin and end of each line in bytes, up to boundsUsed
         qsizetype boundsUsed = 0;
     } m_batch;
+    // Rearmed when it fires, not per output chunk: a chunk only notes the time (m_lastOutputMs).
+    LongTimer *m_idleTimer = nullptr;
+    QElapsedTimer m_attemptClock; // from the running attempt's start
+    qint64 m_lastOutputMs = 0; // on m_attemptClock
+    TaskMetrics m_metrics; // queueMs set at the first start; cpu and RSS -1 until known
+    bool m_queueMeasured = false;
+    bool m_stdinClosed = false;
     int m_attempt = 0;
     TaskState m_state = TaskState::Pending;
     StopReason m_stopReason = StopReason::None;

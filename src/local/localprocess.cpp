@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include "localprocess.h"
+#include "exitusage.h"
 #include "startfailures.h"
+
+#include <QtCore/qfile.h>
 
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <sys/types.h>
 #include <unistd.h>
 #ifdef Q_OS_LINUX
@@ -25,6 +29,7 @@ LocalProcess::~LocalProcess()
     if (m_guarded) // its end was never handled: nothing of the group may stay
         signalGroup(SIGKILL);
     groupGone();
+    ExitUsage::take(m_usageTicket); // frees the ticket of a process reaped without finished()
     ProcessMarker::setTaskProcessRunning(m_pid, false);
 }
 
@@ -38,11 +43,36 @@ void LocalProcess::start(const LaunchRequest &request)
     }
     if (auto failure = predictStartFailure(request.command, request.workingDirectory, environment))
         return reportEnded(*failure);
+    m_stopSignal = request.stopSignal > 0 ? request.stopSignal : SIGTERM;
+    if (request.stdinMode == StdinMode::File) {
+        // Checked here: QProcess would fail with a vaguer "could not open input redirection".
+        const int fd =
+                ::open(QFile::encodeName(request.stdinFile).constData(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            return reportEnded(ProcessEnd::failedToStart(
+                    StartFailure::Other,
+                    QStringLiteral("standard input file '%1': %2")
+                            .arg(request.stdinFile, QString::fromLocal8Bit(::strerror(errno)))));
+        }
+        ::close(fd);
+    }
     m_process.setProgram(request.command.first());
     m_process.setArguments(request.command.mid(1));
     m_process.setWorkingDirectory(request.workingDirectory);
     m_process.setProcessEnvironment(environment);
-    m_process.setStandardInputFile(QProcess::nullDevice());
+    switch (request.stdinMode) {
+    case StdinMode::Null:
+        m_process.setStandardInputFile(QProcess::nullDevice());
+        break;
+    case StdinMode::File:
+        m_process.setStandardInputFile(request.stdinFile);
+        break;
+    case StdinMode::Data:
+    case StdinMode::Open:
+        break; // a pipe, written below or by writeStdin()
+    }
+    if (request.outputMode == OutputMode::Merged)
+        m_process.setProcessChannelMode(QProcess::MergedChannels);
     // Runs in the child between fork and exec: async-signal-safe calls only. The parent-death
     // signal fires when the thread that forked dies: QProcess forks in the thread that calls
     // start(), the Broker's, which outlives its tasks unless the host dies (or the Broker's
@@ -77,8 +107,14 @@ void LocalProcess::start(const LaunchRequest &request)
                              reportEnded(startFailureFromQProcess(m_process.errorString()));
                          }
                      });
-    m_process.start(QIODevice::ReadOnly);
+    const bool writes =
+            request.stdinMode == StdinMode::Data || request.stdinMode == StdinMode::Open;
+    m_process.start(writes ? QIODevice::ReadWrite : QIODevice::ReadOnly);
     m_started.start();
+    if (request.stdinMode == StdinMode::Data && m_process.state() != QProcess::NotRunning) {
+        m_process.write(request.stdinData); // QProcess buffers it until the child reads
+        m_process.closeWriteChannel(); // after the buffered bytes
+    }
     // Both sides set the group, so a signal sent right after start() cannot miss it.
     const qint64 pid = m_process.processId();
     if (pid > 0) {
@@ -87,6 +123,7 @@ void LocalProcess::start(const LaunchRequest &request)
         ProcessMarker::setTaskProcessRunning(pid, true);
         if (m_session)
             m_guarded = m_session->guardian.watchGroup(pid);
+        m_usageTicket = ExitUsage::watch(pid);
     }
 }
 
@@ -132,6 +169,11 @@ void LocalProcess::killEscapees()
     m_swept = true;
 }
 
+void LocalProcess::writeStdin(QByteArrayView bytes)
+{
+    m_process.write(bytes.data(), bytes.size());
+}
+
 void LocalProcess::forward(OutputChannel channel)
 {
     const QByteArray chunk = channel == OutputChannel::Stdout ? m_process.readAllStandardOutput()
@@ -144,22 +186,24 @@ void LocalProcess::onFinished(int exitCode, QProcess::ExitStatus status)
 {
     // Drain before announcing: what is still buffered belongs to this attempt.
     forward(OutputChannel::Stdout);
-    forward(OutputChannel::Stderr);
+    if (m_process.processChannelMode() != QProcess::MergedChannels)
+        forward(OutputChannel::Stderr);
     // The main process is gone; whatever it left in its group goes with it, and so does
     // whatever left the group (setsid) but still carries the task's marker.
     ProcessMarker::setTaskProcessRunning(m_pid, false);
     signalGroup(SIGKILL);
     killEscapees();
     groupGone();
-    if (status == QProcess::CrashExit) {
-        const int sig = exitCode;
-        reportEnded(ProcessEnd::crashed(sig,
-                                        QStringLiteral("crashed with signal %1 (%2)")
-                                                .arg(sig)
-                                                .arg(QString::fromLocal8Bit(::strsignal(sig)))));
-    } else {
-        reportEnded(ProcessEnd::exited(exitCode));
-    }
+    ProcessEnd end = status == QProcess::CrashExit
+            ? ProcessEnd::crashed(exitCode,
+                                  QStringLiteral("crashed with signal %1 (%2)")
+                                          .arg(exitCode)
+                                          .arg(QString::fromLocal8Bit(::strsignal(exitCode))))
+            : ProcessEnd::exited(exitCode);
+    const ExitUsage::Usage usage = ExitUsage::take(std::exchange(m_usageTicket, -1));
+    end.cpuMs = usage.cpuMs;
+    end.maxRssKb = usage.maxRssKb;
+    reportEnded(end);
 }
 
 } // namespace TaskConductor

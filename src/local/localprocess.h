@@ -39,10 +39,13 @@ public:
     ~LocalProcess() override; // kills and reaps a process still running
 
     void start(const LaunchRequest &request) override;
-    void terminate() override { signalGroup(SIGTERM); }
+    void terminate() override { signalGroup(m_stopSignal); }
     void kill() override { signalGroup(SIGKILL); }
     qint64 processId() const override { return m_pid; }
     TaskProcessBlockingInterface *blockingInterface() override { return this; }
+    void writeStdin(QByteArrayView bytes) override;
+    qint64 stdinBytesPending() const override { return m_process.bytesToWrite(); }
+    void closeStdin() override { m_process.closeWriteChannel(); }
 
 private:
     void reap(int graceMsecs) override;
@@ -53,6 +56,8 @@ private:
     void onFinished(int exitCode, QProcess::ExitStatus status);
 
     QProcess m_process;
+    int m_usageTicket = -1; // ExitUsage: the child's CPU time and peak RSS at its exit
+    int m_stopSignal = SIGTERM;
     std::shared_ptr<LocalSessionState> m_session;
     ProcessMarker m_marker; // empty outside a session
     QElapsedTimer m_started;

@@ -3,6 +3,7 @@
 #include "slurmstep.h"
 
 #include <taskconductor/brokerconfig.h>
+#include <taskconductor/taskdescriptor.h>
 
 namespace TaskConductor {
 
@@ -37,6 +38,18 @@ public:
     std::unique_ptr<TaskProcess> createProcess(TaskProcessObserver *observer) override
     {
         return std::make_unique<SlurmStep>(m_allocation, observer);
+    }
+    // The step script gives the task /dev/null as stdin and keeps its streams apart (srun's own
+    // stdin must stay a silent pipe, see SlurmStep); these controls are refused at enqueue.
+    QString unsupportedControls(const TaskDescriptor &task) const override
+    {
+        if (task.stdinMode() != StdinMode::Null)
+            return QStringLiteral("the Slurm executor cannot give a task standard input "
+                                  "(\"stdin\", \"stdinFile\", \"stdinOpen\"); it reads /dev/null");
+        if (task.outputMode() == OutputMode::Merged)
+            return QStringLiteral("the Slurm executor cannot merge a task's stderr into its "
+                                  "stdout (\"mergeOutput\")");
+        return QString();
     }
     // The Broker is gone: an allocation nobody holds goes now, not after idleReleaseMsecs.
     void shutdown() override { m_allocation->releaseIfIdle(); }

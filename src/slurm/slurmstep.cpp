@@ -166,7 +166,9 @@ void SlurmStep::stop(int signal)
         }
         SlurmClient::scancel(m_allocation->scancelProgram,
                              { signal == SIGKILL ? QStringLiteral("--signal=KILL")
-                                                 : QStringLiteral("--signal=TERM"),
+                                       : signal == SIGTERM
+                                       ? QStringLiteral("--signal=TERM")
+                                       : QStringLiteral("--signal=%1").arg(signal),
                                m_stepId });
         return;
     }

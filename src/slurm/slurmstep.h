@@ -26,7 +26,7 @@ public:
 
     void start(const LaunchRequest &request) override;
     //! Running: scancel --signal=TERM J.S. Waiting or launching (never started): ends it now.
-    void terminate() override { stop(SIGTERM); }
+    void terminate() override { stop(m_request.stopSignal > 0 ? m_request.stopSignal : SIGTERM); }
     //! Running: scancel --signal=KILL J.S. Waiting or launching: ends it now.
     void kill() override { stop(SIGKILL); }
     TaskProcessBlockingInterface *blockingInterface() override { return this; }

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <taskconductor/jsonobjectwriter.h>
 #include <taskconductor/taskstore.h>
 
 #include <QtCore/qjsondocument.h>
@@ -50,6 +51,33 @@ std::optional<TaskDescriptor> TaskStore::descriptorFromJson(const QByteArray &js
     // The one codec; it also reads the names stores wrote before it ("workdir", "unsetEnv",
     // "timeoutSeconds", "logPath").
     return TaskDescriptor::fromJson(doc.object());
+}
+
+QByteArray TaskStore::metricsToJson(const TaskMetrics &metrics)
+{
+    QString text;
+    JsonObjectWriter json(text);
+    json.metricsMembers(metrics); // the names of the terminal event's members
+    json.finish();
+    return text.toUtf8();
+}
+
+TaskMetrics TaskStore::metricsFromJson(const QByteArray &json)
+{
+    const QJsonObject o = QJsonDocument::fromJson(json).object();
+    TaskMetrics m;
+    const auto read = [&o](const char *name, qint64 fallback) {
+        return qint64(o.value(QLatin1String(name)).toDouble(double(fallback)));
+    };
+    m.queueMs = read("queueMs", m.queueMs);
+    m.runMs = read("runMs", m.runMs);
+    m.stdoutBytes = read("stdoutBytes", m.stdoutBytes);
+    m.stderrBytes = read("stderrBytes", m.stderrBytes);
+    m.stdoutLines = read("stdoutLines", m.stdoutLines);
+    m.stderrLines = read("stderrLines", m.stderrLines);
+    m.cpuMs = read("cpuMs", m.cpuMs);
+    m.maxRssKb = read("maxRssKb", m.maxRssKb);
+    return m;
 }
 
 } // namespace TaskConductor

@@ -32,6 +32,12 @@
 //                          sleep MS milliseconds, then exit 0: a run that leaves a trace
 //   head N                 copy N lines of stdin to stdout, then exit 0 (a reader that goes away)
 //   paced-lines N RATE     N lines "paced i" at RATE lines per second, in batches every 10 ms
+//   cat                    copy stdin to stdout as it comes, until end of input, then exit 0
+//   tick MS                "tick i" every MS milliseconds, for ever (output past an idle limit)
+//   report-signal          print "ready"; on SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 or SIGUSR2
+//                          print "signal N" and exit 0 (which signal stopped me)
+//   burn-cpu MS            spin until this process used MS ms of CPU time, then exit 0
+//   allocate MIB           allocate and touch MIB MiB, print "allocated", then exit 0
 //   symlink-log PATH TARGET CODE  replace PATH by a symbolic link to TARGET (atomically, as an
 //                          attacker would), print "replaced" and "after 1".."after 3", exit CODE
 #include <algorithm>
@@ -46,6 +52,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <thread>
+#include <time.h>
 #include <unistd.h>
 
 namespace {
@@ -74,6 +81,20 @@ void printLine(int fd, const std::string &line)
 {
     const std::string s = line + "\n";
     writeAll(fd, s.data(), s.size());
+}
+
+void reportSignal(int sig)
+{
+    // Async-signal-safe: write() and _exit() only.
+    char text[16] = "signal ";
+    size_t n = 7;
+    if (sig >= 10)
+        text[n++] = char('0' + sig / 10);
+    text[n++] = char('0' + sig % 10);
+    text[n++] = '\n';
+    ssize_t ignored = write(1, text, n);
+    (void)ignored;
+    _exit(0);
 }
 
 int usage()
@@ -315,6 +336,53 @@ int main(int argc, char **argv)
         for (int i = 1; i <= 3; ++i)
             printLine(1, "after " + std::to_string(i));
         return std::atoi(arg(2).c_str());
+    }
+    if (mode == "cat") {
+        char buffer[65536];
+        for (;;) {
+            const ssize_t n = read(0, buffer, sizeof buffer);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                return n == 0 ? 0 : 3;
+            writeAll(1, buffer, size_t(n));
+        }
+    }
+    if (mode == "tick") {
+        const int ms = std::atoi(arg(0).c_str());
+        for (long i = 1;; ++i) {
+            printLine(1, "tick " + std::to_string(i));
+            std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+        }
+    }
+    if (mode == "report-signal") {
+        for (const int sig : { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 })
+            std::signal(sig, reportSignal);
+        printLine(1, "ready");
+        sleepForever();
+    }
+    if (mode == "burn-cpu") {
+        const long ms = std::atol(arg(0).c_str());
+        volatile unsigned long sink = 0;
+        for (;;) {
+            timespec used {};
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &used);
+            if (used.tv_sec * 1000L + used.tv_nsec / 1000000L >= ms)
+                return 0;
+            for (int i = 0; i < 100000; ++i)
+                sink = sink + unsigned(i);
+        }
+    }
+    if (mode == "allocate") {
+        const size_t bytes = size_t(std::atol(arg(0).c_str())) << 20;
+        char *memory = static_cast<char *>(std::malloc(bytes));
+        if (!memory)
+            return 2;
+        for (size_t i = 0; i < bytes; i += 4096)
+            memory[i] = char(i);
+        printLine(1, "allocated");
+        std::free(memory);
+        return 0;
     }
     if (mode == "head") {
         long remaining = std::atol(arg(0).c_str());

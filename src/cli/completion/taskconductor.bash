@@ -41,6 +41,10 @@ _taskconductor()
             COMPREPLY=($(compgen -W 'text json none' -- "$cur"))
             return
             ;;
+        --stop-signal)
+            COMPREPLY=($(compgen -W 'TERM INT HUP QUIT USR1 USR2 KILL' -- "$cur"))
+            return
+            ;;
         --log-format)
             COMPREPLY=($(compgen -W 'text json' -- "$cur"))
             return
@@ -59,7 +63,7 @@ _taskconductor()
             compopt -o nospace
             return
             ;;
-        -j | --jobs | --queue-depth | --timeout | --retries | --retry-delay | --retry-backoff | \
+        -j | --jobs | --queue-depth | --timeout | --idle-timeout | --retries | --retry-delay | --retry-backoff | \
             --retry-max-delay | --retry-jitter | --kill-grace | --log-rotate-bytes | \
             --max-line-bytes | --max-task-line-bytes | --slurm-partition | --slurm-account | \
             --slurm-srun-arg | --slurm-salloc-arg | --slurm-time | --log-backups | --lane)
@@ -80,7 +84,7 @@ _taskconductor()
             ;;
         run)
             if [[ $cur == -* ]]; then
-                COMPREPLY=($(compgen -W '--jobs --queue-depth --timeout --retries
+                COMPREPLY=($(compgen -W '--jobs --queue-depth --timeout --idle-timeout --stop-signal --retries
                     --retry-delay --retry-backoff --retry-max-delay --retry-jitter
                     --kill-grace --log --log-rotate-bytes --log-format --events --progress
                     --store --max-line-bytes --max-task-line-bytes --halt --group

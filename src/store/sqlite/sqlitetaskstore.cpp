@@ -87,7 +87,7 @@ void createOwnerOnly(const QString &path)
 }
 
 const char *const Columns = "id, descriptor, state, outcome, attempts, exit_code, duration_ms, "
-                            "message, enqueued_at, started_at, ended_at";
+                            "message, enqueued_at, started_at, ended_at, ";
 
 } // namespace
 
@@ -102,6 +102,30 @@ public:
     std::optional<QSqlQuery> markInterrupted, insertDigest;
     bool inTransaction = false;
     int lockFd = -1; // the writer lock's file, flock()ed while open
+
+    std::optional<bool> metricsColumn; // whether "tasks" has it; asked once
+    bool hasMetricsColumn()
+    {
+        if (!metricsColumn) {
+            QSqlQuery columns(db);
+            metricsColumn = false;
+            if (columns.exec(QStringLiteral("PRAGMA table_info(tasks)"))) {
+                while (columns.next()) {
+                    if (columns.value(1).toString() == QLatin1String("metrics"))
+                        metricsColumn = true;
+                }
+            }
+        }
+        return *metricsColumn;
+    }
+    //! Stores made before metrics were kept (schema 1 without the column) get it, empty.
+    bool addMetricsColumn()
+    {
+        if (hasMetricsColumn())
+            return true;
+        metricsColumn.reset();
+        return exec(QStringLiteral("ALTER TABLE tasks ADD COLUMN metrics TEXT"));
+    }
 
     ~SqliteTaskStorePrivate()
     {
@@ -164,6 +188,7 @@ public:
         markEnded.reset();
         markInterrupted.reset();
         insertDigest.reset();
+        metricsColumn.reset();
         if (db.isOpen())
             db.close();
     }
@@ -178,7 +203,11 @@ QList<StoredTask> SqliteTaskStorePrivate::select(const QString &tail, const QVar
     QSqlQuery query(db);
     query.setForwardOnly(true);
     if (!query.prepare(
-                QStringLiteral("SELECT %1 FROM tasks %2").arg(QLatin1String(Columns), tail))) {
+                QStringLiteral("SELECT %1%2 FROM tasks %3")
+                        .arg(QLatin1String(Columns),
+                             // a store from before metrics, opened read-only, lacks the column
+                             hasMetricsColumn() ? QLatin1String("metrics") : QLatin1String("NULL"),
+                             tail))) {
         fail(QStringLiteral("reading failed"), query.lastError());
         return tasks;
     }
@@ -209,6 +238,8 @@ QList<StoredTask> SqliteTaskStorePrivate::select(const QString &tail, const QVar
         task.enqueuedAt = fromMsecs(query.value(8));
         task.startedAt = fromMsecs(query.value(9));
         task.endedAt = fromMsecs(query.value(10));
+        if (!query.value(11).isNull())
+            task.metrics = TaskStore::metricsFromJson(query.value(11).toByteArray());
         tasks.append(task);
     }
     return tasks;
@@ -291,7 +322,8 @@ bool SqliteTaskStore::open()
                     "NOT NULL, name TEXT, state TEXT NOT NULL, outcome TEXT, attempts INTEGER "
                     "NOT NULL DEFAULT 0, exit_code INTEGER NOT NULL DEFAULT 0, duration_ms "
                     "INTEGER NOT NULL DEFAULT 0, message TEXT, enqueued_at INTEGER, started_at "
-                    "INTEGER, ended_at INTEGER)"))
+                    "INTEGER, ended_at INTEGER, metrics TEXT)"))
+            && d->addMetricsColumn()
             && d->exec(QStringLiteral("CREATE INDEX IF NOT EXISTS tasks_by_state ON tasks "
                                       "(state, id)"))
             && d->exec(QStringLiteral("CREATE TABLE IF NOT EXISTS task_sources (id INTEGER "
@@ -310,7 +342,7 @@ bool SqliteTaskStore::open()
             && d->prepare(d->markEnded,
                           QStringLiteral("UPDATE tasks SET state = 'done', outcome = ?, attempts "
                                          "= MAX(attempts, ?), exit_code = ?, duration_ms = ?, "
-                                         "message = ?, ended_at = ? WHERE id = ?"))
+                                         "message = ?, ended_at = ?, metrics = ? WHERE id = ?"))
             && d->prepare(d->markInterrupted,
                           QStringLiteral("UPDATE tasks SET state = 'interrupted', message = ? "
                                          "WHERE id = ? AND state IN ('running', 'retryWait')"))
@@ -400,7 +432,8 @@ bool SqliteTaskStore::recordEvent(const TaskEvent &event, const QDateTime &at)
         q.bindValue(3, event.durationMs());
         q.bindValue(4, event.message().isEmpty() ? QVariant() : QVariant(event.message()));
         q.bindValue(5, msecs(at));
-        q.bindValue(6, id);
+        q.bindValue(6, QString::fromUtf8(metricsToJson(event.metrics())));
+        q.bindValue(7, id);
         return d->run(q);
     }
     if (event.kind() == EventKind::Started) {

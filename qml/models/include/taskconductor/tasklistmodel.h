@@ -67,6 +67,8 @@ public:
         BlockedRole, //!< bool, waiting for dependencies that have not finished yet
         WaitingForRole, //!< QVariantList of quint64: the dependencies it still waits for
         WaitingForNamesRole, //!< QStringList: their names (as NameRole), "#id" for rows not here
+        MetricsRole, //!< QVariantMap of the terminal event's TaskMetrics (queueMs, runMs,
+                     //!< stdoutBytes, ..., cpuMs and maxRssKb when known); empty until it ended
     };
     Q_ENUM(Role)
 
