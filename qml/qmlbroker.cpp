@@ -312,6 +312,36 @@ bool QmlBroker::cancel(quint64 id)
     return d->broker && d->broker->cancel(id);
 }
 
+QString QmlBroker::writeStdin(quint64 id, const QString &text)
+{
+    if (!d->broker)
+        return QStringLiteral("notOpen");
+    switch (d->broker->writeStdin(id, text.toUtf8())) {
+    case StdinWriteResult::Written:
+        return QStringLiteral("written");
+    case StdinWriteResult::BufferFull:
+        return QStringLiteral("bufferFull");
+    case StdinWriteResult::NotOpen:
+        break;
+    }
+    return QStringLiteral("notOpen");
+}
+
+bool QmlBroker::closeStdin(quint64 id)
+{
+    return d->broker && d->broker->closeStdin(id);
+}
+
+QVariantMap QmlBroker::statistics() const
+{
+    const BrokerStatistics s = d->broker ? d->broker->statistics() : BrokerStatistics();
+    QVariantMap map;
+    const QMetaObject &meta = BrokerStatistics::staticMetaObject;
+    for (int i = meta.propertyOffset(); i < meta.propertyCount(); ++i)
+        map.insert(QString::fromLatin1(meta.property(i).name()), meta.property(i).readOnGadget(&s));
+    return map;
+}
+
 void QmlBroker::cancelAll()
 {
     if (d->broker)

@@ -74,6 +74,15 @@ public:
     //! As Broker::cancel(): true when the task will end as canceled.
     Q_INVOKABLE bool cancel(quint64 id);
     Q_INVOKABLE void cancelAll();
+    //! Writes \a text (as UTF-8) to the stdin of running task \a id (enqueued with
+    //! `stdinOpen: true`): "written", or the refusal "bufferFull" (write again later) or
+    //! "notOpen" (Broker::writeStdin()).
+    Q_INVOKABLE QString writeStdin(quint64 id, const QString &text);
+    //! Ends task \a id's stdin once what was written is taken; false when it was not open.
+    Q_INVOKABLE bool closeStdin(quint64 id);
+    //! Broker::statistics() as an object (ended, finished, ..., totalCpuMs, queueMsP50 ...,
+    //! runMsP99); all 0 before the first enqueue.
+    Q_INVOKABLE QVariantMap statistics() const;
     //! Cancels everything, clears the counts and the task list; the next enqueue() starts an
     //! engine with the current properties.
     Q_INVOKABLE void reset();

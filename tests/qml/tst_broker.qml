@@ -43,6 +43,7 @@ TestCase {
                 required property bool blocked
                 required property var waitingFor
                 required property var waitingForNames
+                required property var metrics
             }
         }
     }
@@ -233,6 +234,39 @@ TestCase {
         compare(notices.signalArguments[0][0], id)
         verify(!b.cancel(123456), "unknown id")
         compare(notices.count, 2)
+    }
+
+    // Issue 15: the controls through enqueue's options, live stdin, metrics and statistics.
+    function test_controlsStdinAndMetrics() {
+        const b = makeBroker()
+        const finished = spy(b, "finished")
+        const timedOut = spy(b, "timedOut")
+        const lines = spy(b, "stdoutLine")
+        const started = spy(b, "started")
+        const view = rows(b)
+        const id = b.enqueue(helper(["cat"]), { stdinOpen: true, name: "live" })
+        started.wait(waitMs)
+        compare(b.writeStdin(id, "hello\n"), "written")
+        lines.wait(waitMs)
+        compare(lines.signalArguments[0][1], "hello")
+        verify(b.closeStdin(id))
+        finished.wait(waitMs)
+        compare(b.writeStdin(id, "late"), "notOpen")
+        const three = b.enqueue(helper(["exit", "3"]), { successExitCodes: [0, 3] })
+        const idle = b.enqueue(helper(["hang"]), { idleTimeout: 0.2, stopSignal: "INT" })
+        tryCompare(finished, "count", 2, waitMs)
+        compare(finished.signalArguments[1][1], 3)
+        timedOut.wait(waitMs)
+        compare(timedOut.signalArguments[0][0], idle)
+        tryCompare(view.itemAt(0), "state", "finished")
+        compare(view.itemAt(0).metrics.stdoutBytes, 6) // "hello\n"
+        compare(view.itemAt(0).metrics.stdoutLines, 1)
+        verify(view.itemAt(0).metrics.cpuMs >= 0)
+        const stats = b.statistics()
+        compare(stats.ended, 3)
+        compare(stats.finished, 2)
+        compare(stats.timedOut, 1)
+        compare(stats.sampleCount, 3)
     }
 
     function test_retryThenFail() {
