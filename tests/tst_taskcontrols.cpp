@@ -312,11 +312,20 @@ private Q_SLOTS:
 
     // --- metrics -----------------------------------------------------------------------------
 
+    void metricsCountWhatTheChildWrote_data()
+    {
+        QTest::addColumn<bool>("batched");
+        QTest::newRow("line by line") << false;
+        QTest::newRow("batched") << true; // BrokerConfig::outputBatching: a read's lines at once
+    }
     void metricsCountWhatTheChildWrote()
     {
+        QFETCH(bool, batched);
+        BrokerConfig config = m_fixture.config();
+        config.outputBatching = batched;
         TaskDescriptor task = helperTask({ "lines", "100", "abc" }); // "abc 1\n" ... "abc 100\n"
         Recorder recorder;
-        const TaskEvent end = run(task, recorder);
+        const TaskEvent end = run(task, recorder, config, false);
         QCOMPARE(end.kind(), EventKind::Finished);
         qint64 bytes = 0;
         for (int i = 1; i <= 100; ++i)
