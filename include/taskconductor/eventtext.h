@@ -23,6 +23,9 @@ TASKCONDUCTOR_EXPORT void appendEscaped(QString &out, QStringView text);
 //! output lines are, TaskEvent::decodeLine()): byte for byte the same, written straight from
 //! the bytes for ASCII lines, with no string in between.
 TASKCONDUCTOR_EXPORT void appendEscapedUtf8(QByteArray &out, QByteArrayView utf8);
+//! appendEscapedUtf8() written at \a out, which has room for 6 * utf8.size() + 2 bytes; returns
+//! the end of what was written. For writers that reserve once for many lines.
+TASKCONDUCTOR_EXPORT char *writeEscapedUtf8(char *out, QByteArrayView utf8);
 //! \a text with the one escaping rule applied (appendEscaped()).
 TASKCONDUCTOR_EXPORT QString escapeControlCharacters(QStringView text);
 

@@ -41,6 +41,9 @@ public:
     //! the text of \a utf8 (decoded as output lines are, TaskEvent::decodeLine()): byte for
     //! byte the same, straight from the bytes for ASCII lines.
     static void appendString(QByteArray &out, QByteArrayView utf8);
+    //! appendString() written at \a out, which has room for 6 * utf8.size() + 2 bytes; returns
+    //! the end of what was written.
+    static char *writeString(char *out, QByteArrayView utf8);
     //! Trims \a out as finish() does, for a writer that did not finish.
     ~JsonObjectWriter();
 

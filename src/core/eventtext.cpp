@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include <taskconductor/eventtext.h>
 
+#include "outputlines_p.h"
 #include "textescaping_p.h"
+
+#include <cstring>
 
 namespace TaskConductor {
 
@@ -193,31 +196,41 @@ void appendEscaped(QString &out, QStringView text)
     out.append(text.sliced(safeFrom));
 }
 
+char *writeEscapedUtf8(char *out, QByteArrayView utf8)
+{
+    // One pass over an ASCII line (most output): plain runs copied a word at a time, the rest
+    // escaped by the same table. A non-ASCII byte starts over on the text path, so that both
+    // always agree (the decoder decides what invalid bytes become).
+    char *const start = out;
+    const char *const bytes = utf8.data();
+    const qsizetype size = utf8.size();
+    qsizetype i = 0;
+    for (;;) {
+        const qsizetype run = OutputLines::plainAsciiRun(bytes + i, size - i, false);
+        std::memcpy(out, bytes + i, size_t(run));
+        out += run;
+        i += run;
+        if (i == size)
+            return out;
+        const uchar c = uchar(bytes[i]);
+        if (c >= 0x80) {
+            QString text;
+            text.reserve(size + 16);
+            appendEscaped(text, TaskEvent::decodeLine(utf8));
+            const QByteArray encoded = text.toUtf8(); // at most 4 bytes per input byte
+            std::memcpy(start, encoded.constData(), size_t(encoded.size()));
+            return start + encoded.size();
+        }
+        out += escapeSequence(c, out);
+        ++i;
+    }
+}
+
 void appendEscapedUtf8(QByteArray &out, QByteArrayView utf8)
 {
-    // One pass over an ASCII line (most output): safe runs copied, the rest escaped by the same
-    // table. A non-ASCII byte undoes it and takes the text path, so both always agree.
     const qsizetype start = out.size();
-    const char *const bytes = utf8.data();
-    qsizetype safeFrom = 0;
-    for (qsizetype i = 0; i < utf8.size(); ++i) {
-        const uchar c = uchar(bytes[i]);
-        if (c < 0x80 && isSafeAscii(c))
-            continue;
-        if (c >= 0x80) {
-            out.truncate(start);
-            QString text;
-            text.reserve(utf8.size() + 16);
-            appendEscaped(text, TaskEvent::decodeLine(utf8));
-            out.append(text.toUtf8());
-            return;
-        }
-        out.append(bytes + safeFrom, i - safeFrom);
-        char sequence[6];
-        out.append(sequence, escapeSequence(c, sequence));
-        safeFrom = i + 1;
-    }
-    out.append(bytes + safeFrom, utf8.size() - safeFrom);
+    out.resize(start + 6 * utf8.size() + 2);
+    out.truncate(writeEscapedUtf8(out.data() + start, utf8) - out.constData());
 }
 
 QString escapeControlCharacters(QStringView text)

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include <taskconductor/jsonobjectwriter.h>
 
+#include "outputlines_p.h"
 #include "textescaping_p.h"
+
+#include <cstring>
 
 #include <algorithm>
 
@@ -116,35 +119,46 @@ void JsonObjectWriter::string(QStringView text)
     m_end += writeJsonString(begin, text) - begin;
 }
 
-void JsonObjectWriter::appendString(QByteArray &out, QByteArrayView utf8)
+char *JsonObjectWriter::writeString(char *out, QByteArrayView utf8)
 {
-    // One pass over an ASCII line; a non-ASCII byte undoes it and takes the text path.
-    const qsizetype start = out.size();
-    out.append('"');
+    // One pass over an ASCII line; a non-ASCII byte starts over on the text path.
+    char *const start = out;
     const char *const bytes = utf8.data();
-    qsizetype safeFrom = 0;
-    for (qsizetype i = 0; i < utf8.size(); ++i) {
+    const qsizetype size = utf8.size();
+    *out++ = '"';
+    qsizetype i = 0;
+    for (;;) {
+        const qsizetype run = OutputLines::plainAsciiRun(bytes + i, size - i, true);
+        std::memcpy(out, bytes + i, size_t(run));
+        out += run;
+        i += run;
+        if (i == size)
+            break;
         const uchar c = uchar(bytes[i]);
-        if (c < 0x80 && isSafeJsonAscii(c))
-            continue;
         if (c >= 0x80) {
-            out.truncate(start);
             const QString text = TaskEvent::decodeLine(utf8);
             QString json(6 * text.size() + 2, Qt::Uninitialized);
             char16_t *const begin = reinterpret_cast<char16_t *>(json.data());
             json.truncate(writeJsonString(begin, text) - begin);
-            out.append(json.toUtf8());
-            return;
+            const QByteArray encoded = json.toUtf8(); // at most 6 bytes per input byte, + 2
+            std::memcpy(start, encoded.constData(), size_t(encoded.size()));
+            return start + encoded.size();
         }
-        out.append(bytes + safeFrom, i - safeFrom);
         char16_t sequence[6];
         const char16_t *const end = escapeJson(c, sequence);
         for (const char16_t *p = sequence; p != end; ++p)
-            out.append(char(*p));
-        safeFrom = i + 1;
+            *out++ = char(*p);
+        ++i;
     }
-    out.append(bytes + safeFrom, utf8.size() - safeFrom);
-    out.append('"');
+    *out++ = '"';
+    return out;
+}
+
+void JsonObjectWriter::appendString(QByteArray &out, QByteArrayView utf8)
+{
+    const qsizetype start = out.size();
+    out.resize(start + 6 * utf8.size() + 2);
+    out.truncate(writeString(out.data() + start, utf8) - out.constData());
 }
 
 void JsonObjectWriter::member(QStringView name, qint64 value)
