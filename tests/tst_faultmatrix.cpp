@@ -403,6 +403,35 @@ private Q_SLOTS:
         limits.maxStringBytes = 16;
         limits.maxTotalBytes = 100;
         QCOMPARE(exceedsExecLimits(argv, env, limits), exceeds);
+        // The same with the last variable given apart (as the marker is), and asked twice: the
+        // environment's remembered size gives the same answer as counting it.
+        if (!environment.isEmpty()) {
+            QProcessEnvironment rest;
+            for (const QString &variable : environment.first(environment.size() - 1))
+                rest.insert(variable.section('=', 0, 0), variable.section('=', 1));
+            QCOMPARE(exceedsExecLimits(argv, rest, limits, environment.last()), exceeds);
+            QCOMPARE(exceedsExecLimits(argv, rest, limits, environment.last()), exceeds);
+        }
+    }
+
+    // The environment's size is remembered only while the same environment comes back: one
+    // that changed (or another one) is counted again.
+    void execLimitsFollowAChangedEnvironment()
+    {
+        ExecLimits limits;
+        limits.maxStringBytes = 16;
+        limits.maxTotalBytes = 100;
+        QProcessEnvironment env;
+        env.insert(QStringLiteral("A"), QStringLiteral("1"));
+        const QStringList argv { QStringLiteral("/bin/x") };
+        QVERIFY(!exceedsExecLimits(argv, env, limits));
+        const QProcessEnvironment kept = env; // shares the data the prediction remembered
+        env.insert(QStringLiteral("B"), QString(14, u'v')); // 16 bytes: too long
+        QVERIFY(exceedsExecLimits(argv, env, limits));
+        QVERIFY(!exceedsExecLimits(argv, kept, limits));
+        QVERIFY(exceedsExecLimits(argv, kept, limits, QStringLiteral("M=") + QString(14, u'x')));
+        limits.maxStringBytes = 4; // "A=1" has 4 with its NUL; "/bin/x" is too long now
+        QVERIFY(exceedsExecLimits(argv, kept, limits));
     }
 
     // The prediction refuses nothing the kernel accepts: the longest argument it lets through

@@ -3,6 +3,7 @@
 
 #include <QtCore/qfile.h>
 
+#include <algorithm>
 #include <limits>
 #include <unistd.h>
 
@@ -42,24 +43,70 @@ qint64 lowerBoundBytes(const QString &text)
 
 } // namespace
 
-bool exceedsExecLimits(const QStringList &argv, const QProcessEnvironment &environment,
-                       const ExecLimits &limits)
+namespace {
+
+// An upper bound of what execve() copies for \a strings: UTF-8 takes at most 3 bytes per UTF-16
+// unit, computed without encoding anything.
+struct UpperBound
 {
-    // An empty environment makes QProcess pass the host's own: not counted, so not predicted.
-    const QStringList variables = environment.toStringList();
-    // The common case without encoding anything: UTF-8 takes at most 3 bytes per UTF-16 unit.
-    qint64 upperBound = 0;
+    qint64 bytes = 0;
     bool longString = false;
-    for (const QStringList *strings : { &argv, &variables }) {
-        for (const QString &s : *strings) {
-            const qint64 bytes = 3 * qint64(s.size()) + 1;
-            longString = longString || bytes > limits.maxStringBytes;
-            upperBound += bytes + qint64(sizeof(char *));
-        }
+
+    void add(const QString &s, const ExecLimits &limits)
+    {
+        const qint64 stringBytes = 3 * qint64(s.size()) + 1;
+        longString = longString || stringBytes > limits.maxStringBytes;
+        bytes += stringBytes + qint64(sizeof(char *));
     }
-    if (!longString && upperBound <= limits.maxTotalBytes)
+};
+
+// The environment's bound, remembered for the environment last asked about: tasks share the
+// Broker's environment (copy on write), so this is one pointer comparison per start instead of
+// toStringList(), which built a "NAME=value" string per variable each time.
+UpperBound environmentBound(const QProcessEnvironment &environment, const ExecLimits &limits)
+{
+    struct Cache
+    {
+        QProcessEnvironment environment;
+        ExecLimits limits;
+        UpperBound bound;
+        bool valid = false;
+    };
+    static thread_local Cache cache;
+    if (cache.valid && cache.limits.maxStringBytes == limits.maxStringBytes
+        && cache.environment == environment)
+        return cache.bound;
+    UpperBound bound;
+    const QStringList variables = environment.toStringList();
+    for (const QString &s : variables)
+        bound.add(s, limits);
+    cache = { environment, limits, bound, true };
+    return bound;
+}
+
+} // namespace
+
+bool exceedsExecLimits(const QStringList &argv, const QProcessEnvironment &environment,
+                       const ExecLimits &limits, const QString &extraVariable)
+{
+    // The common case, decided on upper bounds: nothing near a limit.
+    // An empty environment makes QProcess pass the host's own: not counted, so not predicted.
+    UpperBound bound = environmentBound(environment, limits);
+    for (const QString &s : argv)
+        bound.add(s, limits);
+    if (!extraVariable.isEmpty())
+        bound.add(extraVariable, limits);
+    if (!bound.longString && bound.bytes <= limits.maxTotalBytes)
         return false;
 
+    // Near a limit: the exact count of the environment the process gets.
+    QProcessEnvironment effective = environment;
+    if (!extraVariable.isEmpty()) {
+        const qsizetype equals = extraVariable.indexOf(u'=');
+        effective.insert(extraVariable.first(std::max<qsizetype>(equals, 0)),
+                         equals < 0 ? QString() : extraVariable.sliced(equals + 1));
+    }
+    const QStringList variables = effective.toStringList();
     qint64 total = 0;
     for (const QStringList *strings : { &argv, &variables }) {
         for (const QString &s : *strings) {

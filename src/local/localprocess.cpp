@@ -36,12 +36,16 @@ LocalProcess::~LocalProcess()
 void LocalProcess::start(const LaunchRequest &request)
 {
     QProcessEnvironment environment = request.environment;
+    QString markerVariable;
     if (m_session) {
-        // Last, so that no task can pose as another one (the marker decides what a sweep kills).
         m_marker = ProcessMarker::forTask(m_session->brokerSerial, request.taskId);
-        environment.insert(QString::fromLatin1(ProcessMarker::variableName()), m_marker.value());
+        markerVariable =
+                QString::fromLatin1(ProcessMarker::variableName()) + u'=' + m_marker.value();
     }
-    if (auto failure = predictStartFailure(request.command, request.workingDirectory, environment))
+    // Predicted on the environment the tasks share, the marker counted on its own: the size of
+    // a shared environment is counted once (exceedsExecLimits()).
+    if (auto failure = predictStartFailure(request.command, request.workingDirectory, environment,
+                                           markerVariable))
         return reportEnded(*failure);
     m_stopSignal = request.stopSignal > 0 ? request.stopSignal : SIGTERM;
     if (request.stdinMode == StdinMode::File) {
@@ -56,6 +60,8 @@ void LocalProcess::start(const LaunchRequest &request)
         }
         ::close(fd);
     }
+    if (m_session) // last, so that no task can pose as another one (the sweep trusts it)
+        environment.insert(QString::fromLatin1(ProcessMarker::variableName()), m_marker.value());
     m_process.setProgram(request.command.first());
     m_process.setArguments(request.command.mid(1));
     m_process.setWorkingDirectory(request.workingDirectory);

@@ -72,17 +72,19 @@ std::optional<ProcessEnd> missingOrForbidden(const QStringList &command,
 
 std::optional<ProcessEnd> predictStartFailure(const QStringList &command,
                                               const QString &workingDirectory,
-                                              const QProcessEnvironment &environment)
+                                              const QProcessEnvironment &environment,
+                                              const QString &extraVariable)
 {
     if (auto failure = missingOrForbidden(command, workingDirectory, environment))
         return failure;
     // Read per start: the limit follows RLIMIT_STACK, which the host may change. QProcess
     // calls execve() when it is given an environment, execvp() when not.
-    if (exceedsExecLimits(command, environment, ExecLimits::current()))
-        return ProcessEnd::failedToStart(
-                StartFailure::ArgumentListTooLong,
-                (environment.isEmpty() ? QStringLiteral("execvp: ") : QStringLiteral("execve: "))
-                        + errnoText(E2BIG));
+    if (exceedsExecLimits(command, environment, ExecLimits::current(), extraVariable))
+        return ProcessEnd::failedToStart(StartFailure::ArgumentListTooLong,
+                                         (environment.isEmpty() && extraVariable.isEmpty()
+                                                  ? QStringLiteral("execvp: ")
+                                                  : QStringLiteral("execve: "))
+                                                 + errnoText(E2BIG));
     return std::nullopt;
 }
 

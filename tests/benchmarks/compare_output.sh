@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Paired runs of the output path (issue 17) against its peers, alternating in each round, so
+# that the load of a shared machine falls on all variants alike:
+#   tests/benchmarks/compare_output.sh BEFORE_BUILD AFTER_BUILD [ROUNDS]   (default 3 rounds)
+# Each build dir is a Release build with -DTASKCONDUCTOR_BUILD_BENCHMARKS=ON (targets
+# taskconductor, bench_host, peer_qprocess, tc_helper). Workloads: one `cat` of 5,000,000 short
+# lines, and of 200,000 lines of 1 KiB. Prints medians of wall seconds and of CPU seconds (user
+# + system, children included) per variant, and M lines/s or MB/s.
+set -euo pipefail
+before=$1
+after=$2
+rounds=${3:-3}
+data=$(mktemp -d)
+trap 'rm -rf "$data"' EXIT
+samples=$data/samples
+
+"$after/tests/tc_helper" lines 5000000 x >"$data/short.txt"
+long_line=$(head -c 1023 /dev/zero | tr '\0' x)
+yes "$long_line" | head -n 200000 >"$data/long.txt" || true
+
+run() { # LABEL COMMAND
+    local label=$1
+    shift
+    /usr/bin/time -f "%e %U %S" -o "$data/time" bash -c "$*" >/dev/null 2>&1
+    echo "$label $(cat "$data/time")" >>"$samples"
+}
+
+variants() { # FILE -> lines "LABEL<TAB>COMMAND"
+    local f=$1
+    printf '%s\t%s\n' \
+        "cat-pipe" "cat $f | cat > /dev/null" \
+        "qprocess-split" "$after/tests/benchmarks/peer_qprocess --split -- cat $f" \
+        "library-before" "$before/tests/benchmarks/bench_host -- cat $f" \
+        "library-after" "$after/tests/benchmarks/bench_host -- cat $f" \
+        "library-batched" "$after/tests/benchmarks/bench_host --batched -- cat $f" \
+        "cli-none-before" "$before/src/cli/taskconductor run --events none --progress never -- cat $f" \
+        "cli-none-after" "$after/src/cli/taskconductor run --events none --progress never -- cat $f" \
+        "cli-text-before" "$before/src/cli/taskconductor run --events text --progress never -- cat $f > /dev/null" \
+        "cli-text-after" "$after/src/cli/taskconductor run --events text --progress never -- cat $f > /dev/null" \
+        "cli-json-before" "$before/src/cli/taskconductor run --events json --progress never -- cat $f > /dev/null" \
+        "cli-json-after" "$after/src/cli/taskconductor run --events json --progress never -- cat $f > /dev/null"
+    if command -v parallel >/dev/null; then
+        printf '%s\t%s\n' \
+            "parallel-line-buffer" "parallel --line-buffer cat ::: $f > /dev/null" \
+            "parallel-tag-line-buffer" "parallel --tag --line-buffer cat ::: $f > /dev/null"
+    fi
+}
+
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for round in $(seq "$rounds"); do
+    for w in short long; do
+        while IFS=$'\t' read -r label command; do
+            run "$w-$label" "$command"
+        done < <(variants "$data/$w.txt")
+    done
+    echo "round $round, load $(cut -d' ' -f1-3 /proc/loadavg)"
+done
+
+median() { # LABEL EXPRESSION-OF-$2-$3-$4
+    awk -v l="$1" "\$1 == l { print $2 }" "$samples" | sort -g \
+        | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+echo
+echo "| variant | short: wall s | short: M lines/s | short: CPU s | long: wall s | long: MB/s | long: CPU s |"
+echo "|---|---|---|---|---|---|---|"
+long_mb=$(awk -v b="$(stat -c %s "$data/long.txt")" 'BEGIN { print b / 1e6 }')
+while IFS=$'\t' read -r label _; do
+    ws=$(median "short-$label" '$2')
+    wl=$(median "long-$label" '$2')
+    echo "| $label | $ws | $(awk -v w="$ws" 'BEGIN { printf "%.1f", 5 / w }') | $(median "short-$label" '$3 + $4') | $wl | $(awk -v w="$wl" -v m="$long_mb" 'BEGIN { printf "%.0f", m / w }') | $(median "long-$label" '$3 + $4') |"
+done < <(variants x)
