@@ -2,6 +2,8 @@
 // Per-task latency and throughput of one trivial task (/bin/true by default):
 //   local  Broker + LocalExecutor
 //   slurm  Broker + SlurmExecutor (job steps inside one allocation)
+//   steps  a plain "srun --jobid=J -n1 PROGRAM" per task inside one salloc allocation, no Broker
+//          (what the SlurmExecutor does, without it: its floor)
 //   srun   a plain "srun -n1 PROGRAM" per task, i.e. one Slurm job each, no Broker
 // Latency: one task at a time, enqueue (or srun start) to its terminal event, after one warm-up
 // task (so the Slurm allocation already exists). Throughput: --tasks tasks, --concurrency at once.
@@ -13,6 +15,7 @@
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qeventloop.h>
 #include <QtCore/qprocess.h>
+#include <QtCore/qregularexpression.h>
 #include <QtCore/qtextstream.h>
 
 #include <algorithm>
@@ -92,14 +95,53 @@ Figures measureBroker(const std::function<std::shared_ptr<Executor>(int)> &makeE
     return f;
 }
 
+// A bare srun loop: \a srunArgs before the command, one srun per task.
+Figures measureSrunLoop(const QStringList &srunArgs, int samples, int tasks, int concurrency);
+
 // Plain srun per task: each one is a job of its own.
 Figures measureSrun(const QStringList &command, int samples, int tasks, int concurrency)
 {
+    return measureSrunLoop(QStringList { QStringLiteral("-Q"), QStringLiteral("-n1"),
+                                         QStringLiteral("--input=none"), QStringLiteral("--") }
+                                   + command,
+                           samples, tasks, concurrency);
+}
+
+// Plain srun per task as a step of one allocation of \a concurrency CPUs (salloc --no-shell),
+// as the SlurmExecutor runs them but without a Broker: the floor for the executor.
+Figures measureSteps(const QStringList &command, int samples, int tasks, int concurrency,
+                     bool exact)
+{
+    QProcess salloc;
+    salloc.setProcessChannelMode(QProcess::MergedChannels);
+    salloc.start(QStringLiteral("salloc"),
+                 { QStringLiteral("--no-shell"), QStringLiteral("--ntasks=%1").arg(concurrency),
+                   QStringLiteral("--time=30"), QStringLiteral("--job-name=tc-benchmark-steps") });
+    salloc.waitForFinished(120000);
+    const QString said = QString::fromLocal8Bit(salloc.readAll());
+    const QRegularExpressionMatch granted =
+            QRegularExpression(QStringLiteral("job allocation (\\d+)")).match(said);
+    if (!granted.hasMatch()) {
+        QTextStream(stderr) << "salloc failed: " << said << "\n";
+        Figures f;
+        f.failures = tasks;
+        return f;
+    }
+    const QString job = granted.captured(1);
+    const Figures f = measureSrunLoop(
+            QStringList { QStringLiteral("--jobid=") + job, QStringLiteral("-Q"),
+                          QStringLiteral("-n1"), QStringLiteral("--input=none"),
+                          exact ? QStringLiteral("--exact") : QStringLiteral("--overlap"),
+                          QStringLiteral("--") }
+                    + command,
+            samples, tasks, concurrency);
+    QProcess::execute(QStringLiteral("scancel"), { job });
+    return f;
+}
+
+Figures measureSrunLoop(const QStringList &srunArgs, int samples, int tasks, int concurrency)
+{
     Figures f;
-    const QStringList srunArgs =
-            QStringList { QStringLiteral("-Q"), QStringLiteral("-n1"),
-                          QStringLiteral("--input=none"), QStringLiteral("--") }
-            + command;
     QList<double> latencies;
     for (int i = 0; i < samples; ++i) {
         QElapsedTimer clock;
@@ -161,8 +203,8 @@ int main(int argc, char **argv)
                                            QStringLiteral("Latency samples per mode."),
                                            QStringLiteral("n"), QStringLiteral("20"));
     const QCommandLineOption modesOption(
-            QStringLiteral("modes"), QStringLiteral("Comma-separated: local,slurm,srun."),
-            QStringLiteral("list"), QStringLiteral("local,slurm,srun"));
+            QStringLiteral("modes"), QStringLiteral("Comma-separated: local,slurm,steps,srun."),
+            QStringLiteral("list"), QStringLiteral("local,slurm,steps,srun"));
     const QCommandLineOption exactOption(
             QStringLiteral("exact"),
             QStringLiteral("One CPU per step (srun --exact); default: steps share the CPUs."));
@@ -217,6 +259,9 @@ int main(int argc, char **argv)
                           return std::make_shared<SlurmExecutor>(options);
                       },
                       command, samples, tasks, concurrency),
+              tasks);
+    if (modes.contains(QLatin1String("steps")))
+        print(QStringLiteral("steps"), measureSteps(command, samples, tasks, concurrency, exact),
               tasks);
     if (modes.contains(QLatin1String("srun")))
         print(QStringLiteral("srun"), measureSrun(command, samples, srunTasks, concurrency),
