@@ -10,6 +10,9 @@
 #include <QtCore/qprocess.h>
 #include <QtCore/qscopeguard.h>
 #include <QtCore/qtemporarydir.h>
+#include <QtSql/qsqldatabase.h>
+#include <QtSql/qsqlerror.h>
+#include <QtSql/qsqlquery.h>
 #include <QtTest/qsignalspy.h>
 #include <QtTest/qtest.h>
 
@@ -187,6 +190,60 @@ private Q_SLOTS:
         for (const StoredTask &t : store.unfinishedTasks())
             unfinished.append(t.id);
         QCOMPARE(unfinished, (QList<TaskId> { 3, 4, 5 }));
+    }
+
+    // Issue 15: a terminal event's metrics are stored and read back; a store written before
+    // the metrics column gets it from a writer and is still read by a reader.
+    void metricsAreStored()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("tasks.db");
+        const QDateTime t0 = QDateTime::fromMSecsSinceEpoch(1700000000000);
+        TaskMetrics metrics;
+        metrics.queueMs = 7;
+        metrics.runMs = 120;
+        metrics.stdoutBytes = 4096;
+        metrics.stdoutLines = 10;
+        metrics.cpuMs = 90;
+        metrics.maxRssKb = 2048;
+        {
+            SqliteTaskStore store(path);
+            QVERIFY2(store.open(), qPrintable(store.errorString()));
+            QVERIFY(store.recordEnqueued(1, TaskDescriptor({ "/bin/true" }), t0));
+            QVERIFY(store.recordEnqueued(2, TaskDescriptor({ "/bin/true" }), t0));
+            QVERIFY(store.recordEvent(TaskEvent::finished(1, 1, 120).withMetrics(metrics), t0));
+            QVERIFY(store.flush());
+            QVERIFY(store.recordEvent(TaskEvent::finished(2, 1, 5), t0));
+            QVERIFY(store.flush());
+        }
+        {
+            // As an older version left it: no metrics column.
+            QSqlDatabase db = QSqlDatabase::addDatabase("QSQLITE", "old-store");
+            db.setDatabaseName(path);
+            QVERIFY(db.open());
+            QSqlQuery drop(db);
+            QVERIFY2(drop.exec("ALTER TABLE tasks DROP COLUMN metrics"),
+                     qPrintable(drop.lastError().text()));
+            QVERIFY(drop.exec("UPDATE tasks SET ended_at = ended_at")); // still a store
+        }
+        QSqlDatabase::removeDatabase("old-store");
+        {
+            SqliteTaskStore reader(path);
+            QVERIFY2(reader.openReadOnly(), qPrintable(reader.errorString()));
+            const QList<StoredTask> tasks = reader.tasksFrom(1, 10);
+            QCOMPARE(tasks.size(), 2);
+            QCOMPARE(tasks.at(0).metrics, TaskMetrics()); // unknown in an old store
+        }
+        {
+            SqliteTaskStore store(path);
+            QVERIFY2(store.open(), qPrintable(store.errorString())); // adds the column
+            QVERIFY(store.recordEvent(TaskEvent::finished(1, 1, 120).withMetrics(metrics), t0));
+            QVERIFY(store.flush());
+            const QList<StoredTask> tasks = store.tasksFrom(1, 10);
+            QCOMPARE(tasks.size(), 2);
+            QCOMPARE(tasks.at(0).metrics, metrics);
+            QCOMPARE(tasks.at(1).metrics, TaskMetrics());
+        }
     }
 
     void unusableStoreIsAClearError_data()
