@@ -11,6 +11,7 @@
 #include <QtCore/qmetatype.h>
 #include <QtCore/qstringlist.h>
 
+#include <memory>
 #include <optional>
 
 QT_BEGIN_NAMESPACE
@@ -81,7 +82,7 @@ public:
     TaskId taskId() const { return m_taskId; }
     int attempt() const { return m_attempt; }
     //! The line of an output event; for a batch, its lines joined by '\n' (no line holds one).
-    QString line() const { return m_lineBounds.isEmpty() ? m_text : joinedLines(); }
+    QString line() const { return m_batch ? joinedLines() : m_text; }
     int exitCode() const { return m_exitCode; }
     qint64 durationMs() const { return m_durationMs; }
     qint64 delayMs() const { return m_delayMs; }
@@ -115,7 +116,7 @@ public:
     //! The lines as text (lineAt() of each).
     QStringList lines() const;
     //! True for a batch: its lines are kept as bytes (lineBytes()), decoded only when asked.
-    bool hasLineBytes() const { return !m_lineBounds.isEmpty(); }
+    bool hasLineBytes() const { return bool(m_batch); }
     //! The bytes of line \a i of a batch, valid as long as the event; empty for other events.
     QByteArrayView lineBytes(qsizetype i) const;
     //! Text of \a bytes as output events carry it: UTF-8, invalid sequences replaced (U+FFFD).
@@ -169,8 +170,9 @@ private:
     QStringList m_command;
     QString m_workingDirectory;
     QString m_lane;
-    QByteArray m_lineBytes; // a batch's lines, one copy of the read they came in
-    QList<qsizetype> m_lineBounds; // a batch's lines: begin and end of each in m_lineBytes
+    // A batch's lines: one pointer, so that one-line events stay as cheap as they were.
+    struct LineBatch;
+    std::shared_ptr<const LineBatch> m_batch;
 
     QString joinedLines() const;
     TaskMetrics m_metrics;

@@ -10,6 +10,12 @@
 
 namespace TaskConductor {
 
+struct TaskEvent::LineBatch
+{
+    QByteArray bytes; // the lines, one copy of the read they came in
+    QList<qsizetype> bounds; // begin and end of each line in bytes
+};
+
 TaskEvent TaskEvent::started(TaskId id, int attempt, const QStringList &command,
                              const QString &workingDirectory, int priority, const QString &lane)
 {
@@ -35,8 +41,8 @@ TaskEvent TaskEvent::outputBatch(TaskId id, int attempt, OutputChannel channel, 
     Q_ASSERT(!bounds.isEmpty() && bounds.size() % 2 == 0);
     TaskEvent e(channel == OutputChannel::Stdout ? EventKind::Stdout : EventKind::Stderr, id,
                 attempt);
-    e.m_lineBytes = std::move(bytes);
-    e.m_lineBounds = std::move(bounds);
+    e.m_batch =
+            std::make_shared<const LineBatch>(LineBatch { std::move(bytes), std::move(bounds) });
     return e;
 }
 
@@ -56,17 +62,18 @@ TaskEvent TaskEvent::outputBatch(TaskId id, int attempt, OutputChannel channel,
 
 qsizetype TaskEvent::lineCount() const
 {
-    if (!m_lineBounds.isEmpty())
-        return m_lineBounds.size() / 2;
+    if (m_batch)
+        return m_batch->bounds.size() / 2;
     return m_kind == EventKind::Stdout || m_kind == EventKind::Stderr ? 1 : 0;
 }
 
 QByteArrayView TaskEvent::lineBytes(qsizetype i) const
 {
-    if (m_lineBounds.isEmpty())
+    if (!m_batch)
         return {};
-    const qsizetype begin = m_lineBounds.at(2 * i);
-    return QByteArrayView(m_lineBytes.constData() + begin, m_lineBounds.at(2 * i + 1) - begin);
+    const qsizetype begin = m_batch->bounds.at(2 * i);
+    return QByteArrayView(m_batch->bytes.constData() + begin,
+                          m_batch->bounds.at(2 * i + 1) - begin);
 }
 
 QString TaskEvent::decodeLine(QByteArrayView bytes)
@@ -78,7 +85,7 @@ QString TaskEvent::decodeLine(QByteArrayView bytes)
 
 QString TaskEvent::lineAt(qsizetype i) const
 {
-    if (m_lineBounds.isEmpty())
+    if (!m_batch)
         return i == 0 ? m_text : QString();
     return decodeLine(lineBytes(i));
 }

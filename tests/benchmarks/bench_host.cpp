@@ -43,7 +43,8 @@ int main(int argc, char **argv)
     config.maxConcurrentTasks = parser.value(QStringLiteral("concurrency")).toInt();
     config.maxQueueDepth = tasks;
     config.killGraceSeconds = 1;
-    config.outputBatching = parser.isSet(QStringLiteral("batched"));
+    const bool batched = parser.isSet(QStringLiteral("batched"));
+    config.outputBatching = batched;
 
     QFile sink(QStringLiteral("/dev/null"));
     if (json && !sink.open(QIODevice::WriteOnly)) {
@@ -56,17 +57,17 @@ int main(int argc, char **argv)
     int failures = 0;
     const TaskEventHandler handler = [&](const TaskEvent &event) {
         if (event.kind() == EventKind::Stdout) {
-            if (event.hasLineBytes()) { // a batch: the bytes, never decoded
+            if (!batched) {
+                ++lines;
+                bytes += event.line().size();
+            } else { // the bytes, never decoded
                 const qsizetype count = event.lineCount();
                 lines += count;
                 for (qsizetype i = 0; i < count; ++i)
                     bytes += event.lineBytes(i).size();
-            } else {
-                ++lines;
-                bytes += event.line().size();
             }
         }
-        if (json && event.hasLineBytes()) {
+        if (json && batched && event.lineCount() > 0) {
             // One JSON line per output line, as a host without batching writes them.
             const OutputChannel channel = event.kind() == EventKind::Stdout ? OutputChannel::Stdout
                                                                             : OutputChannel::Stderr;

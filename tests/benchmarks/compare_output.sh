@@ -4,8 +4,9 @@
 #   tests/benchmarks/compare_output.sh BEFORE_BUILD AFTER_BUILD [ROUNDS]   (default 3 rounds)
 # Each build dir is a Release build with -DTASKCONDUCTOR_BUILD_BENCHMARKS=ON (targets
 # taskconductor, bench_host, peer_qprocess, tc_helper). Workloads: one `cat` of 5,000,000 short
-# lines, and of 200,000 lines of 1 KiB. Prints medians of wall seconds and of CPU seconds (user
-# + system, children included) per variant, and M lines/s or MB/s.
+# lines, and of 200,000 lines of 1 KiB; 2,000 x /bin/true at P = 1, 2, 8 (library before and
+# after, bare QProcess, xargs -P). Prints medians of wall seconds and of CPU seconds (user +
+# system, children included) per variant, and M lines/s, MB/s or tasks/s.
 set -euo pipefail
 before=$1
 after=$2
@@ -21,8 +22,12 @@ yes "$long_line" | head -n 200000 >"$data/long.txt" || true
 run() { # LABEL COMMAND
     local label=$1
     shift
-    /usr/bin/time -f "%e %U %S" -o "$data/time" bash -c "$*" >/dev/null 2>&1
-    echo "$label $(cat "$data/time")" >>"$samples"
+    local start end
+    start=$(date +%s%N)
+    /usr/bin/time -f "%U %S" -o "$data/time" bash -c "$*" >/dev/null 2>&1
+    end=$(date +%s%N)
+    # wall in ns resolution (time's %e has 10 ms), then user and system seconds
+    echo "$label $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", (b - a) / 1e9 }') $(cat "$data/time")" >>"$samples"
 }
 
 variants() { # FILE -> lines "LABEL<TAB>COMMAND"
@@ -53,6 +58,12 @@ for round in $(seq "$rounds"); do
             run "$w-$label" "$command"
         done < <(variants "$data/$w.txt")
     done
+    for p in 1 2 8; do
+        run "spawn-P$p-qprocess" "$after/tests/benchmarks/peer_qprocess --tasks 2000 --concurrency $p -- /bin/true"
+        run "spawn-P$p-before" "$before/tests/benchmarks/bench_host --tasks 2000 --concurrency $p -- /bin/true"
+        run "spawn-P$p-after" "$after/tests/benchmarks/bench_host --tasks 2000 --concurrency $p -- /bin/true"
+        run "spawn-P$p-xargs" "seq 2000 | xargs -n 1 -P $p /bin/true"
+    done
     echo "round $round, load $(cut -d' ' -f1-3 /proc/loadavg)"
 done
 
@@ -69,3 +80,13 @@ while IFS=$'\t' read -r label _; do
     wl=$(median "long-$label" '$2')
     echo "| $label | $ws | $(awk -v w="$ws" 'BEGIN { printf "%.1f", 5 / w }') | $(median "short-$label" '$3 + $4') | $wl | $(awk -v w="$wl" -v m="$long_mb" 'BEGIN { printf "%.0f", m / w }') | $(median "long-$label" '$3 + $4') |"
 done < <(variants x)
+echo
+echo "| spawn, 2,000 x /bin/true | wall s | tasks/s | CPU s | / bare QProcess (wall) |"
+echo "|---|---|---|---|---|"
+for p in 1 2 8; do
+    q=$(median "spawn-P$p-qprocess" '$2')
+    for v in qprocess before after xargs; do
+        w=$(median "spawn-P$p-$v" '$2')
+        echo "| P=$p $v | $w | $(awk -v w="$w" 'BEGIN { printf "%.0f", 2000 / w }') | $(median "spawn-P$p-$v" '$3 + $4') | $(awk -v w="$w" -v q="$q" 'BEGIN { printf "%.2f", q / w }') |"
+    done
+done
