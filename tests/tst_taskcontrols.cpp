@@ -446,7 +446,13 @@ private Q_SLOTS:
         QVERIFY(s.totalCpuMs >= 100);
         QCOMPARE(s.totalStdoutBytes, 4 * 14); // "line 1\nline 2\n" each
         QVERIFY(s.runMsP99 >= s.runMsP50);
-        QVERIFY(s.runMsP99 >= 100);
+        // Of six samples the nearest-rank p99 is the longest run. Compared with the tasks' own
+        // figures, not with the burn's 100 ms: the child's CPU clock starts before `started`.
+        qint64 longestRun = 0;
+        for (TaskId id : ids)
+            longestRun = qMax(longestRun, recorder.terminal(id).metrics().runMs);
+        QCOMPARE(s.runMsP99, longestRun);
+        QVERIFY(longestRun > 0);
     }
 
     void statisticsPercentilesAndWindow()
