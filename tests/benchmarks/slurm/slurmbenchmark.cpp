@@ -112,10 +112,19 @@ Figures measureSrun(const QStringList &command, int samples, int tasks, int conc
 Figures measureSteps(const QStringList &command, int samples, int tasks, int concurrency,
                      bool exact)
 {
+    // No more CPUs than a node has (more would wait forever); --overlap runs more steps.
+    QProcess sinfo;
+    sinfo.start(QStringLiteral("sinfo"),
+                { QStringLiteral("-h"), QStringLiteral("-o"), QStringLiteral("%c") });
+    sinfo.waitForFinished(30000);
+    const int cpus = QString::fromLocal8Bit(sinfo.readAllStandardOutput())
+                             .section(QLatin1Char('\n'), 0, 0)
+                             .toInt();
+    const int allocationCpus = cpus > 0 ? std::min(cpus, concurrency) : concurrency;
     QProcess salloc;
     salloc.setProcessChannelMode(QProcess::MergedChannels);
     salloc.start(QStringLiteral("salloc"),
-                 { QStringLiteral("--no-shell"), QStringLiteral("--ntasks=%1").arg(concurrency),
+                 { QStringLiteral("--no-shell"), QStringLiteral("--ntasks=%1").arg(allocationCpus),
                    QStringLiteral("--time=30"), QStringLiteral("--job-name=tc-benchmark-steps") });
     salloc.waitForFinished(120000);
     const QString said = QString::fromLocal8Bit(salloc.readAll());
