@@ -2,6 +2,10 @@
 // What the Slurm executor reads from Slurm's clients (sinfo sizes and time limits, squeue
 // reasons), on its own. Tests a private piece (src/slurm): it links TaskConductor::PrivateHeaders.
 #include "slurmclient.h"
+#include "slurmstepscript.h"
+
+#include <QtCore/qelapsedtimer.h>
+#include <QtCore/qprocess.h>
 
 #include <QtTest/qtest.h>
 
@@ -92,6 +96,41 @@ private Q_SLOTS:
         QVERIFY(SlurmClient::hasOption({ "-t30" }, time, t));
         QVERIFY(!SlurmClient::hasOption({ "--time-min=10", "--test-only" }, time, t));
         QVERIFY(!SlurmClient::hasOption({}, time, t));
+    }
+
+    // The holder script salloc runs, on its own under /bin/sh: the release word ends it at once;
+    // a bare end of file (its host died) ends it only after salloc's SIGTERM handler had time
+    // to relinquish the job (slurmstepscript.h says why).
+    void holderScriptEndsOnRelease()
+    {
+        QProcess holder;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("SLURM_JOB_ID"), QStringLiteral("42"));
+        holder.setProcessEnvironment(env);
+        holder.start(QStringLiteral("/bin/sh"),
+                     { QStringLiteral("-c"), QString::fromLatin1(slurmHolderScript) });
+        QVERIFY(holder.waitForReadyRead(10000));
+        QCOMPARE(holder.readLine(), QByteArray("tc-holding 42\n"));
+        QElapsedTimer released;
+        released.start();
+        holder.write(slurmHolderRelease);
+        holder.closeWriteChannel();
+        QVERIFY(holder.waitForFinished(10000));
+        QCOMPARE(holder.exitCode(), 0);
+        QVERIFY2(released.elapsed() < 1500, "the release word must not wait for the grace");
+    }
+
+    void holderScriptOutlivesItsHostBriefly()
+    {
+        QProcess holder;
+        holder.start(QStringLiteral("/bin/sh"),
+                     { QStringLiteral("-c"), QString::fromLatin1(slurmHolderScript) });
+        QVERIFY(holder.waitForReadyRead(10000));
+        QElapsedTimer eof;
+        eof.start();
+        holder.closeWriteChannel(); // as when the host dies
+        QVERIFY(holder.waitForFinished(10000));
+        QVERIFY2(eof.elapsed() >= 1500, "a bare end of file must leave salloc's handler time");
     }
 };
 

@@ -24,8 +24,8 @@ namespace TaskConductor {
     Holding: `salloc --no-shell` would return once granted and leave a job that outlives its
     host if the host dies (SIGKILL, OOM): nothing would cancel it, and without a time limit it
     runs for ever. Instead salloc runs a two-line holder script (slurmHolderScript) that reads
-    a pipe from this process. Closing the pipe (idle release, destruction) or dying closes it:
-    the script ends, and salloc relinquishes the job. salloc itself gets SIGTERM when this
+    a pipe from this process. Writing the release word (idle release, destruction) or dying
+    ends the script, and salloc relinquishes the job. salloc itself gets SIGTERM when this
     process dies (PR_SET_PDEATHSIG), which revokes a request still pending. The time limit
     (SlurmOptions::timeLimitMinutes) is the last resort, if salloc is killed too.
 
@@ -43,6 +43,14 @@ QString uniqueJobName(const QString &prefix)
             .arg(prefix)
             .arg(QCoreApplication::applicationPid())
             .arg(counter.fetchAndAddRelaxed(1) + 1);
+}
+
+// Ends the holder script at once (a bare end of file means this process died: see
+// slurmHolderScript).
+void releaseHolder(QProcess *salloc)
+{
+    salloc->write(slurmHolderRelease);
+    salloc->closeWriteChannel();
 }
 
 } // namespace
@@ -226,7 +234,7 @@ void SlurmAllocation::startSalloc(int tasks, int minutes)
                          }
                      });
     qCDebug(lcSlurm) << "requesting allocation" << args;
-    // Read-write: the holder script's stdin is this pipe, which is never written to.
+    // Read-write: the holder script's stdin is this pipe (releaseHolder()).
     m_salloc->start(QIODevice::ReadWrite);
 }
 
@@ -249,7 +257,7 @@ void SlurmAllocation::onSallocOutput()
         }
         // The job ended under us (time limit, scancel, SIGTERM): salloc waits for the holder.
         if (line.contains(QLatin1String("revoked")))
-            m_salloc->closeWriteChannel();
+            releaseHolder(m_salloc.get());
         if (!line.isEmpty() && !chatter.match(line).hasMatch() && !allocation.match(line).hasMatch()
             && m_sallocMessages.size() < 4096)
             m_sallocMessages +=
@@ -369,7 +377,7 @@ void SlurmAllocation::checkLost(SlurmStep *step, const QString &failedJobId,
                   qCWarning(lcSlurm).noquote()
                           << "allocation" << failedJobId << "is gone:" << srunMessage;
                   m_givingBack = true; // salloc ends once the holder does
-                  m_salloc->closeWriteChannel();
+                  releaseHolder(m_salloc.get());
               }
               if (m_state == State::Granted && !m_givingBack)
                   return step->launchInAllocation(jobId); // a new one already
@@ -390,7 +398,7 @@ void SlurmAllocation::giveBack(int waitMsecs)
     m_givingBack = true;
     if (m_state == State::Granted) {
         qCDebug(lcSlurm) << "releasing allocation" << jobId;
-        m_salloc->closeWriteChannel(); // the holder ends; salloc relinquishes the job
+        releaseHolder(m_salloc.get()); // the holder ends; salloc relinquishes the job
     } else {
         m_salloc->terminate(); // revokes the pending request
     }

@@ -38,9 +38,18 @@ exec "$@" </dev/null)sh";
 inline constexpr QByteArrayView slurmRecordStart = "\x1etc-";
 
 //! The script that holds an allocation: salloc runs it on the submit host once the allocation
-//! is ready; it reports the job id ("tc-holding J") and reads the pipe from the executor until
-//! that closes (the executor releases it, or died), and then salloc relinquishes the job.
+//! is ready; it reports the job id ("tc-holding J") and reads the pipe from the executor. It
+//! ends at once when the executor writes slurmHolderRelease (then salloc relinquishes the job).
+//! At a bare end of file the executor died, and salloc gets SIGTERM at the same moment
+//! (PR_SET_PDEATHSIG): salloc's handler relinquishes a job that once pended, and if salloc's
+//! own relinquish (after the script ends) overlaps the handler's, salloc deadlocks on its
+//! config lock and holds the job until its time limit (seen with Slurm 22.05). So the script
+//! lets the handler finish first; a job granted at once has no such handler call and ends
+//! when the script does, 2 s later.
 inline constexpr char slurmHolderScript[] =
-        R"sh(printf 'tc-holding %s\n' "$SLURM_JOB_ID"; exec cat >/dev/null)sh";
+        R"sh(printf 'tc-holding %s\n' "$SLURM_JOB_ID"; read -r word; [ "$word" = release ] || sleep 2)sh";
+
+//! What the executor writes to the holder script to release the allocation.
+inline constexpr char slurmHolderRelease[] = "release\n";
 
 } // namespace TaskConductor
