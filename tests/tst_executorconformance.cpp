@@ -798,8 +798,10 @@ private Q_SLOTS:
         m_jobName = static_cast<SlurmExecutor *>(m_executor.get())->jobName();
         Broker broker(c);
         Recorder r;
-        const TaskId first = broker.enqueue(helperTask({ "slow-lines", "2", "600" }), r.handler());
-        QTRY_COMPARE_WITH_TIMEOUT(r.lines(first).size(), 1, Wait); // it holds the one CPU
+        // It holds the one CPU for 1 s after its first line: the second task, enqueued a little
+        // after that line, still waits well over its 0.6 s timeout.
+        const TaskId first = broker.enqueue(helperTask({ "slow-lines", "2", "1000" }), r.handler());
+        QTRY_COMPARE_WITH_TIMEOUT(r.lines(first).size(), 1, Wait);
         TaskDescriptor second = helperTask({ "exit", "0" });
         second.setTimeoutSeconds(0.6); // shorter than its wait for the CPU
         const TaskId waiting = broker.enqueue(second, r.handler());
