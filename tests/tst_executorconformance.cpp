@@ -142,8 +142,8 @@ private Q_SLOTS:
 
     void stdoutAndStderrStaySeparate()
     {
+        Recorder r; // outlives the Broker, whose destruction still reports
         Broker broker(config());
-        Recorder r;
         const TaskId id = broker.enqueue(helperTask({ "mixed" }), r.handler());
         QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
         QCOMPARE(r.lines(id, EventKind::Stdout), (QStringList { "out 1", "out 2" }));
@@ -154,8 +154,8 @@ private Q_SLOTS:
     void workingDirectoryEnvironmentAndArguments()
     {
         QTemporaryDir dir;
+        Recorder r; // outlives the Broker, whose destruction still reports
         Broker broker(config());
-        Recorder r;
         TaskDescriptor cwd = helperTask({ "cwd" });
         cwd.setWorkingDirectory(dir.path());
         TaskDescriptor env = helperTask({ "env", "TC_TASK" });
@@ -192,8 +192,8 @@ private Q_SLOTS:
         QFETCH(EventKind, kind);
         QFETCH(int, exitCode);
         QFETCH(QString, message);
+        Recorder r; // outlives the Broker, whose destruction still reports
         Broker broker(config());
-        Recorder r;
         const TaskId id = broker.enqueue(helperTask(args), r.handler());
         QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
         QCOMPARE(r.kinds(id), (QList<EventKind> { EventKind::Started, kind }));
@@ -255,8 +255,8 @@ private Q_SLOTS:
 
     void linesStreamWhileTheTaskRuns()
     {
+        Recorder r; // outlives the Broker, whose destruction still reports
         Broker broker(config());
-        Recorder r;
         const TaskId id = broker.enqueue(helperTask({ "slow-lines", "3", "400" }), r.handler());
         QTRY_COMPARE_WITH_TIMEOUT(r.lines(id), QStringList { "slow 1" }, Wait);
         QVERIFY(!r.ended(id)); // the first line came while the task still ran
@@ -268,8 +268,8 @@ private Q_SLOTS:
 
     void manyLinesArriveComplete()
     {
+        Recorder r; // outlives the Broker, whose destruction still reports
         Broker broker(config());
-        Recorder r;
         const TaskId id = broker.enqueue(helperTask({ "lines", "20000" }), r.handler());
         const TaskId err = broker.enqueue(helperTask({ "err-lines", "2000" }), r.handler());
         QTRY_VERIFY_WITH_TIMEOUT(r.ended(id) && r.ended(err), Wait);
@@ -285,8 +285,8 @@ private Q_SLOTS:
     {
         BrokerConfig c = config();
         c.maxLineBytes = 64 * 1024;
+        Recorder r; // outlives the Broker, whose destruction still reports
         Broker broker(c);
-        Recorder r;
         const TaskId partial = broker.enqueue(helperTask({ "partial", "no newline" }), r.handler());
         const TaskId huge = broker.enqueue(helperTask({ "huge-line", "200000" }), r.handler());
         QTRY_VERIFY_WITH_TIMEOUT(r.ended(partial) && r.ended(huge), Wait);
@@ -311,8 +311,8 @@ private Q_SLOTS:
     // The task's stdin is empty and closed on every executor: a reader sees end of input at once.
     void standardInputIsEmpty()
     {
+        Recorder r; // outlives the Broker, whose destruction still reports
         Broker broker(config());
-        Recorder r;
         const TaskId id = broker.enqueue(helperTask({ "head", "1" }), r.handler());
         QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
         QCOMPARE(r.kinds(id), (QList<EventKind> { EventKind::Started, EventKind::Finished }));
@@ -322,8 +322,8 @@ private Q_SLOTS:
     // timeout, the metrics) and, on Slurm, a clear refusal at enqueue of those it cannot do.
     void stopSignalAndExitCodeRules()
     {
+        Recorder r; // outlives the Broker, whose destruction still reports
         Broker broker(config());
-        Recorder r;
         TaskDescriptor signalled = helperTask({ "report-signal" });
         signalled.setStopSignal(SIGUSR1);
         const TaskId stopped = broker.enqueue(signalled, r.handler());
@@ -366,8 +366,8 @@ private Q_SLOTS:
         QFETCH_GLOBAL(QString, executor);
         if (executor != QLatin1String("slurm"))
             QSKIP("the local executor does every control");
+        Recorder r; // outlives the Broker, whose destruction still reports
         Broker broker(config());
-        Recorder r;
         TaskDescriptor input = helperTask({ "cat" });
         input.setStdinData("x");
         TaskDescriptor merged = helperTask({ "mixed" });
@@ -392,8 +392,8 @@ private Q_SLOTS:
     void cancelRunning()
     {
         QFETCH(QString, mode);
+        Recorder r; // outlives the Broker, whose destruction still reports
         Broker broker(config());
-        Recorder r;
         const TaskId id = broker.enqueue(helperTask({ mode }), r.handler());
         QTRY_COMPARE_WITH_TIMEOUT(r.lines(id), QStringList { "ready" }, Wait);
         QElapsedTimer clock;
@@ -422,8 +422,8 @@ private Q_SLOTS:
 
     void cancelBeforeItRuns()
     {
+        Recorder r; // outlives the Broker, whose destruction still reports
         Broker broker(config());
-        Recorder r;
         const TaskId id = broker.enqueue(helperTask({ "hang" }), r.handler());
         QVERIFY(broker.cancel(id)); // Slurm: still waiting for the allocation
         QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
@@ -444,8 +444,8 @@ private Q_SLOTS:
         BrokerConfig c = config();
         c.retry.count = 2; // a timeout is retried only with retryOnTimeout
         c.retry.delaySeconds = 0.01;
+        Recorder r; // outlives the Broker, whose destruction still reports
         Broker broker(c);
-        Recorder r;
         TaskDescriptor task = helperTask({ "grandchild", "hang" });
         task.setTimeoutSeconds(1.0);
         const TaskId id = broker.enqueue(task, r.handler());
@@ -464,8 +464,8 @@ private Q_SLOTS:
         BrokerConfig c = config();
         c.retry.count = 5;
         c.retry.delaySeconds = 0.01;
+        Recorder r; // outlives the Broker, whose destruction still reports
         Broker broker(c);
-        Recorder r;
         const TaskId id = broker.enqueue(helperTask({ "succeed-on", "3", dir.filePath("count") }),
                                          r.handler());
         QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
@@ -479,8 +479,8 @@ private Q_SLOTS:
 
     void retryOnTimeout()
     {
+        Recorder r; // outlives the Broker, whose destruction still reports
         Broker broker(config());
-        Recorder r;
         TaskDescriptor task = helperTask({ "hang" });
         task.setTimeoutSeconds(0.5);
         RetryPolicy policy;
@@ -500,8 +500,8 @@ private Q_SLOTS:
     {
         BrokerConfig c = config();
         c.maxConcurrentTasks = 2;
+        Recorder r; // outlives the Broker, whose destruction still reports
         Broker broker(c);
-        Recorder r;
         int running = 0, most = 0;
         connect(&broker, &Broker::eventOccurred, this, [&](const TaskEvent &e) {
             if (e.kind() == EventKind::Started)
@@ -550,8 +550,8 @@ private Q_SLOTS:
             QSKIP("an allocation exists only on Slurm");
         BrokerConfig c = config();
         auto *slurm = static_cast<SlurmExecutor *>(m_executor.get());
+        Recorder r; // outlives the Broker, whose destruction still reports
         Broker broker(c);
-        Recorder r;
         const TaskId first = broker.enqueue(helperTask({ "exit", "0" }), r.handler());
         QTRY_VERIFY_WITH_TIMEOUT(r.ended(first), Wait);
         const QString lost = slurm->jobId();
@@ -585,8 +585,8 @@ private Q_SLOTS:
         m_jobName = slurm->jobName();
         m_executor = slurm;
         c.executor = slurm;
+        Recorder r; // outlives the Broker, whose destruction still reports
         Broker broker(c);
-        Recorder r;
         const TaskId id = broker.enqueue(helperTask({ "exit", "0" }), r.handler());
         QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
         QCOMPARE(r.kinds(id), QList<EventKind> { EventKind::Failed });
@@ -635,8 +635,8 @@ private Q_SLOTS:
         options.pendingCheckMsecs = 200;
         c.executor = m_executor = std::make_shared<SlurmExecutor>(options);
         m_jobName = static_cast<SlurmExecutor *>(m_executor.get())->jobName();
+        Recorder r; // outlives the Broker, whose destruction still reports
         Broker broker(c);
-        Recorder r;
         if (srunArguments.isEmpty())
             QTest::ignoreMessage(QtWarningMsg, QRegularExpression(reason));
         QElapsedTimer clock;
@@ -796,8 +796,8 @@ private Q_SLOTS:
         options.oneCpuPerStep = true;
         c.executor = m_executor = std::make_shared<SlurmExecutor>(options);
         m_jobName = static_cast<SlurmExecutor *>(m_executor.get())->jobName();
+        Recorder r; // outlives the Broker, whose destruction still reports
         Broker broker(c);
-        Recorder r;
         // It holds the one CPU for 1 s after its first line: the second task, enqueued a little
         // after that line, still waits well over its 0.6 s timeout.
         const TaskId first = broker.enqueue(helperTask({ "slow-lines", "2", "1000" }), r.handler());

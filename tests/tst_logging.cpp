@@ -150,7 +150,7 @@ private Q_SLOTS:
         QTest::addColumn<QByteArray>("bytes");
         QTest::newRow("empty") << QByteArray();
         QTest::newRow("plain") << QByteArray("hello world 123");
-        QTest::newRow("controls") << QByteArray("a\tb\x07\x1b[2J\r\x7f\\ \"q\"", 17);
+        QTest::newRow("controls") << QByteArray("a\tb\x07\x1b[2J\r\x7f\\ \"q\"");
         QTest::newRow("nul") << QByteArray("a\0b", 3);
         QTest::newRow("C1 and bidi") << QByteArray("\xc2\x9b"
                                                    "2J\xe2\x80\xae"

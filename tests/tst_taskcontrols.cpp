@@ -389,12 +389,14 @@ private Q_SLOTS:
         // host's RSS at the start, README), so the check is on the difference the child makes.
         Recorder small, large;
         const TaskEvent a = run(helperTask({ "allocate", "1" }), small);
-        const TaskEvent b = run(helperTask({ "allocate", "96" }), large);
+        // More than the host's RSS can be (an ASan host has over 160 MiB), so the child's own peak
+        // is what ru_maxrss reports for it.
+        const TaskEvent b = run(helperTask({ "allocate", "320" }), large);
         QCOMPARE(a.kind(), EventKind::Finished);
         QCOMPARE(b.kind(), EventKind::Finished);
         const QString both =
                 QStringLiteral("%1 vs %2").arg(a.metrics().maxRssKb).arg(b.metrics().maxRssKb);
-        QVERIFY2(b.metrics().maxRssKb >= 96 * 1024, qPrintable(both));
+        QVERIFY2(b.metrics().maxRssKb >= 320 * 1024, qPrintable(both));
         QVERIFY2(a.metrics().maxRssKb > 0, qPrintable(both));
         QVERIFY2(b.metrics().maxRssKb - a.metrics().maxRssKb >= 64 * 1024, qPrintable(both));
     }
