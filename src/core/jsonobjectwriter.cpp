@@ -129,7 +129,8 @@ char *JsonObjectWriter::writeString(char *out, QByteArrayView utf8)
     qsizetype i = 0;
     for (;;) {
         const qsizetype run = OutputLines::plainAsciiRun(bytes + i, size - i, true);
-        std::memcpy(out, bytes + i, size_t(run));
+        if (run > 0) // an empty view may have no data at all
+            std::memcpy(out, bytes + i, size_t(run));
         out += run;
         i += run;
         if (i == size)
