@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "runsession.h"
+#include "runsession_p.h"
 
 #include "argumentsource.h"
 #include "commandtemplate.h"
@@ -25,50 +26,11 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <poll.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 namespace TaskConductor {
 
 namespace {
-
-constexpr int MaxReportedErrors = 10;
-
-void printError(const QString &message)
-{
-    std::fflush(stdout);
-    std::fprintf(stderr, "taskconductor: %s\n", qPrintable(message));
-    std::fflush(stderr);
-}
-
-// The reader of \a fd (a pipe) went away.
-bool readerGone(int fd)
-{
-    pollfd p { fd, 0, 0 };
-    return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP)) != 0;
-}
-
-QString signalName(int signalNumber)
-{
-    switch (signalNumber) {
-    case SIGINT:
-        return QStringLiteral("SIGINT");
-    case SIGTERM:
-        return QStringLiteral("SIGTERM");
-    case SIGHUP:
-        return QStringLiteral("SIGHUP");
-    case SIGQUIT:
-        return QStringLiteral("SIGQUIT");
-    case SIGPIPE:
-        return QStringLiteral("SIGPIPE");
-    case SIGUSR1:
-        return QStringLiteral("SIGUSR1");
-    case SIGUSR2:
-        return QStringLiteral("SIGUSR2");
-    }
-    return QStringLiteral("signal %1").arg(signalNumber);
-}
 
 // A word as a POSIX shell reads it back: quoted only when it must be (--dry-run).
 QString shellQuoted(const QString &word)
@@ -99,186 +61,6 @@ QString RunSession::displayName() const
 {
     return m_options.taskFile == QLatin1String("-") ? QStringLiteral("<stdin>")
                                                     : m_options.taskFile;
-}
-
-bool RunSession::validate()
-{
-    // Two roles on one file would overwrite or feed back into each other: refused before
-    // anything is created or written.
-    if (m_options.taskFile != QLatin1String("-") && m_options.command.isEmpty())
-        m_files.append(RunFile::identify(QStringLiteral("the task file"), m_options.taskFile));
-    if (!m_options.broker.globalLogPath.isEmpty())
-        m_files.append(RunFile::identify(QStringLiteral("--log"), m_options.broker.globalLogPath));
-    if (!m_options.resultsDirectory.isEmpty() && !m_options.dryRun) {
-        m_results = std::make_unique<ResultsDir>(m_options.resultsDirectory);
-        QString error;
-        if (!m_results->open(error)) {
-            printError(error);
-            return false;
-        }
-    }
-    if (!m_options.storePath.isEmpty() && !m_options.dryRun) {
-        for (const char *suffix : { "", "-wal", "-shm", "-journal", ".lock" })
-            m_files.append(RunFile::identify(QStringLiteral("--store"),
-                                             m_options.storePath + QLatin1String(suffix)));
-    }
-    if (const QString clash = sameFileError(m_files); !clash.isEmpty()) {
-        printError(clash);
-        return false;
-    }
-    if (!m_options.resultsDirectory.isEmpty() && !m_options.dryRun) {
-        m_results = std::make_unique<ResultsDir>(m_options.resultsDirectory);
-        QString error;
-        if (!m_results->open(error)) {
-            printError(error);
-            return false;
-        }
-    }
-    if (!m_options.storePath.isEmpty() && !m_options.dryRun) {
-        m_resume = std::make_unique<ResumePoint>();
-        QString error;
-        if (!m_resume->open(m_options.storePath, m_options.fresh, error)) {
-            printError(QStringLiteral("--store %1: %2").arg(m_options.storePath, error));
-            return false;
-        }
-    }
-    if (!m_options.argumentSources.isEmpty()) {
-        const CommandTemplate command(m_options.command);
-        if (command.highestSourceIndex() > m_options.argumentSources.size()) {
-            printError(QStringLiteral("{%1} in the command, but %2 argument source%3")
-                               .arg(command.highestSourceIndex())
-                               .arg(m_options.argumentSources.size())
-                               .arg(m_options.argumentSources.size() == 1 ? QString()
-                                                                          : QStringLiteral("s")));
-            return false;
-        }
-        m_arguments = std::make_unique<ArgumentProduct>(m_options.argumentSources,
-                                                        m_options.maxTaskLineBytes);
-        if (!m_arguments->open()) {
-            printError(m_arguments->errorString());
-            return false;
-        }
-        m_counts.total = m_arguments->total();
-        return true;
-    }
-    if (!m_options.command.isEmpty()) {
-        QString error;
-        if (m_resume
-            && (m_resume->skipCount() > 1
-                || !m_resume->matches(1, TaskDescriptor(m_options.command),
-                                      m_options.command.join(QChar(0)).toUtf8(), error))) {
-            printError(QStringLiteral("--store %1: %2")
-                               .arg(m_options.storePath,
-                                    error.isEmpty() ? QStringLiteral("the store holds a "
-                                                                     "different task list")
-                                                    : error));
-            return false;
-        }
-        return true;
-    }
-    auto reader = std::make_unique<LineReader>(m_options.maxTaskLineBytes);
-    if (!reader->open(m_options.taskFile)) {
-        printError(QStringLiteral("%1: cannot open: %2").arg(displayName(), reader->errorString()));
-        return false;
-    }
-    if (!reader->isRegularFile()) {
-        // A pipe, FIFO or device cannot be read twice: it is read once, while running, and
-        // validated as it is read.
-        m_stream = std::move(reader);
-        return true;
-    }
-    const TaskFileParser parser(m_options.broker.retry);
-    TaskNames names; // task k of the list is task id k (see ResumePoint)
-    qint64 tasks = 0;
-    int errors = 0;
-    bool compareWithStore = m_resume != nullptr; // until the first changed line
-    LineReader::Line line;
-    for (;;) {
-        const LineReader::Status status = reader->next(line);
-        if (status == LineReader::Status::End)
-            break;
-        // A long file takes seconds to check: let Ctrl-C through now and then.
-        if (line.number % 8192 == 0) {
-            QCoreApplication::processEvents();
-            if (m_signal != 0) {
-                printError(QStringLiteral("%1: stopped while validating, nothing was run")
-                                   .arg(displayName()));
-                return false;
-            }
-        }
-        if (status != LineReader::Status::Line) {
-            printError(
-                    QStringLiteral("%1: read error: %2").arg(displayName(), reader->errorString()));
-            return false;
-        }
-        QString problem;
-        if (line.tooLong) {
-            problem = QStringLiteral("line longer than --max-task-line-bytes (%1)")
-                              .arg(m_options.maxTaskLineBytes);
-        } else {
-            const TaskFileLine parsed = parser.parse(line.bytes, line.number);
-            if (parsed.kind == TaskFileLineKind::Task) {
-                ++tasks;
-                if (compareWithStore && !m_resume->matches(tasks, parsed.task, line.bytes, problem))
-                    compareWithStore = false;
-                if (problem.isEmpty())
-                    perTaskLogClashes(parsed.task, problem);
-                if (problem.isEmpty())
-                    names.resolve(parsed.after, problem);
-                if (problem.isEmpty())
-                    names.check(parsed.task.name(), problem);
-                names.add(parsed.task.name(), TaskId(tasks));
-            }
-            if (problem.isEmpty())
-                problem = parsed.error;
-        }
-        if (!problem.isEmpty() && ++errors <= MaxReportedErrors)
-            printError(
-                    QStringLiteral("%1:%2: %3").arg(displayName()).arg(line.number).arg(problem));
-    }
-    if (errors > MaxReportedErrors)
-        printError(QStringLiteral("%1: %2 more invalid lines")
-                           .arg(displayName())
-                           .arg(errors - MaxReportedErrors));
-    if (errors == 0 && m_resume && tasks < m_resume->skipCount()) {
-        ++errors;
-        printError(QStringLiteral("%1: the store %2 holds %3 tasks, the list only %4")
-                           .arg(displayName(), m_options.storePath)
-                           .arg(m_resume->skipCount())
-                           .arg(tasks));
-    }
-    if (errors > 0) {
-        printError(QStringLiteral("%1: invalid task file, nothing was run").arg(displayName()));
-        return false;
-    }
-    m_counts.total = tasks;
-    m_linesValidated = true;
-    return true;
-}
-
-bool RunSession::perTaskLogClashes(const TaskDescriptor &task, QString &error) const
-{
-    if (task.perTaskLogPath().isEmpty() || m_files.isEmpty())
-        return false;
-    QList<RunFile> files = m_files;
-    files.prepend(RunFile::identify(QStringLiteral("the task's \"log\""), task.perTaskLogPath()));
-    error = sameFileError(files);
-    return !error.isEmpty();
-}
-
-void RunSession::watchStandardOutput()
-{
-    // A pipe's writing end polls POLLERR once its reader is gone; a read notifier reports that
-    // (the end is never readable otherwise). Terminals and files have no reader to lose.
-    struct stat info;
-    if (::fstat(STDOUT_FILENO, &info) != 0 || !S_ISFIFO(info.st_mode))
-        return;
-    m_stdoutWatch = std::make_unique<QSocketNotifier>(STDOUT_FILENO, QSocketNotifier::Read);
-    connect(m_stdoutWatch.get(), &QSocketNotifier::activated, this, [this] {
-        m_stdoutWatch->setEnabled(false); // once is enough; it would fire on and on
-        if (readerGone(STDOUT_FILENO))
-            interrupt(SIGPIPE);
-    });
 }
 
 void RunSession::start()
@@ -406,14 +188,6 @@ void RunSession::start()
                 maybeFinish();
             },
             Qt::QueuedConnection);
-}
-
-void RunSession::stopIfSignaled()
-{
-    // A terminal event frees a slot, and the Broker fills it as soon as this handler returns;
-    // a signal that arrived meanwhile (a write to a closed stdout or stderr raised SIGPIPE just
-    // now) still waits in the pipe: act on it first, so nothing starts after the stop.
-    SignalWatcher::deliverPending();
 }
 
 void RunSession::take(const TaskFileLine &line, QByteArrayView source)
@@ -550,58 +324,6 @@ void RunSession::printDryRun(const TaskFileLine &line)
     }
     text += '\n';
     std::fwrite(text.constData(), 1, size_t(text.size()), stdout);
-}
-
-void RunSession::interrupt(int signalNumber)
-{
-    if (signalNumber == SIGUSR1 || signalNumber == SIGUSR2) { // pause, resume: no stop
-        const bool pause = signalNumber == SIGUSR1;
-        if (m_progress)
-            m_progress->hide();
-        printError(pause ? QStringLiteral("SIGUSR1: paused, no new task starts (SIGUSR2 resumes)")
-                         : QStringLiteral("SIGUSR2: resumed"));
-        if (m_broker)
-            pause ? m_broker->pause() : m_broker->resume();
-        return;
-    }
-    if (m_signal != 0) {
-        // Already stopping. Another SIGPIPE is just a later write meeting the closed pipe; a
-        // user's second signal says "now": every group gets SIGKILL at once.
-        if (signalNumber == SIGPIPE || m_killing)
-            return;
-        m_killing = true;
-        printError(QStringLiteral("%1 again: killing every task now (SIGKILL)")
-                           .arg(signalName(signalNumber)));
-        if (m_broker)
-            m_broker->killAll();
-        return;
-    }
-    m_signal = signalNumber;
-    if (m_stdoutWatch)
-        m_stdoutWatch->setEnabled(false);
-    if (m_progress)
-        m_progress->hide();
-    if (signalNumber == SIGPIPE) {
-        // Whoever read stdout or stderr is gone (`| head`): stop as for Ctrl-C rather than
-        // dying on the spot, which would orphan every running task's process group.
-        if (m_printer && readerGone(STDOUT_FILENO))
-            m_printer->silence();
-        printError(QStringLiteral("standard output was closed: stopping every task"));
-    } else {
-        printError(QStringLiteral("%1: stopping every task (again to kill them at once)")
-                           .arg(signalName(signalNumber)));
-    }
-    if (m_feeder)
-        m_feeder->stop();
-    // With a store, the stopped tasks stay unfinished there, marked as interrupted: the same
-    // command resumes them.
-    if (m_resume)
-        m_resume->stopping(QStringLiteral("interrupted: the run was stopped by %1")
-                                   .arg(signalName(signalNumber)));
-    if (m_broker) {
-        m_broker->cancelAll();
-        maybeFinish();
-    }
 }
 
 void RunSession::maybeFinish()
