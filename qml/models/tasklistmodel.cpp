@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: MIT
+#include "tasklistmodel_p.h"
+
 #include <taskconductor/broker.h>
 #include <taskconductor/tasklistmodel.h>
 
@@ -25,9 +27,6 @@ namespace TaskConductor {
 
 namespace {
 
-// Where a live row is; a done row's state is its Outcome, classified once by the core.
-enum class RowState { Pending, Running, Retrying, Done };
-
 QString stateName(RowState state, std::optional<Outcome> outcome, bool blocked)
 {
     switch (state) {
@@ -44,197 +43,7 @@ QString stateName(RowState state, std::optional<Outcome> outcome, bool blocked)
     return outcome ? TaskEvent::outcomeName(*outcome) : QString();
 }
 
-struct TaskRow
-{
-    TaskId id = 0;
-    QString name;
-    QStringList command;
-    RowState state = RowState::Pending;
-    std::optional<Outcome> outcome; // once Done
-    int attempt = 0;
-    int exitCode = 0;
-    qint64 durationMs = -1;
-    QString lastLine;
-    QString errorString;
-    QList<OutputLine> tail;
-    qint64 lineCount = 0;
-    qint64 startedAtMs = 0;
-    bool done = false;
-    int priority = 0;
-    QString lane;
-    QList<TaskId> waitingFor; // dependencies not finished yet
-    TaskMetrics metrics; // of the terminal event
-};
-
-// Roles as bits, so a batch remembers which roles changed without a container.
-constexpr quint32 bit(int role)
-{
-    return 1u << (role - TaskListModel::TaskIdRole);
-}
-static_assert(TaskListModel::WaitingForNamesRole - TaskListModel::TaskIdRole < 32, "role bits");
-
-constexpr quint32 WaitingBits = bit(TaskListModel::StateRole) | bit(TaskListModel::BlockedRole)
-        | bit(TaskListModel::WaitingForRole) | bit(TaskListModel::WaitingForNamesRole);
-
 } // namespace
-
-class TaskListModelPrivate
-{
-public:
-    explicit TaskListModelPrivate(TaskListModel *qq)
-        : q(qq)
-    { }
-
-    TaskRow &rowFor(TaskId id);
-    void markDirty(TaskId id, quint32 roles);
-    void appendLine(TaskRow &row, const QString &line, OutputChannel channel);
-    void removeRowsWhere(const std::function<bool(const TaskRow &)> &match);
-    void trimDone();
-    void rebuildIndex();
-    bool hasFinished(TaskId id) const;
-    void dependencyEnded(TaskId id, Outcome outcome);
-
-    TaskListModel *const q;
-    QList<TaskRow> rows;
-    QHash<TaskId, int> rowById;
-    QPointer<Broker> broker;
-    QMetaObject::Connection brokerConnection;
-
-    // A dependency -> the rows waiting for it; entries go when it ends.
-    QHash<TaskId, QList<TaskId>> dependents;
-
-    QSet<TaskId> dirtyIds;
-    quint32 dirtyRoles = 0;
-    QSet<TaskId> outputIds;
-    QTimer batchTimer;
-    int doneRows = 0;
-
-    int outputLineLimit = 1000;
-    int finishedRowLimit = 10000;
-};
-
-TaskRow &TaskListModelPrivate::rowFor(TaskId id)
-{
-    const auto it = rowById.constFind(id);
-    if (it != rowById.cend())
-        return rows[*it];
-    const int row = int(rows.size());
-    q->beginInsertRows({}, row, row);
-    TaskRow fresh;
-    fresh.id = id;
-    rows.append(fresh);
-    rowById.insert(id, row);
-    q->endInsertRows();
-    Q_EMIT q->countChanged();
-    return rows[row];
-}
-
-void TaskListModelPrivate::markDirty(TaskId id, quint32 roles)
-{
-    dirtyIds.insert(id);
-    dirtyRoles |= roles;
-    if (batchTimer.interval() == 0)
-        q->flush();
-    else if (!batchTimer.isActive())
-        batchTimer.start();
-}
-
-void TaskListModelPrivate::appendLine(TaskRow &row, const QString &line, OutputChannel channel)
-{
-    row.lastLine = line;
-    ++row.lineCount;
-    if (outputLineLimit > 0) {
-        if (row.tail.size() >= outputLineLimit)
-            row.tail.removeFirst(); // O(1) in Qt 6: the list just moves its start
-        row.tail.append({ line, channel });
-    }
-    outputIds.insert(row.id);
-}
-
-bool TaskListModelPrivate::hasFinished(TaskId id) const
-{
-    const auto it = rowById.constFind(id);
-    if (it != rowById.cend())
-        return rows.at(*it).outcome == Outcome::Finished;
-    // No row (removed, or never added): the Broker knows. A dependency that ended otherwise
-    // would have ended the dependent already.
-    return broker && broker->state(id) == TaskState::Done;
-}
-
-void TaskListModelPrivate::dependencyEnded(TaskId id, Outcome outcome)
-{
-    const QList<TaskId> waiting = dependents.take(id);
-    if (outcome != Outcome::Finished)
-        return; // each dependent gets its own `canceled`, which ends its row
-    for (TaskId dependent : waiting) {
-        const int index = rowById.value(dependent, -1);
-        if (index < 0 || rows.at(index).done)
-            continue;
-        if (rows[index].waitingFor.removeAll(id) > 0)
-            markDirty(dependent, WaitingBits);
-    }
-}
-
-void TaskListModelPrivate::rebuildIndex()
-{
-    rowById.clear();
-    rowById.reserve(rows.size());
-    for (int i = 0; i < rows.size(); ++i)
-        rowById.insert(rows.at(i).id, i);
-}
-
-void TaskListModelPrivate::removeRowsWhere(const std::function<bool(const TaskRow &)> &match)
-{
-    // From the bottom, in contiguous runs, so that each beginRemoveRows names rows that exist.
-    QList<TaskId> removed;
-    int end = int(rows.size()) - 1;
-    while (end >= 0) {
-        if (!match(rows.at(end))) {
-            --end;
-            continue;
-        }
-        int first = end;
-        while (first > 0 && match(rows.at(first - 1)))
-            --first;
-        q->beginRemoveRows({}, first, end);
-        for (int i = first; i <= end; ++i) {
-            removed.append(rows.at(i).id);
-            doneRows -= rows.at(i).done ? 1 : 0;
-        }
-        rows.remove(first, end - first + 1);
-        q->endRemoveRows();
-        end = first - 1;
-    }
-    if (removed.isEmpty())
-        return;
-    rebuildIndex();
-    Q_EMIT q->countChanged();
-    for (TaskId id : std::as_const(removed)) {
-        dirtyIds.remove(id);
-        outputIds.remove(id);
-        Q_EMIT q->taskRemoved(id);
-    }
-}
-
-void TaskListModelPrivate::trimDone()
-{
-    if (finishedRowLimit < 0 || doneRows <= finishedRowLimit)
-        return;
-    int excess = doneRows - finishedRowLimit;
-    // The oldest done rows go first; the match counts down so that only `excess` rows match.
-    QSet<TaskId> victims;
-    for (const TaskRow &row : std::as_const(rows)) {
-        if (excess == 0)
-            break;
-        if (row.done) {
-            victims.insert(row.id);
-            --excess;
-        }
-    }
-    removeRowsWhere([&victims](const TaskRow &row) { return victims.contains(row.id); });
-}
-
-// ---------------------------------------------------------------------------------------------
 
 TaskListModel::TaskListModel(QObject *parent)
     : QAbstractListModel(parent)
