@@ -411,6 +411,104 @@ private Q_SLOTS:
         QVERIFY(entry.line(LogFormat::JsonLines).startsWith('{'));
     }
 
+    // A batch's lines (TaskEvent::outputBatch(), as BrokerConfig::outputBatching delivers them)
+    // are logged from their bytes through one LogEntry moved from line to line; the files and
+    // every accessor must be byte for byte what one-line events of the same lines give, rotation
+    // boundaries included.
+    void batchLinesAreLoggedAsOneLineEvents_data()
+    {
+        QTest::addColumn<LogFormat>("format");
+        QTest::addColumn<qint64>("rotationBytes");
+        QTest::addColumn<OutputChannel>("channel");
+        const QList<std::tuple<const char *, LogFormat, qint64, OutputChannel>> rows = {
+            { "text", LogFormat::Text, 0, OutputChannel::Stdout },
+            { "json", LogFormat::JsonLines, 0, OutputChannel::Stdout },
+            { "text, stderr, rotating", LogFormat::Text, 300, OutputChannel::Stderr },
+            { "json, rotating", LogFormat::JsonLines, 300, OutputChannel::Stdout },
+        };
+        for (const auto &[name, format, rotation, channel] : rows)
+            QTest::newRow(name) << format << rotation << channel;
+    }
+    void batchLinesAreLoggedAsOneLineEvents()
+    {
+        QFETCH(LogFormat, format);
+        QFETCH(qint64, rotationBytes);
+        QFETCH(OutputChannel, channel);
+        const QList<QByteArray> lines = {
+            "plain ascii line",
+            "",
+            "carriage\rreturn\r", // a lone CR stays in the line (CRLF is a line break)
+            QByteArray("nul\0and \x07 bell, \x1b[31mred\x1b[0m, DEL \x7f, tab\t", 39),
+            "back\\slash and \"quotes\"",
+            "invalid \xff utf-8 \xc3",
+            "\xed\xa0\x80 encoded surrogate, \xc0\xaf overlong",
+            "C1 \xc2\x9b"
+            "2J, bidi \xe2\x80\xae"
+            "exe, separator \xe2\x80\xa8.",
+            "caf\xc3\xa9 \xf0\x9f\x98\x80",
+            QByteArray(70000, 'p'), // a long piece, as maxLineBytes cuts them
+            QByteArray(1000, 'q') + "\xe2\x80" + QByteArray(1000, '\\'), // cut inside a character
+            "2026-01-01T00:00:00.000+00:00 99 finished (exit 0) in 1 ms", // a forged line
+        };
+        QTemporaryDir dir;
+        const QString perLinePath = dir.filePath("per-line.log");
+        const QString batchedPath = dir.filePath("batched.log");
+        const int backups = 1000;
+        QStringList perLineText;
+        QList<TaskEvent> perLineEvents;
+        {
+            RotatingFileSink sink(perLinePath, format, rotationBytes, backups);
+            for (const QByteArray &bytes : lines) {
+                const TaskEvent event =
+                        TaskEvent::output(7, 2, channel, TaskEvent::decodeLine(bytes));
+                const LogEntry entry(event, fixedTime(3600), "task.log");
+                sink.write(entry);
+                perLineText.append(entry.line(format));
+                perLineEvents.append(event);
+            }
+        }
+        {
+            RotatingFileSink sink(batchedPath, format, rotationBytes, backups);
+            const TaskEvent batch = TaskEvent::outputBatch(7, 2, channel, lines);
+            LogEntry entry(batch, 0, fixedTime(3600), "task.log");
+            for (qsizetype i = 0; i < lines.size(); ++i) {
+                if (i > 0)
+                    entry.setLine(i);
+                QVERIFY(entry.hasLineBytes());
+                QCOMPARE(entry.lineBytes().toByteArray(), lines.at(i));
+                QCOMPARE(entry.taskId(), TaskId(7));
+                QCOMPARE(entry.kind(), perLineEvents.at(i).kind());
+                QCOMPARE(entry.perTaskLogPath(), QString("task.log"));
+                sink.write(entry); // from the bytes, before anything asked for text
+                QCOMPARE(entry.line(format), perLineText.at(i));
+                QCOMPARE(entry.utf8Line(format), perLineText.at(i).toUtf8() + '\n');
+                QCOMPARE(entry.event(), perLineEvents.at(i));
+                const LogFormat other =
+                        format == LogFormat::Text ? LogFormat::JsonLines : LogFormat::Text;
+                const LogEntry oneLine(perLineEvents.at(i), fixedTime(3600), {});
+                QCOMPARE(entry.utf8Line(other), oneLine.utf8Line(other));
+            }
+        }
+        const QByteArray perLine = readRotated(perLinePath, backups);
+        QCOMPARE(readRotated(batchedPath, backups), perLine);
+        QCOMPARE(perLine.count('\n'), lines.size()); // one physical line per output line
+        // Rotated at the same line boundaries: every file alike.
+        for (int i = 1; i <= backups; ++i) {
+            const bool exists = QFile::exists(rotatedLogName(perLinePath, i));
+            QCOMPARE(QFile::exists(rotatedLogName(batchedPath, i)), exists);
+            if (!exists) {
+                QCOMPARE(i > 3, rotationBytes > 0); // the rotating rows did rotate
+                break;
+            }
+            QCOMPARE(readAll(rotatedLogName(batchedPath, i)),
+                     readAll(rotatedLogName(perLinePath, i)));
+        }
+        if (format == LogFormat::JsonLines) {
+            for (const QString &line : perLineText)
+                QVERIFY2(QJsonDocument::fromJson(line.toUtf8()).isObject(), qPrintable(line));
+        }
+    }
+
     void rotationNames()
     {
         QCOMPARE(rotatedLogName("/var/log/tc.log", 1), QString("/var/log/tc.log.1"));
@@ -557,6 +655,84 @@ private Q_SLOTS:
             for (const QString &line : handed)
                 QVERIFY2(QJsonDocument::fromJson(line.toUtf8()).isObject(), qPrintable(line));
         }
+    }
+
+    // The Broker with BrokerConfig::outputBatching logs what it logs without: the same lines in
+    // the global log, the per-task log and logLineHandler, and one-line events for
+    // extraLogHandler, for output with CRLF, invalid UTF-8, controls and maxLineBytes pieces.
+    void batchedOutputIsLoggedAsPerLine_data()
+    {
+        QTest::addColumn<LogFormat>("format");
+        QTest::newRow("text") << LogFormat::Text;
+        QTest::newRow("json") << LogFormat::JsonLines;
+    }
+    void batchedOutputIsLoggedAsPerLine()
+    {
+        QFETCH(LogFormat, format);
+        // "a\r\n", "b\xff\x1b[2J\t\"", 40 x 'x' (pieces of 16), "caf\xc3\xa9\r", "tail" (no break)
+        const QString output = "610d0a"
+                               "62ff1b5b324a0922"
+                               "0a"
+                + QString("78").repeated(40)
+                + "0a"
+                  "636166c3a90d0a"
+                  "7461696c";
+        struct Run
+        {
+            QByteArray global;
+            QByteArray perTask;
+            QStringList handed;
+            QList<TaskEvent> events;
+        };
+        auto run = [&](bool batching, Run &out) {
+            QTemporaryDir dir;
+            BrokerConfig c = config();
+            c.outputBatching = batching;
+            c.maxLineBytes = 16;
+            c.globalLogPath = dir.filePath("global.log");
+            c.logFormat = format;
+            c.logLineHandler = [&](const QString &line) { out.handed.append(line); };
+            c.extraLogHandler = [&](const TaskEvent &e) {
+                if (e.kind() == EventKind::Stdout)
+                    out.events.append(e);
+            };
+            Recorder r;
+            {
+                Broker broker(c);
+                TaskDescriptor task = helperTask({ "bytes", output });
+                task.setPerTaskLogPath(dir.filePath("task.log"));
+                const TaskId id = broker.enqueue(task, r.handler());
+                QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
+            }
+            out.global = readAll(c.globalLogPath);
+            out.perTask = readAll(dir.filePath("task.log"));
+            QCOMPARE(out.global, (out.handed.join('\n') + '\n').toUtf8());
+        };
+        Run perLine;
+        Run batched;
+        run(false, perLine);
+        run(true, batched);
+        if (QTest::currentTestFailed()) // in run()
+            return;
+        QCOMPARE(batched.events, perLine.events);
+        QCOMPARE(perLine.events.size(), 7); // "a", "b…", three pieces, "café", "tail"
+        // The output lines, without their timestamps (the runs differ only in those).
+        auto outputLines = [format](const QByteArray &log) {
+            QList<QByteArray> out;
+            for (const QByteArray &line : log.split('\n')) {
+                const bool output = format == LogFormat::Text
+                        ? line.mid(29).contains(" stdout ")
+                        : line.contains("\"stream\":\"stdout\"");
+                if (output)
+                    out.append(format == LogFormat::Text ? line.mid(29)
+                                                         : line.left(7) + line.mid(36));
+            }
+            return out;
+        };
+        QCOMPARE(outputLines(batched.global), outputLines(perLine.global));
+        QCOMPARE(outputLines(batched.perTask), outputLines(perLine.perTask));
+        QCOMPARE(outputLines(perLine.global).size(), 7);
+        QCOMPARE(outputLines(perLine.perTask), outputLines(perLine.global));
     }
 
     void sinksShareOneFormatting()

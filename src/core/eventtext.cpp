@@ -196,35 +196,24 @@ void appendEscaped(QString &out, QStringView text)
     out.append(text.sliced(safeFrom));
 }
 
+char *TextEscaping::writeTextEscape(char *out, uchar c)
+{
+    return out + escapeSequence(c, out);
+}
+
+char *TextEscaping::writeDecodedText(char *out, QByteArrayView utf8)
+{
+    QString text;
+    text.reserve(utf8.size() + 16);
+    appendEscaped(text, TaskEvent::decodeLine(utf8));
+    const QByteArray encoded = text.toUtf8(); // at most 6 bytes per input byte
+    std::memcpy(out, encoded.constData(), size_t(encoded.size()));
+    return out + encoded.size();
+}
+
 char *writeEscapedUtf8(char *out, QByteArrayView utf8)
 {
-    // One pass over an ASCII line (most output): plain runs copied a word at a time, the rest
-    // escaped by the same table. A non-ASCII byte starts over on the text path, so that both
-    // always agree (the decoder decides what invalid bytes become).
-    char *const start = out;
-    const char *const bytes = utf8.data();
-    const qsizetype size = utf8.size();
-    qsizetype i = 0;
-    for (;;) {
-        const qsizetype run = OutputLines::plainAsciiRun(bytes + i, size - i, false);
-        if (run > 0) // an empty view may have no data at all
-            std::memcpy(out, bytes + i, size_t(run));
-        out += run;
-        i += run;
-        if (i == size)
-            return out;
-        const uchar c = uchar(bytes[i]);
-        if (c >= 0x80) {
-            QString text;
-            text.reserve(size + 16);
-            appendEscaped(text, TaskEvent::decodeLine(utf8));
-            const QByteArray encoded = text.toUtf8(); // at most 4 bytes per input byte
-            std::memcpy(start, encoded.constData(), size_t(encoded.size()));
-            return start + encoded.size();
-        }
-        out += escapeSequence(c, out);
-        ++i;
-    }
+    return TextEscaping::writeEscapedBytes<TextEscaping::Rule::Text>(out, utf8);
 }
 
 void appendEscapedUtf8(QByteArray &out, QByteArrayView utf8)

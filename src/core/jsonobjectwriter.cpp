@@ -119,38 +119,31 @@ void JsonObjectWriter::string(QStringView text)
     m_end += writeJsonString(begin, text) - begin;
 }
 
+char *TextEscaping::writeJsonEscape(char *out, uchar c)
+{
+    char16_t sequence[6];
+    const char16_t *const end = escapeJson(c, sequence);
+    for (const char16_t *p = sequence; p != end; ++p)
+        *out++ = char(*p);
+    return out;
+}
+
+char *TextEscaping::writeDecodedJson(char *out, QByteArrayView utf8)
+{
+    const QString text = TaskEvent::decodeLine(utf8);
+    QString json(6 * text.size() + 2, Qt::Uninitialized);
+    char16_t *const begin = reinterpret_cast<char16_t *>(json.data());
+    json.truncate(writeJsonString(begin, text) - begin);
+    const QByteArray encoded = json.toUtf8(); // at most 6 bytes per input byte, + 2
+    // Without the quotes: the caller writes those.
+    std::memcpy(out, encoded.constData() + 1, size_t(encoded.size() - 2));
+    return out + encoded.size() - 2;
+}
+
 char *JsonObjectWriter::writeString(char *out, QByteArrayView utf8)
 {
-    // One pass over an ASCII line; a non-ASCII byte starts over on the text path.
-    char *const start = out;
-    const char *const bytes = utf8.data();
-    const qsizetype size = utf8.size();
     *out++ = '"';
-    qsizetype i = 0;
-    for (;;) {
-        const qsizetype run = OutputLines::plainAsciiRun(bytes + i, size - i, true);
-        if (run > 0) // an empty view may have no data at all
-            std::memcpy(out, bytes + i, size_t(run));
-        out += run;
-        i += run;
-        if (i == size)
-            break;
-        const uchar c = uchar(bytes[i]);
-        if (c >= 0x80) {
-            const QString text = TaskEvent::decodeLine(utf8);
-            QString json(6 * text.size() + 2, Qt::Uninitialized);
-            char16_t *const begin = reinterpret_cast<char16_t *>(json.data());
-            json.truncate(writeJsonString(begin, text) - begin);
-            const QByteArray encoded = json.toUtf8(); // at most 6 bytes per input byte, + 2
-            std::memcpy(start, encoded.constData(), size_t(encoded.size()));
-            return start + encoded.size();
-        }
-        char16_t sequence[6];
-        const char16_t *const end = escapeJson(c, sequence);
-        for (const char16_t *p = sequence; p != end; ++p)
-            *out++ = char(*p);
-        ++i;
-    }
+    out = TextEscaping::writeEscapedBytes<TextEscaping::Rule::Json>(out, utf8);
     *out++ = '"';
     return out;
 }

@@ -4,7 +4,12 @@
 // Private to TaskConductor: which UTF-16 units the one escaping rule (eventtext.h) escapes,
 // shared by the text formatter and the JSON writer so that the two cannot drift apart.
 
+#include "outputlines_p.h"
+
+#include <QtCore/qbytearrayview.h>
 #include <QtCore/qstringview.h>
+
+#include <cstring>
 
 namespace TaskConductor::TextEscaping {
 
@@ -36,6 +41,47 @@ inline bool isLoneSurrogate(QStringView text, qsizetype i)
 inline bool isSurrogate(char16_t c)
 {
     return c >= 0xd800 && c <= 0xdfff;
+}
+
+//! The two spellings of the one escaping rule: plain text (appendEscaped()) and the inside of a
+//! JSON string (JsonObjectWriter).
+enum class Rule { Text, Json };
+
+// The pieces that differ between the rules (eventtext.cpp, jsonobjectwriter.cpp): the escape of
+// one ASCII byte plainAsciiRun() stopped at, written at \a out (returns the end), and the text
+// path for a line with a non-ASCII byte, which decodes it first (the decoder decides what
+// invalid bytes become) and writes the escaped text, in UTF-8, at \a out.
+char *writeTextEscape(char *out, uchar c);
+char *writeJsonEscape(char *out, uchar c);
+char *writeDecodedText(char *out, QByteArrayView utf8);
+char *writeDecodedJson(char *out, QByteArrayView utf8);
+
+//! \a utf8 escaped by \a rule, in UTF-8, written at \a out (room for 6 * utf8.size()); returns
+//! the end. The one byte-level loop of both rules (writeEscapedUtf8(),
+//! JsonObjectWriter::writeString()): plain ASCII runs are copied eight bytes at a time, other
+//! ASCII bytes escaped one by one, and a non-ASCII byte starts the line over on the text path,
+//! so that the bytes and the decoded text always give the same result.
+template<Rule rule> char *writeEscapedBytes(char *out, QByteArrayView utf8)
+{
+    constexpr bool json = rule == Rule::Json;
+    char *const start = out;
+    const char *const bytes = utf8.data();
+    const qsizetype size = utf8.size();
+    qsizetype i = 0;
+    for (;;) {
+        const qsizetype run = OutputLines::plainAsciiRun(bytes + i, size - i, json);
+        if (run > 0) // an empty view may have no data at all
+            std::memcpy(out, bytes + i, size_t(run));
+        out += run;
+        i += run;
+        if (i == size)
+            return out;
+        const uchar c = uchar(bytes[i]);
+        if (c >= 0x80)
+            return json ? writeDecodedJson(start, utf8) : writeDecodedText(start, utf8);
+        out = json ? writeJsonEscape(out, c) : writeTextEscape(out, c);
+        ++i;
+    }
 }
 
 } // namespace TaskConductor::TextEscaping

@@ -107,34 +107,38 @@ void LogDispatcher::dispatch(const TaskEvent &event)
     // lookups), which cost 410 instructions per output line (callgrind, bench_host).
     if (m_sinks.size() == 1 && !m_perTaskLogPaths.contains(event.taskId()))
         return;
+    // A handler called by a sink may destroy the Broker, and this dispatcher with it.
+    bool destroyed = false;
+    bool *const outer = std::exchange(m_destroyedFlag, &destroyed);
     if (event.hasLineBytes()) {
-        // A batch: the logs keep one entry (one log line) per output line.
-        const OutputChannel channel =
-                event.kind() == EventKind::Stdout ? OutputChannel::Stdout : OutputChannel::Stderr;
-        bool destroyed = false;
-        bool *const outer = std::exchange(m_destroyedFlag, &destroyed);
-        for (qsizetype i = 0, count = event.lineCount(); i < count; ++i) {
-            dispatch(TaskEvent::output(event.taskId(), event.attempt(), channel, event.lineAt(i)));
+        // A batch: the sinks still get one entry (one log line) per output line, all with the
+        // batch's time (its lines came in one read), each written from its bytes. The one
+        // entry moves from line to line, so a line costs no allocation unless a sink asks for
+        // text (logLineHandler, extraLogHandler, a host's sink calling event() or line()).
+        const std::vector<std::shared_ptr<LogSink>> sinks = m_sinks; // may go with the Broker
+        LogEntry entry(event, 0, logTimestampNow(), m_perTaskLogPaths.value(event.taskId()));
+        for (qsizetype line = 0, count = event.lineCount(); line < count; ++line) {
+            if (line > 0)
+                entry.setLine(line);
+            for (const std::shared_ptr<LogSink> &sink : sinks) {
+                guarded("write", [&] { sink->write(entry); });
+                if (destroyed) {
+                    if (outer)
+                        *outer = true;
+                    return;
+                }
+            }
+        }
+    } else {
+        const LogEntry entry(event, logTimestampNow(), m_perTaskLogPaths.value(event.taskId()));
+        for (size_t i = 0; i < m_sinks.size(); ++i) {
+            const std::shared_ptr<LogSink> sink = m_sinks[i];
+            guarded("write", [&] { sink->write(entry); });
             if (destroyed) {
                 if (outer)
                     *outer = true;
                 return;
             }
-        }
-        m_destroyedFlag = outer;
-        return;
-    }
-    const LogEntry entry(event, logTimestampNow(), m_perTaskLogPaths.value(event.taskId()));
-    // A handler called by a sink may destroy the Broker, and this dispatcher with it.
-    bool destroyed = false;
-    bool *const outer = std::exchange(m_destroyedFlag, &destroyed);
-    for (size_t i = 0; i < m_sinks.size(); ++i) {
-        const std::shared_ptr<LogSink> sink = m_sinks[i];
-        guarded("write", [&] { sink->write(entry); });
-        if (destroyed) {
-            if (outer)
-                *outer = true;
-            return;
         }
     }
     m_destroyedFlag = outer;

@@ -5,6 +5,8 @@
 
 #include <QtCore/qstringlist.h>
 
+#include <cstring>
+
 namespace TaskConductor {
 
 /*!
@@ -16,44 +18,113 @@ namespace TaskConductor {
 
 namespace {
 
-void appendPadded(QString &out, int value, int width)
+constexpr qsizetype IsoTimestampSize = 29; // 2026-03-01T14:05:09.042+01:00
+
+char *writePadded(char *out, int value, int width)
 {
-    QChar digits[8];
     for (int i = width - 1; i >= 0; --i) {
-        digits[i] = QChar(u'0' + value % 10);
+        out[i] = char('0' + value % 10);
         value /= 10;
     }
-    out.append(digits, width);
+    return out + width;
 }
 
 // ISO 8601 with milliseconds and the UTC offset, e.g. 2026-03-01T14:05:09.042+01:00. Written by
-// hand because it runs once per event and QDateTime::toString() parses a pattern each time.
-QString isoTimestamp(const QDateTime &timestamp)
+// hand because it runs once per event and QDateTime::toString() parses a pattern each time; the
+// last instant is remembered, since many events share a millisecond (a batch's lines all do).
+QByteArray isoTimestamp(const QDateTime &timestamp)
 {
+    thread_local qint64 lastMSecs = 0;
+    thread_local int lastOffset = 0;
+    thread_local QByteArray lastText;
+    const qint64 msecs = timestamp.toMSecsSinceEpoch();
+    const int offsetSeconds = timestamp.offsetFromUtc();
+    if (!lastText.isEmpty() && msecs == lastMSecs && offsetSeconds == lastOffset)
+        return lastText;
     const QDate date = timestamp.date();
     const QTime time = timestamp.time();
-    QString out;
-    out.reserve(29);
-    appendPadded(out, date.year(), 4);
-    out.append(u'-');
-    appendPadded(out, date.month(), 2);
-    out.append(u'-');
-    appendPadded(out, date.day(), 2);
-    out.append(u'T');
-    appendPadded(out, time.hour(), 2);
-    out.append(u':');
-    appendPadded(out, time.minute(), 2);
-    out.append(u':');
-    appendPadded(out, time.second(), 2);
-    out.append(u'.');
-    appendPadded(out, time.msec(), 3);
-    int offset = timestamp.offsetFromUtc() / 60;
-    out.append(offset < 0 ? u'-' : u'+');
+    QByteArray text(IsoTimestampSize, Qt::Uninitialized);
+    char *out = writePadded(text.data(), date.year(), 4);
+    *out++ = '-';
+    out = writePadded(out, date.month(), 2);
+    *out++ = '-';
+    out = writePadded(out, date.day(), 2);
+    *out++ = 'T';
+    out = writePadded(out, time.hour(), 2);
+    *out++ = ':';
+    out = writePadded(out, time.minute(), 2);
+    *out++ = ':';
+    out = writePadded(out, time.second(), 2);
+    *out++ = '.';
+    out = writePadded(out, time.msec(), 3);
+    int offset = offsetSeconds / 60;
+    *out++ = offset < 0 ? '-' : '+';
     offset = std::abs(offset);
-    appendPadded(out, offset / 60, 2);
-    out.append(u':');
-    appendPadded(out, offset % 60, 2);
-    return out;
+    out = writePadded(out, offset / 60, 2);
+    *out++ = ':';
+    writePadded(out, offset % 60, 2);
+    lastMSecs = msecs;
+    lastOffset = offsetSeconds;
+    lastText = text;
+    return text;
+}
+
+char *writeAscii(char *out, QByteArrayView text)
+{
+    std::memcpy(out, text.data(), size_t(text.size()));
+    return out + text.size();
+}
+
+char *writeNumber(char *out, qint64 value)
+{
+    char digits[24];
+    char *const last = digits + 24;
+    char *first = last;
+    quint64 magnitude = value < 0 ? 0 - quint64(value) : quint64(value);
+    do {
+        *--first = char('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude != 0);
+    if (value < 0)
+        *--first = '-';
+    return writeAscii(out, QByteArrayView(first, last - first));
+}
+
+// The log line of one output line, from its bytes, with its '\n', appended to \a out: byte for
+// byte formatLogLine() of the one-line event, in UTF-8 (tst_logging compares them).
+void appendOutputLogLine(QByteArray &out, LogFormat format, const QByteArray &timestamp,
+                         const TaskEvent &batch, QByteArrayView line)
+{
+    const QByteArrayView kind =
+            batch.kind() == EventKind::Stdout ? QByteArrayView("stdout") : QByteArrayView("stderr");
+    const qsizetype start = out.size();
+    out.resize(start + 160 + 6 * line.size()); // the fixed parts, and every byte escaped
+    char *p = out.data() + start;
+    if (format == LogFormat::JsonLines) {
+        p = writeAscii(p, "{\"ts\":\"");
+        p = writeAscii(p, timestamp);
+        p = writeAscii(p, "\",\"stream\":\"");
+        p = writeAscii(p, kind);
+        p = writeAscii(p, "\",\"id\":");
+        p = writeNumber(p, qint64(batch.taskId()));
+        p = writeAscii(p, ",\"event\":\"");
+        p = writeAscii(p, kind);
+        p = writeAscii(p, "\",\"attempt\":");
+        p = writeNumber(p, batch.attempt());
+        p = writeAscii(p, ",\"line\":");
+        p = JsonObjectWriter::writeString(p, line);
+        *p++ = '}';
+    } else {
+        p = writeAscii(p, timestamp);
+        *p++ = ' ';
+        p = writeNumber(p, qint64(batch.taskId()));
+        *p++ = ' ';
+        p = writeAscii(p, kind);
+        *p++ = ' ';
+        p = writeEscapedUtf8(p, line);
+    }
+    *p++ = '\n';
+    out.truncate(p - out.constData());
 }
 
 } // namespace
@@ -80,7 +151,7 @@ QString jsonLine(const TaskEvent &event, const QDateTime &timestamp)
     QString out;
     out.reserve(96 + event.line().size());
     JsonObjectWriter json(out);
-    json.member(u"ts", QStringView(isoTimestamp(timestamp)));
+    json.member(u"ts", QStringView(QString::fromLatin1(isoTimestamp(timestamp))));
     if (event.kind() == EventKind::Stdout || event.kind() == EventKind::Stderr)
         json.member(u"stream", QStringView(TaskEvent::kindName(event.kind())));
     json.eventMembers(event);
@@ -94,7 +165,7 @@ QString formatLogLine(const TaskEvent &event, const QDateTime &timestamp, LogFor
 {
     if (format == LogFormat::JsonLines)
         return jsonLine(event, timestamp);
-    QString out = isoTimestamp(timestamp);
+    QString out = QString::fromLatin1(isoTimestamp(timestamp));
     out.reserve(out.size() + event.line().size() + 64);
     out.append(u' ');
     out.append(QString::number(event.taskId()));
@@ -112,22 +183,83 @@ LogEntry::LogEntry(const TaskEvent &event, const QDateTime &timestamp,
     , m_perTaskLogPath(perTaskLogPath)
 { }
 
+LogEntry::LogEntry(const TaskEvent &batch, qsizetype line, const QDateTime &timestamp,
+                   const QString &perTaskLogPath)
+    : m_event(batch)
+    , m_timestamp(timestamp)
+    , m_perTaskLogPath(perTaskLogPath)
+    , m_line(line)
+{
+    Q_ASSERT(batch.hasLineBytes() && line >= 0 && line < batch.lineCount());
+}
+
+LogEntry::~LogEntry() = default;
+
+void LogEntry::setLine(qsizetype line)
+{
+    Q_ASSERT(m_line >= 0 && line >= 0 && line < m_event.lineCount());
+    m_line = line;
+    m_lineEvent.reset();
+    m_lines[0].reset();
+    m_lines[1].reset();
+    m_hasUtf8Line[0] = m_hasUtf8Line[1] = false; // the buffers keep their capacity
+}
+
+const TaskEvent &LogEntry::event() const
+{
+    if (m_line < 0)
+        return m_event;
+    if (!m_lineEvent) {
+        m_lineEvent = TaskEvent::output(m_event.taskId(), m_event.attempt(),
+                                        m_event.kind() == EventKind::Stdout ? OutputChannel::Stdout
+                                                                            : OutputChannel::Stderr,
+                                        m_event.lineAt(m_line));
+    }
+    return *m_lineEvent;
+}
+
+QByteArrayView LogEntry::lineBytes() const
+{
+    return m_line >= 0 ? m_event.lineBytes(m_line) : QByteArrayView();
+}
+
+const QByteArray &LogEntry::timestampText() const
+{
+    if (m_timestampText.isEmpty())
+        m_timestampText = isoTimestamp(m_timestamp);
+    return m_timestampText;
+}
+
 const QString &LogEntry::line(LogFormat format) const
 {
     std::optional<QString> &cached = m_lines[format == LogFormat::JsonLines ? 1 : 0];
-    if (!cached)
-        cached = formatLogLine(m_event, m_timestamp, format);
+    if (!cached) {
+        if (m_line >= 0) { // the bytes are written already, or cheaper to write than the text
+            const QByteArray &utf8 = utf8Line(format);
+            cached = QString::fromUtf8(utf8.constData(), utf8.size() - 1);
+        } else {
+            cached = formatLogLine(m_event, m_timestamp, format);
+        }
+    }
     return *cached;
 }
 
 const QByteArray &LogEntry::utf8Line(LogFormat format) const
 {
-    std::optional<QByteArray> &cached = m_utf8Lines[format == LogFormat::JsonLines ? 1 : 0];
-    if (!cached) {
-        cached = line(format).toUtf8();
-        cached->append('\n');
+    const int index = format == LogFormat::JsonLines ? 1 : 0;
+    QByteArray &cached = m_utf8Lines[index];
+    if (!m_hasUtf8Line[index]) {
+        m_hasUtf8Line[index] = true;
+        if (m_line >= 0) {
+            cached.resize(0);
+            appendOutputLogLine(cached, format, timestampText(), m_event,
+                                m_event.lineBytes(m_line));
+        } else {
+            cached = line(format).toUtf8();
+            cached.append('\n');
+        }
     }
-    return *cached;
+    return cached;
 }
 
 LogSink::~LogSink() = default;

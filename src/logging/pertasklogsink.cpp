@@ -62,8 +62,8 @@ void PerTaskLogSink::write(const LogEntry &entry)
     const QString path = entry.perTaskLogPath();
     if (path.isEmpty())
         return;
-    const TaskEvent &event = entry.event();
-    TaskLog &log = logOf(event.taskId(), path);
+    const TaskId id = entry.taskId();
+    TaskLog &log = logOf(id, path);
     if (!log.file) {
         // One LogFile across attempts, so that a refused link is reported once per task.
         log.file = std::make_shared<LogFile>(
@@ -71,12 +71,14 @@ void PerTaskLogSink::write(const LogEntry &entry)
         log.file->setFollowSymbolicLinks(log.followLinks);
     }
     log.file->append(entry.utf8Line(m_format));
-    m_open.insert(event.taskId());
-    if (event.isTerminal()) {
-        m_open.remove(event.taskId());
-        m_logs.remove(event.taskId()); // flushes and closes
-    } else if (event.kind() == EventKind::Retrying) {
-        m_open.remove(event.taskId());
+    m_open.insert(id);
+    if (entry.hasLineBytes()) // a line of a batch: not a terminal event (nor its event made)
+        return;
+    if (entry.event().isTerminal()) {
+        m_open.remove(id);
+        m_logs.remove(id); // flushes and closes
+    } else if (entry.kind() == EventKind::Retrying) {
+        m_open.remove(id);
         log.file->close(); // reopened, and checked again, at the next attempt's first line
     }
 }
