@@ -178,6 +178,23 @@ private Q_SLOTS:
                         char(random.bounded(4) == 0 ? random.bounded(256) : random.bounded(128)));
             QTest::addRow("random %d", row) << bytes;
         }
+        // Lines long enough for the writers' sixteen-byte scan: one byte to escape at every
+        // position of a 40-byte line (in the first block, the second, the overlapping tail).
+        for (const char special : { '\\', '"', '\x1f', '\x7f', '\x80', ' ' }) {
+            for (int at = 0; at < 40; ++at) {
+                QByteArray bytes(40, 'a');
+                bytes[at] = special;
+                QTest::addRow("byte 0x%02x at %d of 40", uchar(special), at) << bytes;
+            }
+        }
+        for (int row = 0; row < 100; ++row) {
+            QByteArray bytes;
+            const int size = int(random.bounded(16, 100));
+            for (int i = 0; i < size; ++i) // mostly plain, now and then any byte
+                bytes.append(char(random.bounded(16) == 0 ? random.bounded(256)
+                                                          : random.bounded(0x20, 0x7f)));
+            QTest::addRow("long random %d", row) << bytes;
+        }
     }
     void byteLevelEscapingAgreesWithText()
     {

@@ -82,6 +82,7 @@ private:
     mutable QByteArray m_utf8Lines[2];
     mutable bool m_hasUtf8Line[2] = { false, false };
     mutable QByteArray m_timestampText; // ISO 8601, once per entry (per batch)
+    mutable QByteArray m_linePrefixes[2]; // a batch line's log line up to its text, per format
 };
 
 //! Receives every event of a Broker once, in order, in the Broker's thread, after the

@@ -9,7 +9,13 @@
 #include <QtCore/qbytearrayview.h>
 #include <QtCore/qstringview.h>
 
+#include <QtCore/qalgorithms.h>
+
 #include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace TaskConductor::TextEscaping {
 
@@ -43,12 +49,49 @@ inline bool isSurrogate(char16_t c)
     return c >= 0xd800 && c <= 0xdfff;
 }
 
+//! How many bytes from the start of \a bytes the writers copy as they are: printable ASCII
+//! (0x20-0x7e) other than '\\' and, if \a json, '"'. OutputLines::plainAsciiRun(), sixteen
+//! bytes at a time with SSE2 (every x86-64): the escaping writers spend most of a log line here.
+inline qsizetype plainRun(const char *bytes, qsizetype size, bool json)
+{
+#if defined(__SSE2__)
+    if (size < 16)
+        return OutputLines::plainAsciiRun(bytes, size, json);
+    const __m128i space = _mm_set1_epi8(0x20);
+    const __m128i del = _mm_set1_epi8(0x7f);
+    const __m128i backslash = _mm_set1_epi8('\\');
+    const __m128i quote = _mm_set1_epi8(json ? '"' : '\\');
+    // Below 0x20 or from 0x80 on (a signed compare: those are negative), DEL, '\\', '"'.
+    auto special = [&](const char *at) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i *>(at));
+        __m128i hit = _mm_cmplt_epi8(v, space);
+        hit = _mm_or_si128(hit, _mm_cmpeq_epi8(v, del));
+        hit = _mm_or_si128(hit, _mm_cmpeq_epi8(v, backslash));
+        hit = _mm_or_si128(hit, _mm_cmpeq_epi8(v, quote));
+        return unsigned(_mm_movemask_epi8(hit));
+    };
+    qsizetype i = 0;
+    for (; size - i >= 16; i += 16) {
+        if (const unsigned hits = special(bytes + i))
+            return i + qCountTrailingZeroBits(hits);
+    }
+    if (i == size)
+        return size;
+    // The last bytes, in the sixteen that end the line (bit k is byte size - 16 + k).
+    if (const unsigned hits = special(bytes + size - 16) >> (16 - (size - i)))
+        return i + qCountTrailingZeroBits(hits);
+    return size;
+#else
+    return OutputLines::plainAsciiRun(bytes, size, json);
+#endif
+}
+
 //! The two spellings of the one escaping rule: plain text (appendEscaped()) and the inside of a
 //! JSON string (JsonObjectWriter).
 enum class Rule { Text, Json };
 
 // The pieces that differ between the rules (eventtext.cpp, jsonobjectwriter.cpp): the escape of
-// one ASCII byte plainAsciiRun() stopped at, written at \a out (returns the end), and the text
+// one ASCII byte plainRun() stopped at, written at \a out (returns the end), and the text
 // path for a line with a non-ASCII byte, which decodes it first (the decoder decides what
 // invalid bytes become) and writes the escaped text, in UTF-8, at \a out.
 char *writeTextEscape(char *out, uchar c);
@@ -69,7 +112,7 @@ template<Rule rule> char *writeEscapedBytes(char *out, QByteArrayView utf8)
     const qsizetype size = utf8.size();
     qsizetype i = 0;
     for (;;) {
-        const qsizetype run = OutputLines::plainAsciiRun(bytes + i, size - i, json);
+        const qsizetype run = plainRun(bytes + i, size - i, json);
         if (run > 0) // an empty view may have no data at all
             std::memcpy(out, bytes + i, size_t(run));
         out += run;

@@ -148,7 +148,13 @@ bool LogFile::writeBuffer()
         return false;
     }
     m_size += written;
-    m_buffer.clear();
+    // Emptied, not freed: refilling a kept buffer costs a copy per line, while a new one is
+    // shared with the first line appended and then grown (QByteArray::append), which had cost
+    // more than formatting the line. A buffer a huge line grew is given back.
+    if (m_buffer.capacity() > 4 * WriteThreshold)
+        m_buffer.clear();
+    else
+        m_buffer.resize(0);
     if (m_size > m_failedAtSize) {
         m_reported = false; // the file grew past the failure: the next failure is a new episode
         m_failedAtSize = 0;
@@ -194,7 +200,11 @@ void LogFile::append(const QByteArray &line)
         if (m_failing)
             return;
     }
-    m_buffer.append(line);
+    if (m_buffer.capacity() == 0)
+        m_buffer.reserve(WriteThreshold + 4096); // room for the lines of one write(2)
+    const qsizetype at = m_buffer.size();
+    m_buffer.resize(at + line.size()); // within the capacity: no allocation, no sharing
+    std::memcpy(m_buffer.data() + at, line.constData(), size_t(line.size()));
     if (m_buffer.size() >= WriteThreshold)
         writeBuffer();
 }

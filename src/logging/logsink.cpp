@@ -3,6 +3,8 @@
 
 #include <taskconductor/jsonobjectwriter.h>
 
+#include "textescaping_p.h"
+
 #include <QtCore/qstringlist.h>
 
 #include <cstring>
@@ -90,16 +92,15 @@ char *writeNumber(char *out, qint64 value)
     return writeAscii(out, QByteArrayView(first, last - first));
 }
 
-// The log line of one output line, from its bytes, with its '\n', appended to \a out: byte for
-// byte formatLogLine() of the one-line event, in UTF-8 (tst_logging compares them).
-void appendOutputLogLine(QByteArray &out, LogFormat format, const QByteArray &timestamp,
-                         const TaskEvent &batch, QByteArrayView line)
+// What the log line of an output line of \a batch says before the line's escaped bytes: the same
+// for every line of a batch, so written once per batch. Text: "<ts> <id> stdout "; JSON Lines:
+// the object up to the opening quote of "line" (the members of formatLogLine(), in its order).
+QByteArray outputLinePrefix(LogFormat format, const QByteArray &timestamp, const TaskEvent &batch)
 {
     const QByteArrayView kind =
             batch.kind() == EventKind::Stdout ? QByteArrayView("stdout") : QByteArrayView("stderr");
-    const qsizetype start = out.size();
-    out.resize(start + 160 + 6 * line.size()); // the fixed parts, and every byte escaped
-    char *p = out.data() + start;
+    QByteArray out(160, Qt::Uninitialized);
+    char *p = out.data();
     if (format == LogFormat::JsonLines) {
         p = writeAscii(p, "{\"ts\":\"");
         p = writeAscii(p, timestamp);
@@ -111,9 +112,7 @@ void appendOutputLogLine(QByteArray &out, LogFormat format, const QByteArray &ti
         p = writeAscii(p, kind);
         p = writeAscii(p, "\",\"attempt\":");
         p = writeNumber(p, batch.attempt());
-        p = writeAscii(p, ",\"line\":");
-        p = JsonObjectWriter::writeString(p, line);
-        *p++ = '}';
+        p = writeAscii(p, ",\"line\":\"");
     } else {
         p = writeAscii(p, timestamp);
         *p++ = ' ';
@@ -121,7 +120,27 @@ void appendOutputLogLine(QByteArray &out, LogFormat format, const QByteArray &ti
         *p++ = ' ';
         p = writeAscii(p, kind);
         *p++ = ' ';
-        p = writeEscapedUtf8(p, line);
+    }
+    out.truncate(p - out.constData());
+    return out;
+}
+
+// The log line of one output line, with its '\n', written to \a out from its bytes after
+// \a prefix (outputLinePrefix()): byte for byte formatLogLine() of the one-line event, in UTF-8
+// (tst_logging compares them). One escaping pass, no string in between.
+void writeOutputLogLine(QByteArray &out, LogFormat format, const QByteArray &prefix,
+                        QByteArrayView line)
+{
+    out.resize(prefix.size() + 6 * line.size() + 3); // every byte escaped, at worst
+    char *p = out.data();
+    std::memcpy(p, prefix.constData(), size_t(prefix.size()));
+    p += prefix.size();
+    if (format == LogFormat::JsonLines) {
+        p = TextEscaping::writeEscapedBytes<TextEscaping::Rule::Json>(p, line);
+        *p++ = '"';
+        *p++ = '}';
+    } else {
+        p = TextEscaping::writeEscapedBytes<TextEscaping::Rule::Text>(p, line);
     }
     *p++ = '\n';
     out.truncate(p - out.constData());
@@ -251,9 +270,10 @@ const QByteArray &LogEntry::utf8Line(LogFormat format) const
     if (!m_hasUtf8Line[index]) {
         m_hasUtf8Line[index] = true;
         if (m_line >= 0) {
-            cached.resize(0);
-            appendOutputLogLine(cached, format, timestampText(), m_event,
-                                m_event.lineBytes(m_line));
+            QByteArray &prefix = m_linePrefixes[index]; // the same for every line of the batch
+            if (prefix.isEmpty())
+                prefix = outputLinePrefix(format, timestampText(), m_event);
+            writeOutputLogLine(cached, format, prefix, m_event.lineBytes(m_line));
         } else {
             cached = line(format).toUtf8();
             cached.append('\n');

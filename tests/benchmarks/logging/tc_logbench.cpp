@@ -48,16 +48,11 @@ qint64 sizeOfLogs(const QString &path, int backups)
     return total;
 }
 
-void benchSinks(const QString &dir, const char *what, const QList<LogFormat> &formats, int events)
+// The timed part of benchSinks(): one event per line, as without outputBatching.
+Q_NEVER_INLINE void logEvents(const std::vector<std::unique_ptr<RotatingFileSink>> &sinks,
+                              int events)
 {
-    std::vector<std::unique_ptr<RotatingFileSink>> sinks;
-    int n = 0;
-    for (LogFormat format : formats)
-        sinks.push_back(std::make_unique<RotatingFileSink>(
-                QStringLiteral("%1/bench-%2.log").arg(dir).arg(n++), format, 16 * 1024 * 1024, 2));
     const QString text = QStringLiteral("compiling src/module_%1.cpp -> obj/module_%1.o [ok]");
-    QElapsedTimer clock;
-    clock.start();
     for (int i = 0; i < events; ++i) {
         const TaskEvent event =
                 TaskEvent::output(TaskId(1 + i % 8), 1, OutputChannel::Stdout, text.arg(i));
@@ -70,6 +65,18 @@ void benchSinks(const QString &dir, const char *what, const QList<LogFormat> &fo
     }
     for (const auto &sink : sinks)
         sink->flush();
+}
+
+void benchSinks(const QString &dir, const char *what, const QList<LogFormat> &formats, int events)
+{
+    std::vector<std::unique_ptr<RotatingFileSink>> sinks;
+    int n = 0;
+    for (LogFormat format : formats)
+        sinks.push_back(std::make_unique<RotatingFileSink>(
+                QStringLiteral("%1/bench-%2.log").arg(dir).arg(n++), format, 16 * 1024 * 1024, 2));
+    QElapsedTimer clock;
+    clock.start();
+    logEvents(sinks, events);
     const qint64 ns = clock.nsecsElapsed();
     qint64 bytes = 0;
     for (const auto &sink : sinks)
@@ -77,29 +84,10 @@ void benchSinks(const QString &dir, const char *what, const QList<LogFormat> &fo
     report(what, events, "events", ns, bytes);
 }
 
-// The sinks fed as the Broker feeds them batches: \a linesPerRead lines per read, the batch
-// made from the read's bytes (line bounds found with memchr, as the line splitter does), one
-// entry per batch moved from line to line.
-void benchBatchedSinks(const QString &dir, const char *what, const QList<LogFormat> &formats,
-                       int events, int linesPerRead)
+// The timed part of benchBatchedSinks(), apart for callgrind's --toggle-collect.
+Q_NEVER_INLINE void logReads(const std::vector<std::unique_ptr<RotatingFileSink>> &sinks,
+                             const QList<QByteArray> &reads, int linesPerRead)
 {
-    std::vector<std::unique_ptr<RotatingFileSink>> sinks;
-    int n = 0;
-    for (LogFormat format : formats)
-        sinks.push_back(std::make_unique<RotatingFileSink>(
-                QStringLiteral("%1/bench-batched-%2.log").arg(dir).arg(n++), format,
-                16 * 1024 * 1024, 2));
-    // What the reads return, made before the clock starts (the child's work).
-    QList<QByteArray> reads;
-    QByteArray read;
-    for (int i = 0; i < events; ++i) {
-        const QByteArray number = QByteArray::number(i);
-        read += "compiling src/module_" + number + ".cpp -> obj/module_" + number + ".o [ok]\n";
-        if ((i + 1) % linesPerRead == 0 || i + 1 == events)
-            reads.append(std::exchange(read, QByteArray()));
-    }
-    QElapsedTimer clock;
-    clock.start();
     qint64 written = 0;
     for (qsizetype r = 0; r < reads.size(); ++r) {
         const QByteArray &bytes = reads.at(r);
@@ -129,6 +117,32 @@ void benchBatchedSinks(const QString &dir, const char *what, const QList<LogForm
     }
     for (const auto &sink : sinks)
         sink->flush();
+}
+
+// The sinks fed as the Broker feeds them batches: \a linesPerRead lines per read, the batch
+// made from the read's bytes (line bounds found with memchr, as the line splitter does), one
+// entry per batch moved from line to line.
+void benchBatchedSinks(const QString &dir, const char *what, const QList<LogFormat> &formats,
+                       int events, int linesPerRead)
+{
+    std::vector<std::unique_ptr<RotatingFileSink>> sinks;
+    int n = 0;
+    for (LogFormat format : formats)
+        sinks.push_back(std::make_unique<RotatingFileSink>(
+                QStringLiteral("%1/bench-batched-%2.log").arg(dir).arg(n++), format,
+                16 * 1024 * 1024, 2));
+    // What the reads return, made before the clock starts (the child's work).
+    QList<QByteArray> reads;
+    QByteArray read;
+    for (int i = 0; i < events; ++i) {
+        const QByteArray number = QByteArray::number(i);
+        read += "compiling src/module_" + number + ".cpp -> obj/module_" + number + ".o [ok]\n";
+        if ((i + 1) % linesPerRead == 0 || i + 1 == events)
+            reads.append(std::exchange(read, QByteArray()));
+    }
+    QElapsedTimer clock;
+    clock.start();
+    logReads(sinks, reads, linesPerRead);
     const qint64 ns = clock.nsecsElapsed();
     qint64 bytes = 0;
     for (const auto &sink : sinks)
