@@ -6,11 +6,11 @@
 namespace TaskConductor {
 
 //! A small process that outlives its host just long enough to end what the host's tasks left:
-//! forked once per LocalExecutor session (no exec), it holds one end of a socket pair and learns
-//! each task's process group as it starts and ends. When the host dies, even of SIGKILL, the
-//! socket reads end-of-file: the guardian SIGKILLs every process group still registered and
-//! every process carrying the session's marker, then exits. stop() makes it exit without
-//! killing anything, and reaps it. Used from one thread (the Broker's). Linux.
+//! forked once per LocalExecutor session (no exec), it holds one end of a socket pair and sees
+//! each task's process group in a bitmap shared with the host. When the host dies, even of
+//! SIGKILL, the socket reads end-of-file: the guardian SIGKILLs every process group still
+//! registered and every process carrying the session's marker, then exits. stop() makes it exit
+//! without killing anything, and reaps it. Used from one thread (the Broker's). Linux.
 class SessionGuardian
 {
 public:
@@ -23,6 +23,7 @@ public:
 
     //! If this process dies before forgetGroup(\a pgid), the guardian kills group \a pgid. The
     //! first call forks the guardian; false if there is none (it could not be forked, or died).
+    //! No system call but a check that the guardian lives, and no wake-up of the guardian.
     bool watchGroup(qint64 pgid);
     //! The group has been killed and reaped by the host: not the guardian's business any more.
     void forgetGroup(qint64 pgid);
@@ -33,11 +34,13 @@ public:
 
 private:
     bool ensureStarted();
-    bool send(qint32 record);
+    bool isAlive(); // reaps it and warns once it has died
+    void setGroupBit(qint64 pgid, bool set);
     void reap();
 
     QByteArray m_markerPrefix;
     int m_socket = -1;
+    unsigned char *m_groups = nullptr; // the bitmap shared with the guardian, one bit per pgid
     qint64 m_pid = 0;
     bool m_unavailable = false; // could not be forked, or died: never forked again
 };
