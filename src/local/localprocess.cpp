@@ -16,6 +16,20 @@
 
 namespace TaskConductor {
 
+QProcessEnvironment LocalSessionState::markedEnvironment(const QProcessEnvironment &environment,
+                                                         const QString &value)
+{
+    // Tasks share the Broker's environment (copy on write): comparing it is one pointer
+    // comparison, where inserting into a shared copy copied every variable per start.
+    if (!m_hasMarked || !(m_unmarked == environment)) {
+        m_unmarked = environment;
+        m_marked = environment;
+        m_hasMarked = true;
+    }
+    m_marked.insert(QString::fromLatin1(ProcessMarker::variableName()), value);
+    return m_marked;
+}
+
 LocalProcess::LocalProcess(TaskProcessObserver *observer,
                            std::shared_ptr<LocalSessionState> session)
     : TaskProcess(observer)
@@ -35,7 +49,7 @@ LocalProcess::~LocalProcess()
 
 void LocalProcess::start(const LaunchRequest &request)
 {
-    QProcessEnvironment environment = request.environment;
+    const QProcessEnvironment &environment = request.environment;
     QString markerVariable;
     if (m_session) {
         m_marker = ProcessMarker::forTask(m_session->brokerSerial, request.taskId);
@@ -60,12 +74,12 @@ void LocalProcess::start(const LaunchRequest &request)
         }
         ::close(fd);
     }
-    if (m_session) // last, so that no task can pose as another one (the sweep trusts it)
-        environment.insert(QString::fromLatin1(ProcessMarker::variableName()), m_marker.value());
     m_process.setProgram(request.command.first());
     m_process.setArguments(request.command.mid(1));
     m_process.setWorkingDirectory(request.workingDirectory);
-    m_process.setProcessEnvironment(environment);
+    // The marker last, so that no task can pose as another one (the sweep trusts it).
+    m_process.setProcessEnvironment(
+            m_session ? m_session->markedEnvironment(environment, m_marker.value()) : environment);
     switch (request.stdinMode) {
     case StdinMode::Null:
         m_process.setStandardInputFile(QProcess::nullDevice());
@@ -117,6 +131,8 @@ void LocalProcess::start(const LaunchRequest &request)
             request.stdinMode == StdinMode::Data || request.stdinMode == StdinMode::Open;
     m_process.start(writes ? QIODevice::ReadWrite : QIODevice::ReadOnly);
     m_started.start();
+    if (m_session) // the child has its copy: the session's marked environment is free again
+        m_process.setProcessEnvironment(environment);
     if (request.stdinMode == StdinMode::Data && m_process.state() != QProcess::NotRunning) {
         m_process.write(request.stdinData); // QProcess buffers it until the child reads
         m_process.closeWriteChannel(); // after the buffered bytes

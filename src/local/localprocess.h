@@ -22,9 +22,20 @@ struct LocalSessionState
         : brokerSerial(serial)
         , guardian(ProcessMarker::forBroker(serial).entry())
     { }
+    //! \a environment plus the marker variable with \a value. Copies \a environment once per
+    //! distinct environment, not per start: the copy is kept and only the marker's value changes
+    //! while no QProcess holds it (release it after QProcess::start()).
+    QProcessEnvironment markedEnvironment(const QProcessEnvironment &environment,
+                                          const QString &value);
+
     const quint64 brokerSerial; //!< the Broker's number in the process marker
     QList<qint64> reapedGroups; //!< process groups reaped at the Broker's destruction
     SessionGuardian guardian; //!< ends the tasks' groups if the host dies; stopped last
+
+private:
+    QProcessEnvironment m_unmarked; // what m_marked was copied from
+    QProcessEnvironment m_marked;
+    bool m_hasMarked = false;
 };
 
 //! One attempt in a QProcess whose child leads its own process group (pgid == pid), so that a
