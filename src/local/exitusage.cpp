@@ -24,7 +24,8 @@ namespace TaskConductor {
     So a SIGCHLD handler of our own, installed once after forkfd's (after the first QProcess
     start) and chaining to it, reads the usage of the watched children that have exited, then
     lets forkfd reap them. The watched pids live in a fixed table of atomics (async-signal-safe:
-    no locks, no allocation); a handler run costs one waitid() per watched running child.
+    no locks, no allocation); a handler run costs one waitid() per watched running child (a
+    SIGCHLD may stand for several exits), watch() one for its own child.
 
     Limits: the handler is process-wide and never removed (as forkfd's); a host that installs
     its own SIGCHLD handler later without chaining, or reaps with waitpid(-1), hides the usage
@@ -50,28 +51,32 @@ Slot slots[MaxWatched];
 std::atomic<int> highestUsed { 0 }; // the handler scans [0, highestUsed)
 struct sigaction previous;
 
+// Reads the usage of the child in \a slot if it has exited (a zombie not yet reaped).
+void readIfExited(Slot &slot)
+{
+    if (slot.state.load(std::memory_order_acquire) != Watching)
+        return;
+    const pid_t pid = slot.pid.load(std::memory_order_relaxed);
+    siginfo_t info {};
+    struct rusage usage
+    {
+    };
+    // glibc's waitid() has no rusage argument; the system call has.
+    if (::syscall(SYS_waitid, P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT, &usage) != 0
+        || info.si_pid != pid)
+        return; // running, or not our child any more
+    slot.cpuMs = (qint64(usage.ru_utime.tv_sec) + usage.ru_stime.tv_sec) * 1000
+            + (qint64(usage.ru_utime.tv_usec) + usage.ru_stime.tv_usec) / 1000;
+    slot.maxRssKb = usage.ru_maxrss; // KiB on Linux
+    int expected = Watching;
+    slot.state.compare_exchange_strong(expected, Exited, std::memory_order_release);
+}
+
 void readExited()
 {
     const int end = highestUsed.load(std::memory_order_acquire);
-    for (int i = 0; i < end; ++i) {
-        Slot &slot = slots[i];
-        if (slot.state.load(std::memory_order_acquire) != Watching)
-            continue;
-        const pid_t pid = slot.pid.load(std::memory_order_relaxed);
-        siginfo_t info {};
-        struct rusage usage
-        {
-        };
-        // glibc's waitid() has no rusage argument; the system call has.
-        if (::syscall(SYS_waitid, P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT, &usage) != 0
-            || info.si_pid != pid)
-            continue; // running, or not our child any more
-        slot.cpuMs = (qint64(usage.ru_utime.tv_sec) + usage.ru_stime.tv_sec) * 1000
-                + (qint64(usage.ru_utime.tv_usec) + usage.ru_stime.tv_usec) / 1000;
-        slot.maxRssKb = usage.ru_maxrss; // KiB on Linux
-        int expected = Watching;
-        slot.state.compare_exchange_strong(expected, Exited, std::memory_order_release);
-    }
+    for (int i = 0; i < end; ++i)
+        readIfExited(slots[i]);
 }
 
 void onChild(int signo, siginfo_t *info, void *context)
@@ -127,7 +132,8 @@ int ExitUsage::watch(qint64 pid)
                && !highestUsed.compare_exchange_weak(end, i + 1, std::memory_order_release)) { }
         slots[i].state.store(Watching, std::memory_order_release);
         // It may have exited before it was in the table; then no SIGCHLD is left to read it.
-        readExited();
+        // Only this one: the others were in the table when their SIGCHLD came.
+        readIfExited(slots[i]);
         return i;
     }
     return -1;
