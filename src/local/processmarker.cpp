@@ -197,20 +197,23 @@ QList<qint64> ProcessMarker::find(qint64 except, qint64 bornAfter) const
     // Reading every process's environment costs microseconds each, which after every task of
     // a few milliseconds was a third of the host's CPU time. The task's descendants were
     // numbered after it: a few numbers are probed directly, more are taken from the listing.
-    QSet<qint64> otherTasks;
     if (bornAfter > 0) {
-        {
-            RunningTaskProcesses &r = runningTaskProcesses();
-            const std::lock_guard<std::mutex> lock(r.mutex);
-            otherTasks = r.pids;
-        }
         const qint64 last = lastPid();
         if (last < bornAfter) {
             bornAfter = 0; // the numbers wrapped around since
         } else if (last - bornAfter <= 64) {
-            for (qint64 pid = bornAfter + 1; pid <= last; ++pid) {
-                if (otherTasks.contains(pid))
-                    continue;
+            qint64 candidates[64];
+            int count = 0;
+            {
+                RunningTaskProcesses &r = runningTaskProcesses();
+                const std::lock_guard<std::mutex> lock(r.mutex);
+                for (qint64 pid = bornAfter + 1; pid <= last; ++pid) {
+                    if (!r.pids.contains(pid))
+                        candidates[count++] = pid;
+                }
+            }
+            for (int i = 0; i < count; ++i) {
+                const qint64 pid = candidates[i];
                 consider(pid);
                 // /proc/<tid> of a thread reads as its process: keep only process leaders.
                 if (!found.isEmpty() && found.constLast() == pid && threadGroupOf(pid) != pid)
@@ -218,6 +221,12 @@ QList<qint64> ProcessMarker::find(qint64 except, qint64 bornAfter) const
             }
             return found;
         }
+    }
+    QSet<qint64> otherTasks;
+    if (bornAfter > 0) {
+        RunningTaskProcesses &r = runningTaskProcesses();
+        const std::lock_guard<std::mutex> lock(r.mutex);
+        otherTasks = r.pids;
     }
     DIR *proc = ::opendir("/proc");
     if (!proc)
@@ -245,6 +254,8 @@ static bool isChildSubreaper()
 int ProcessMarker::killAll(qint64 except, const QList<qint64> &groups, qint64 bornAfter) const
 {
     const QList<qint64> pids = find(except, bornAfter);
+    if (pids.isEmpty() && groups.isEmpty())
+        return 0; // the common case after a task: nothing found, nothing to reap
     QList<qint64> ours;
     const qint64 self = ::getpid();
     const bool subreaper = isChildSubreaper();
