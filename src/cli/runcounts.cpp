@@ -5,11 +5,14 @@ namespace TaskConductor {
 
 void RunCounts::count(const TaskEvent &event)
 {
-    const std::optional<Outcome> outcome = event.outcome();
-    if (!outcome)
-        return;
-    cpuMs += qMax<qint64>(0, event.metrics().cpuMs);
-    switch (*outcome) {
+    if (const std::optional<Outcome> outcome = event.outcome())
+        count(*outcome, event.metrics());
+}
+
+void RunCounts::count(Outcome outcome, const TaskMetrics &metrics)
+{
+    cpuMs += qMax<qint64>(0, metrics.cpuMs);
+    switch (outcome) {
     case Outcome::Finished:
         ++finished;
         break;

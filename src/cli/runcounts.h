@@ -21,6 +21,8 @@ struct RunCounts
     bool allFinished() const { return ended() == finished; }
     //! Counts \a event by its outcome() if it is terminal (Rejected counts as failed).
     void count(const TaskEvent &event);
+    //! Counts one ended task by \a outcome (Rejected counts as failed) and its CPU time.
+    void count(Outcome outcome, const TaskMetrics &metrics);
     //! "5 tasks in 1.23 s: 3 finished, 1 failed, 1 timed out, 0 canceled; CPU 0.41 s"
     QString summary(qint64 wallMs) const;
 };

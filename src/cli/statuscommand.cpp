@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "statuscommand.h"
 
+#include "runcounts.h"
+
 #include <taskconductor/sqlitetaskstore.h>
 
 #include <QtCore/qcommandlineparser.h>
@@ -20,14 +22,15 @@ constexpr int PageSize = 1000; // tasks read at once: memory stays bounded for a
 
 struct StatusCounts
 {
-    qint64 total = 0, finished = 0, failed = 0, timedOut = 0, canceled = 0, running = 0,
-           retrying = 0, pending = 0;
+    RunCounts ended; // the tasks that ended, counted as a run counts them
+    qint64 total = 0, running = 0, retrying = 0, pending = 0;
 
     void count(const StoredTask &task)
     {
         ++total;
         switch (task.state) {
         case TaskState::Pending:
+        case TaskState::Blocked:
             ++pending;
             return;
         case TaskState::Running:
@@ -40,20 +43,7 @@ struct StatusCounts
         case TaskState::Done:
             break;
         }
-        switch (task.outcome.value_or(Outcome::Failed)) {
-        case Outcome::Finished:
-            ++finished;
-            break;
-        case Outcome::TimedOut:
-            ++timedOut;
-            break;
-        case Outcome::Canceled:
-            ++canceled;
-            break;
-        default:
-            ++failed;
-            break;
-        }
+        ended.count(task.outcome.value_or(Outcome::Failed), task.metrics);
     }
     QString summary() const
     {
@@ -61,10 +51,10 @@ struct StatusCounts
                               "running, %8 waiting to retry, %9 pending")
                 .arg(total)
                 .arg(total == 1 ? QString() : QStringLiteral("s"))
-                .arg(finished)
-                .arg(failed)
-                .arg(timedOut)
-                .arg(canceled)
+                .arg(ended.finished)
+                .arg(ended.failed)
+                .arg(ended.timedOut)
+                .arg(ended.canceled)
                 .arg(running)
                 .arg(retrying)
                 .arg(pending);
