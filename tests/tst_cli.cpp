@@ -1802,11 +1802,14 @@ private Q_SLOTS:
         const QString store = m_dir.filePath("status.db");
         QProcess process;
         prepare(process);
-        process.setArguments(
-                { "run", "--events", "json", "-j", "2", "--store", store, "--kill-grace", "0.3",
-                  writeTasks({ taskLine({ "hang" }, { { "name", "first" } }),
-                               taskLine({ "hang" }, { { "name", "second" } }),
-                               taskLine({ "exit", "0" }, { { "name", "third" } }) }) });
+        process.setArguments({ "run", "--events", "json", "-j", "2", "--store", store,
+                               "--kill-grace", "0.3",
+                               writeTasks({ taskLine({ "hang" }, { { "name", "first" } }),
+                                            taskLine({ "hang" }, { { "name", "second" } }),
+                                            taskLine({ "exit", "0" }, { { "name", "third" } }),
+                                            taskLine({ "exit", "0" },
+                                                     { { "name", "fourth" },
+                                                       { "after", QJsonArray { "first" } } }) }) });
         process.start();
         StopOnExit stopper { process };
         QVERIFY(process.waitForStarted(Wait));
@@ -1817,8 +1820,8 @@ private Q_SLOTS:
         Run status;
         QTRY_VERIFY_WITH_TIMEOUT(
                 (status = run({ "status", "--store", store }))
-                        .out.contains("3 tasks: 0 finished, 0 failed, 0 timed out, 0 canceled, "
-                                      "2 running, 0 waiting to retry, 1 pending"),
+                        .out.contains("4 tasks: 0 finished, 0 failed, 0 timed out, 0 canceled, "
+                                      "2 running, 0 waiting to retry, 1 pending, 1 blocked"),
                 Wait);
         QCOMPARE(status.exitCode, 0);
         const QList<QByteArray> lines = status.out.split('\n');
@@ -1828,18 +1831,23 @@ private Q_SLOTS:
                          && lines.value(1).endsWith(" first"),
                  status.out.constData());
         QVERIFY(lines.value(3).contains(" pending ") && lines.value(3).endsWith(" third"));
+        // Stored as pending, shown as blocked while "first" has not finished.
+        QVERIFY2(lines.value(4).contains(" blocked ") && lines.value(4).endsWith(" fourth"),
+                 status.out.constData());
 
         const Run json = run({ "status", "--store", store, "--json" });
         QCOMPARE(json.exitCode, 0);
         const QList<QJsonObject> tasks = json.events();
-        QCOMPARE(tasks.size(), 3);
+        QCOMPARE(tasks.size(), 4);
         QCOMPARE(tasks.at(0).value("state").toString(), QStringLiteral("running"));
         QCOMPARE(tasks.at(0).value("name").toString(), QStringLiteral("first"));
         QCOMPARE(tasks.at(0).value("attempts").toInt(), 1);
         QVERIFY(tasks.at(0).value("startedAt").isString());
         QCOMPARE(tasks.at(2).value("state").toString(), QStringLiteral("pending"));
         QVERIFY(tasks.at(2).value("startedAt").isNull());
-        QVERIFY2(json.err.contains("3 tasks: "), json.err.constData());
+        QCOMPARE(tasks.at(3).value("state").toString(), QStringLiteral("blocked"));
+        QVERIFY(!tasks.at(0).contains("runMs")); // metrics once a task ended
+        QVERIFY2(json.err.contains("4 tasks: "), json.err.constData());
 
         ::kill(pid_t(process.processId()), SIGINT);
         QVERIFY(process.waitForFinished(Wait));
@@ -1851,7 +1859,7 @@ private Q_SLOTS:
     {
         const QString store = m_dir.filePath("status-after.db");
         const Run r = run({ "run", "--events", "none", "-j", "1", "--store", store,
-                            writeTasks({ taskLine({ "exit", "0" }), taskLine({ "exit", "3" }),
+                            writeTasks({ taskLine({ "lines", "3" }), taskLine({ "exit", "3" }),
                                          taskLine({ "crash" }) }) });
         QCOMPARE(r.exitCode, 1);
         const Run status = run({ "status", "--store", store });
@@ -1866,6 +1874,14 @@ private Q_SLOTS:
         QCOMPARE(json.at(1).value("exitCode").toInt(), 3);
         QCOMPARE(json.at(2).value("signal").toString(), QStringLiteral("SIGSEGV"));
         QVERIFY(json.at(0).value("durationMs").toInt() >= 0);
+        // The metrics the store holds, under the terminal event's names.
+        for (const char *member :
+             { "queueMs", "runMs", "stdoutBytes", "stderrBytes", "stdoutLines", "stderrLines" })
+            QVERIFY2(json.at(0).value(QLatin1String(member)).isDouble(), member);
+        QVERIFY(json.at(0).value("runMs").toInteger()
+                <= json.at(0).value("durationMs").toInteger());
+        QCOMPARE(json.at(0).value("stdoutLines").toInteger(), 3);
+        QCOMPARE(json.at(0).value("stdoutBytes").toInteger(), 21); // "line 1\n" ...
     }
 
     // A 100,000-line file is validated in a streaming pass, then read lazily while tasks run:

@@ -23,15 +23,17 @@ constexpr int PageSize = 1000; // tasks read at once: memory stays bounded for a
 struct StatusCounts
 {
     RunCounts ended; // the tasks that ended, counted as a run counts them
-    qint64 total = 0, running = 0, retrying = 0, pending = 0;
+    qint64 total = 0, running = 0, retrying = 0, pending = 0, blocked = 0;
 
     void count(const StoredTask &task)
     {
         ++total;
         switch (task.state) {
         case TaskState::Pending:
-        case TaskState::Blocked:
             ++pending;
+            return;
+        case TaskState::Blocked:
+            ++blocked;
             return;
         case TaskState::Running:
         case TaskState::Stopping:
@@ -48,7 +50,7 @@ struct StatusCounts
     QString summary() const
     {
         return QStringLiteral("%1 task%2: %3 finished, %4 failed, %5 timed out, %6 canceled, %7 "
-                              "running, %8 waiting to retry, %9 pending")
+                              "running, %8 waiting to retry, %9 pending, %10 blocked")
                 .arg(total)
                 .arg(total == 1 ? QString() : QStringLiteral("s"))
                 .arg(ended.finished)
@@ -57,7 +59,8 @@ struct StatusCounts
                 .arg(ended.canceled)
                 .arg(running)
                 .arg(retrying)
-                .arg(pending);
+                .arg(pending)
+                .arg(blocked);
     }
 };
 
@@ -66,6 +69,8 @@ QString stateText(const StoredTask &task)
     switch (task.state) {
     case TaskState::Pending:
         return QStringLiteral("pending");
+    case TaskState::Blocked:
+        return QStringLiteral("blocked");
     case TaskState::Running:
     case TaskState::Stopping:
         return QStringLiteral("running");
@@ -154,6 +159,13 @@ QByteArray jsonLine(const StoredTask &task, const QDateTime &now)
     o.insert(QStringLiteral("command"), QJsonArray::fromStringList(task.descriptor.command()));
     if (!task.message.isEmpty())
         o.insert(QStringLiteral("message"), task.message);
+    if (task.state == TaskState::Done) {
+        // The terminal event's metric members, as the store keeps them.
+        const QJsonObject metrics =
+                QJsonDocument::fromJson(TaskStore::metricsToJson(task.metrics)).object();
+        for (auto it = metrics.constBegin(); it != metrics.constEnd(); ++it)
+            o.insert(it.key(), it.value());
+    }
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
 
@@ -175,6 +187,18 @@ QByteArray textLine(const StoredTask &task, const QDateTime &now)
             .arg(started, 19)
             .arg(label(task))
             .toUtf8();
+}
+
+// The store keeps a task that waits for its dependencies as pending (the Broker decides again
+// when it resumes it); it is blocked while one of them has not finished.
+bool waitsForDependency(TaskStore &tasks, const StoredTask &task)
+{
+    for (const TaskId id : task.descriptor.dependencies()) {
+        const std::optional<StoredTask> dependency = tasks.task(id);
+        if (!dependency || dependency->outcome != Outcome::Finished)
+            return true;
+    }
+    return false;
 }
 
 } // namespace
@@ -228,7 +252,9 @@ int runStatusCommand(const QStringList &arguments)
     TaskId next = 1;
     for (;;) {
         const QList<StoredTask> page = tasks.tasksFrom(next, PageSize);
-        for (const StoredTask &task : page) {
+        for (StoredTask task : page) {
+            if (task.state == TaskState::Pending && waitsForDependency(tasks, task))
+                task.state = TaskState::Blocked;
             counts.count(task);
             const QByteArray line = asJson ? jsonLine(task, now) : textLine(task, now);
             std::fwrite(line.constData(), 1, size_t(line.size()), stdout);
