@@ -10,6 +10,7 @@
 #include <taskconductor/broker.h>
 #include <taskconductor/jsonobjectwriter.h>
 
+#include <QtCore/qelapsedtimer.h>
 #include <QtCore/qjsondocument.h>
 #include <QtCore/qjsonobject.h>
 #include <QtCore/qtemporarydir.h>
@@ -426,6 +427,46 @@ private Q_SLOTS:
         QVERIFY(recorder.terminal(waiting).metrics().queueMs
                 >= recorder.terminal(running).metrics().runMs - 5);
         QCOMPARE(recorder.terminal(rejected).metrics().runMs, 0);
+    }
+
+    // A task canceled before it left the queue reports the time it waited there: by cancel(),
+    // because its dependency did not finish, and when the Broker is destroyed.
+    void canceledInTheQueueReportsItsWait()
+    {
+        BrokerConfig config = m_fixture.config();
+        config.maxConcurrentTasks = 1;
+        Recorder recorder; // outlives the Broker, which still delivers events as it goes
+        QElapsedTimer sinceEnqueue;
+        qint64 waitedAtLeast = 0;
+        TaskId pending = 0, blocked = 0, leftAtDestruction = 0;
+        {
+            Broker broker(config);
+            const TaskId running = broker.enqueue(helperTask({ "hang" }), recorder.handler());
+            pending = broker.enqueue(helperTask({ "exit", "0" }), recorder.handler());
+            TaskDescriptor dependent = helperTask({ "exit", "0" });
+            dependent.addDependency(running);
+            blocked = broker.enqueue(dependent, recorder.handler());
+            leftAtDestruction = broker.enqueue(helperTask({ "exit", "0" }), recorder.handler());
+            sinceEnqueue.start();
+            QTRY_VERIFY_WITH_TIMEOUT(recorder.lines(running).contains("ready"), Wait);
+            QTRY_VERIFY_WITH_TIMEOUT(sinceEnqueue.elapsed() >= 20, Wait); // a wait worth measuring
+            waitedAtLeast = sinceEnqueue.elapsed();
+            broker.pause(); // the last one stays in the queue until the Broker goes
+            QVERIFY(broker.cancel(pending));
+            QVERIFY(broker.cancel(running)); // its dependent ends canceled when it has stopped
+            QTRY_VERIFY_WITH_TIMEOUT(recorder.ended(blocked), Wait);
+        }
+        for (const TaskId id : { pending, blocked, leftAtDestruction }) {
+            const TaskEvent end = recorder.terminal(id);
+            QCOMPARE(end.kind(), EventKind::Canceled);
+            // Both clocks count whole milliseconds: one may lag the other by one.
+            QVERIFY2(end.metrics().queueMs >= waitedAtLeast - 1,
+                     qPrintable(QStringLiteral("task %1: queueMs %2, waited at least %3 ms")
+                                        .arg(id)
+                                        .arg(end.metrics().queueMs)
+                                        .arg(waitedAtLeast)));
+            QCOMPARE(end.metrics().runMs, 0);
+        }
     }
 
     // --- statistics --------------------------------------------------------------------------

@@ -27,6 +27,15 @@ namespace TaskConductor {
     nested call only asks to go round once more.
 */
 
+// A task canceled before it left the queue (pending or blocked): its queueMs is the time it
+// waited there.
+static TaskEvent canceledInQueue(const PendingQueue::Entry &entry, const QString &message = {})
+{
+    TaskMetrics metrics;
+    metrics.queueMs = std::max<qint64>(0, monotonicMs() - entry.enqueuedAtMs);
+    return TaskEvent::canceled(entry.id, 0, 0, message).withMetrics(metrics);
+}
+
 static std::shared_ptr<Executor> executorOf(const BrokerConfig &config)
 {
     return config.executor ? config.executor : std::make_shared<LocalExecutor>();
@@ -166,14 +175,14 @@ bool BrokerPrivate::cancelInThread(TaskId id, const TaskEventHandler &errorHandl
                         QStringLiteral("cancel: task %1 is already stopping").arg(id), false));
         return false;
     }
-    if (std::optional<TaskEventHandler> handler = pending.take(id)) {
+    if (std::optional<PendingQueue::Entry> entry = pending.takeEntry(id)) {
         if (blocked.remove(id))
             --blockedCount;
         else
             --pendingCount; // its id stays in its lane's bucket until it reaches the front
         countsChanged();
         DestructionGuard guard(this);
-        publish(*handler, TaskEvent::canceled(id, 0, 0));
+        publish(entry->handler, canceledInQueue(*entry));
         if (!guard.destroyed() && isIdleNow())
             Q_EMIT q->idle();
         return true;
@@ -395,14 +404,14 @@ void BrokerPrivate::dependencyEnded(TaskId id, Outcome how)
             if (!blocked.remove(dependent))
                 continue; // canceled meanwhile
             --blockedCount;
-            std::optional<TaskEventHandler> handler = pending.take(dependent);
-            Q_ASSERT(handler);
+            std::optional<PendingQueue::Entry> entry = pending.takeEntry(dependent);
+            Q_ASSERT(entry);
             // Its own ending comes back here through publish() and joins the worklist.
-            publish(*handler,
-                    TaskEvent::canceled(dependent, 0, 0,
-                                        QStringLiteral("dependency %1 did not finish: it ended %2")
-                                                .arg(dependency)
-                                                .arg(TaskEvent::outcomeName(ended))));
+            publish(entry->handler,
+                    canceledInQueue(*entry,
+                                    QStringLiteral("dependency %1 did not finish: it ended %2")
+                                            .arg(dependency)
+                                            .arg(TaskEvent::outcomeName(ended))));
             if (guard.destroyed())
                 return;
         }
@@ -488,7 +497,7 @@ void BrokerPrivate::shutdown()
     dependents.clear();
     while (!pending.isEmpty()) {
         PendingQueue::Entry entry = pending.takeFirst();
-        publish(entry.handler, TaskEvent::canceled(entry.id, 0, 0));
+        publish(entry.handler, canceledInQueue(entry));
     }
 }
 
