@@ -139,7 +139,9 @@ Q_SIGNALS:
     //! After drain(): nothing runs any more (the queue stays paused). Once per drain().
     void drained();
 
-    void started(quint64 id, const QStringList &command, const QString &workingDirectory);
+    //! A task's attempt started, with the task's priority and lane (as the model's roles).
+    void started(quint64 id, const QStringList &command, const QString &workingDirectory,
+                 int priority, const QString &lane);
     void stdoutLine(quint64 id, const QString &line);
     void stderrLine(quint64 id, const QString &line);
     void finished(quint64 id, int exitCode, double durationMs);

@@ -28,10 +28,6 @@ void QmlBrokerPrivate::connectEngine(Broker *b)
 {
     QObject::connect(b, &Broker::countsChanged, q, &QmlBroker::countsChanged);
     QObject::connect(b, &Broker::drained, q, &QmlBroker::drained);
-    QObject::connect(b, &Broker::started, q,
-                     [this](TaskId id, const QStringList &command, const QString &directory) {
-                         Q_EMIT q->started(id, command, directory);
-                     });
     QObject::connect(b, &Broker::stdoutLine, q,
                      [this](TaskId id, const QString &line) { Q_EMIT q->stdoutLine(id, line); });
     QObject::connect(b, &Broker::stderrLine, q,
@@ -61,8 +57,12 @@ void QmlBrokerPrivate::connectEngine(Broker *b)
                      [this](TaskId id, int attempt, int exitCode, qint64 delayMs) {
                          Q_EMIT q->retrying(id, attempt, exitCode, double(delayMs));
                      });
+    // Started from the event, which carries the priority and lane that Broker::started lacks.
     // A terminal internalError refuses an enqueue (queue full, empty command, shutdown).
     QObject::connect(b, &Broker::eventOccurred, q, [this](const TaskEvent &event) {
+        if (event.kind() == EventKind::Started)
+            Q_EMIT q->started(event.taskId(), event.command(), event.workingDirectory(),
+                              event.priority(), event.lane());
         if (event.kind() != EventKind::InternalError)
             return;
         if (event.isTerminal())

@@ -423,6 +423,11 @@ TestCase {
         for (let i = 0; i < started.count; ++i)
             order.push(started.signalArguments[i][0])
         compare(order, [bad, high, low, then])
+        // started carries the priority and lane, as the rows' roles do.
+        compare(started.signalArguments[1][3], 5)
+        compare(started.signalArguments[1][4], "net")
+        compare(started.signalArguments[2][3], 0)
+        compare(started.signalArguments[2][4], "")
         compare(canceled.count, 1)
         compare(canceled.signalArguments[0][0], never)
         tryCompare(view.itemAt(4), "state", "canceled")
