@@ -37,8 +37,8 @@ private Q_SLOTS:
     // every event from then on.
     void signalsConnectedLaterStillArrive()
     {
-        Broker broker(config());
         Recorder r;
+        Broker broker(config());
         const TaskId first = broker.enqueue(helperTask({ "lines", "2" }), r.handler());
         QTRY_VERIFY_WITH_TIMEOUT(r.ended(first), Wait);
         QSignalSpy all(&broker, &Broker::eventOccurred);
@@ -55,13 +55,13 @@ private Q_SLOTS:
 
     void signalsMirrorHandlerEvents()
     {
+        Recorder r;
         Broker broker(config());
         QSignalSpy all(&broker, &Broker::eventOccurred);
         QSignalSpy out(&broker, &Broker::stdoutLine);
         QSignalSpy err(&broker, &Broker::stderrLine);
         QSignalSpy done(&broker, &Broker::finished);
         QSignalSpy started(&broker, &Broker::started);
-        Recorder r;
         const TaskId id = broker.enqueue(helperTask({ "mixed" }), r.handler());
         QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
         QCOMPARE(all.count(), r.events.count());
@@ -84,13 +84,13 @@ private Q_SLOTS:
         BrokerConfig c = config();
         c.defaultEnvironment.insert("TC_HOST_DEFAULT", "default");
         c.defaultEnvironment.insert("TC_DEFAULT_TASK", "default");
+        Recorder r;
         Broker broker(c);
         TaskDescriptor task = helperTask({ "env", "TC_HOST_ONLY", "TC_HOST_DEFAULT",
                                            "TC_DEFAULT_TASK", "TC_TASK", "TC_HOST_UNSET" });
         task.setEnvironmentVariable("TC_DEFAULT_TASK", "task");
         task.setEnvironmentVariable("TC_TASK", "task");
         task.unsetEnvironmentVariable("TC_HOST_UNSET");
-        Recorder r;
         const TaskId id = broker.enqueue(task, r.handler());
         QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
         QCOMPARE(r.lines(id),
@@ -103,8 +103,8 @@ private Q_SLOTS:
         QTemporaryDir defaultDir, taskDir;
         BrokerConfig c = config();
         c.defaultWorkingDirectory = defaultDir.path();
-        Broker broker(c);
         Recorder r;
+        Broker broker(c);
         const TaskId a = broker.enqueue(helperTask({ "cwd" }), r.handler());
         TaskDescriptor own = helperTask({ "cwd" });
         own.setWorkingDirectory(taskDir.path());
@@ -117,8 +117,8 @@ private Q_SLOTS:
 
     void invalidTaskIsRejected()
     {
-        Broker broker(config());
         Recorder r;
+        Broker broker(config());
         const TaskId id = broker.enqueue(TaskDescriptor(), r.handler());
         QCOMPARE(r.kinds(id), QList<EventKind> { EventKind::InternalError });
         QVERIFY(r.terminal(id).isTerminal());
@@ -129,6 +129,7 @@ private Q_SLOTS:
     {
         BrokerConfig c = config();
         c.maxConcurrentTasks = 2;
+        Recorder r;
         Broker broker(c);
         QList<TaskId> ids;
         int live = 0, peak = 0;
@@ -147,7 +148,6 @@ private Q_SLOTS:
             }
             QVERIFY(broker.runningCount() <= 2);
         });
-        Recorder r;
         for (int i = 0; i < 8; ++i)
             ids.append(broker.enqueue(helperTask({ "slow-lines", "2", "20" }), r.handler()));
         QCOMPARE(broker.runningCount(), 2);
@@ -164,8 +164,8 @@ private Q_SLOTS:
         BrokerConfig c = config();
         c.maxConcurrentTasks = 1;
         c.maxQueueDepth = 2;
-        Broker broker(c);
         Recorder running, pending, rejected;
+        Broker broker(c);
         const TaskId a = broker.enqueue(helperTask({ "hang" }), running.handler());
         const TaskId b = broker.enqueue(helperTask({ "exit", "0" }), pending.handler());
         const TaskId p2 = broker.enqueue(helperTask({ "exit", "0" }), pending.handler());
@@ -203,8 +203,8 @@ private Q_SLOTS:
     {
         QFETCH(QStringList, args);
         QFETCH(QStringList, lines);
-        Broker broker(config());
         Recorder r;
+        Broker broker(config());
         const TaskId id = broker.enqueue(helperTask(args), r.handler());
         QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
         QCOMPARE(r.terminal(id).kind(), EventKind::Finished);
@@ -275,8 +275,8 @@ private Q_SLOTS:
     {
         BrokerConfig c = config();
         c.maxConcurrentTasks = 1;
-        Broker broker(c);
         Recorder r;
+        Broker broker(c);
         const TaskId a = broker.enqueue(helperTask({ "hang" }), r.handler());
         const TaskId b = broker.enqueue(helperTask({ "exit", "0" }), r.handler());
         QCOMPARE(broker.state(b), TaskState::Pending);
@@ -291,8 +291,8 @@ private Q_SLOTS:
 
     void cancelUnknownOrFinished()
     {
-        Broker broker(config());
         Recorder r, errors;
+        Broker broker(config());
         QSignalSpy terminal(&broker, &Broker::canceled);
         QVERIFY(!broker.cancel(424242, errors.handler()));
         QCOMPARE(errors.kinds(424242), QList<EventKind> { EventKind::InternalError });
@@ -309,8 +309,8 @@ private Q_SLOTS:
     {
         BrokerConfig c = config();
         c.defaultTimeoutSeconds = 0.2;
-        Broker broker(c);
         Recorder r;
+        Broker broker(c);
         const TaskId byDefault = broker.enqueue(helperTask({ "hang" }), r.handler());
         TaskDescriptor none = helperTask({ "slow-lines", "2", "400" });
         none.setTimeoutSeconds(0);
@@ -336,6 +336,7 @@ private Q_SLOTS:
         BrokerConfig c = config();
         c.maxConcurrentTasks = 8;
         c.maxQueueDepth = 0;
+        Recorder r;
         Broker broker(c);
         std::unique_ptr<QSignalSpy> spy;
         switch (signal) {
@@ -370,7 +371,6 @@ private Q_SLOTS:
             spy = std::make_unique<QSignalSpy>(&broker, &Broker::internalError);
             break;
         }
-        Recorder r;
         QList<TaskId> ids;
         ids << broker.enqueue(helperTask({ "mixed" }), r.handler()); // started, out, err, finished
         TaskDescriptor failing = helperTask({ "exit", "3" });
@@ -401,8 +401,8 @@ private Q_SLOTS:
 
     void grandchildHoldingStdoutIsKilled()
     {
-        Broker broker(config());
         Recorder r;
+        Broker broker(config());
         const TaskId id = broker.enqueue(helperTask({ "grandchild", "exit" }), r.handler());
         QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
         QCOMPARE(r.terminal(id).kind(), EventKind::Finished);
@@ -419,8 +419,8 @@ private Q_SLOTS:
         c.retry.maxDelaySeconds = 0.05;
         c.retry.jitterSeconds = 0.01;
         c.randomSource = [] { return 1.0; }; // always the upper edge: +jitter
-        Broker broker(c);
         Recorder r;
+        Broker broker(c);
         const TaskId id = broker.enqueue(helperTask({ "exit", "3" }), r.handler());
         QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
         QList<qint64> delays;
@@ -445,8 +445,8 @@ private Q_SLOTS:
         c.maxConcurrentTasks = 1;
         c.retry.count = 1;
         c.retry.delaySeconds = 0.5;
-        Broker broker(c);
         Recorder r;
+        Broker broker(c);
         QList<TaskId> starts;
         connect(&broker, &Broker::started, this, [&](TaskId id) { starts.append(id); });
         const TaskId failing = broker.enqueue(helperTask({ "exit", "1" }), r.handler());
@@ -460,8 +460,8 @@ private Q_SLOTS:
         BrokerConfig c = config();
         c.retry.count = 1;
         c.retry.delaySeconds = 30;
-        Broker broker(c);
         Recorder r;
+        Broker broker(c);
         const TaskId id = broker.enqueue(helperTask({ "exit", "1" }), r.handler());
         QTRY_COMPARE_WITH_TIMEOUT(broker.state(id), TaskState::RetryWait, Wait);
         QCOMPARE(broker.retryWaitingCount(), 1);
@@ -480,8 +480,8 @@ private Q_SLOTS:
         c.retry.count = 2;
         c.retry.delaySeconds = 0.01;
         c.retry.jitterSeconds = 0.01;
-        Broker broker(c);
         Recorder alice, bob;
+        Broker broker(c);
         QList<TaskId> aliceIds, bobIds;
         for (int i = 0; i < 6; ++i) {
             aliceIds.append(broker.enqueue(helperTask({ "lines", "2", "alice" }), alice.handler()));
@@ -513,8 +513,8 @@ private Q_SLOTS:
         BrokerConfig c = config();
         c.maxConcurrentTasks = 1;
         c.maxQueueDepth = 0; // the follow-up only fits because the finished task freed its slot
-        Broker broker(c);
         Recorder r;
+        Broker broker(c);
         TaskId followUp = 0;
         TaskId self = 0;
         self = broker.enqueue(helperTask({ "hang" }), [&](const TaskEvent &e) {
@@ -535,8 +535,8 @@ private Q_SLOTS:
         BrokerConfig c = config();
         c.maxConcurrentTasks = 1;
         c.maxQueueDepth = 0;
-        Broker broker(c);
         Recorder r;
+        Broker broker(c);
         const TaskId blocker = broker.enqueue(helperTask({ "hang" }), r.handler());
         int rejections = 0;
         TaskEventHandler retryLater;
@@ -553,8 +553,8 @@ private Q_SLOTS:
 
     void handlerThatThrowsDoesNotBreakTheBroker()
     {
-        Broker broker(config());
         Recorder r;
+        Broker broker(config());
         for (int i = 0; i < 4; ++i) // started, two lines, finished
             QTest::ignoreMessage(QtWarningMsg, "task 1: an event handler threw: handler bug");
         const TaskId id = broker.enqueue(helperTask({ "lines", "2" }), [&](const TaskEvent &e) {
@@ -622,8 +622,8 @@ private Q_SLOTS:
         BrokerConfig c = config();
         c.maxConcurrentTasks = 2;
         c.killGraceSeconds = 60;
-        Broker broker(c);
         Recorder r;
+        Broker broker(c);
         const TaskId stopping = broker.enqueue(helperTask({ "ignore-term" }), r.handler());
         const TaskId running = broker.enqueue(helperTask({ "ignore-term" }), r.handler());
         const TaskId pending = broker.enqueue(helperTask({ "exit", "0" }), r.handler());
@@ -643,8 +643,8 @@ private Q_SLOTS:
 
     void destroyingBrokerFromHandler()
     {
-        auto *broker = new Broker(config());
         Recorder r;
+        auto *broker = new Broker(config());
         const TaskId other = broker->enqueue(helperTask({ "hang" }), r.handler());
         const TaskId id = broker->enqueue(helperTask({ "lines", "5" }), [&](const TaskEvent &e) {
             r.events.append(e);

@@ -122,9 +122,9 @@ private Q_SLOTS:
 
     void eventsOfASuccessfulTask()
     {
+        Recorder r;
         Broker broker(config());
         QSignalSpy idle(&broker, &Broker::idle);
-        Recorder r;
         const TaskId id = broker.enqueue(helperTask({ "lines", "3" }), r.handler());
         QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
         QCOMPARE(r.kinds(id),
@@ -235,10 +235,10 @@ private Q_SLOTS:
         QFETCH(QStringList, command);
         QFETCH(QString, workdir);
         QFETCH(QString, reason);
+        Recorder r;
         Broker broker(config());
         TaskDescriptor task(command);
         task.setWorkingDirectory(workdir);
-        Recorder r;
         const TaskId id = broker.enqueue(task, r.handler());
         QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
         QCOMPARE(r.kinds(id), QList<EventKind> { EventKind::Failed });
@@ -393,6 +393,7 @@ private Q_SLOTS:
     {
         QFETCH(QString, mode);
         Recorder r; // outlives the Broker, whose destruction still reports
+        Recorder second;
         Broker broker(config());
         const TaskId id = broker.enqueue(helperTask({ mode }), r.handler());
         QTRY_COMPARE_WITH_TIMEOUT(r.lines(id), QStringList { "ready" }, Wait);
@@ -401,7 +402,6 @@ private Q_SLOTS:
         QVERIFY(broker.cancel(id));
         QCOMPARE(broker.state(id), TaskState::Stopping);
         // A second cancel while stopping is an error to its own handler, not a second event.
-        Recorder second;
         QVERIFY(!broker.cancel(id, second.handler()));
         QCOMPARE(second.kinds(id), QList<EventKind> { EventKind::InternalError });
         QVERIFY(!second.events.first().isTerminal());
@@ -526,9 +526,9 @@ private Q_SLOTS:
         QFETCH_GLOBAL(QString, executor);
         if (executor != QLatin1String("slurm"))
             QSKIP("an allocation exists only on Slurm");
+        Recorder r;
         Broker broker(config()); // idleReleaseMsecs = 200
         auto *slurm = static_cast<SlurmExecutor *>(m_executor.get());
-        Recorder r;
         const TaskId first = broker.enqueue(helperTask({ "exit", "0" }), r.handler());
         QTRY_VERIFY_WITH_TIMEOUT(r.ended(first), Wait);
         const QString job = slurm->jobId();
@@ -727,10 +727,10 @@ private Q_SLOTS:
         }
         QStringList notices;
         const auto runAll = [&](const BrokerConfig &config, qint64 *firstStartMs, qint64 *wallMs) {
+            Recorder r;
             Broker broker(config);
             connect(&broker, &Broker::internalError, this,
                     [&](TaskId, const QString &message) { notices << message; });
-            Recorder r;
             QElapsedTimer clock;
             clock.start();
             *firstStartMs = -1;
@@ -827,13 +827,13 @@ private Q_SLOTS:
         options.extraSallocArguments = QStringList { "--begin=now+2" };
         c.executor = m_executor = std::make_shared<SlurmExecutor>(options);
         m_jobName = static_cast<SlurmExecutor *>(m_executor.get())->jobName();
+        Recorder r;
         Broker broker(c);
         QStringList notices; // the Broker's notices of no task: its log, the CLI's stderr
         connect(&broker, &Broker::internalError, this, [&](TaskId id, const QString &message) {
             if (id == 0)
                 notices << message;
         });
-        Recorder r;
         TaskDescriptor task = helperTask({ "exit", "0" });
         task.setTimeoutSeconds(0.5);
         const TaskId id = broker.enqueue(task, r.handler());
@@ -908,8 +908,8 @@ private Q_SLOTS:
         c.maxConcurrentTasks = 3;
         c.retry.count = 1;
         c.retry.delaySeconds = 60;
-        auto broker = std::make_unique<Broker>(c);
         Recorder r;
+        auto broker = std::make_unique<Broker>(c);
         QList<TaskId> ids;
         ids << broker->enqueue(helperTask({ "hang" }), r.handler())
             << broker->enqueue(helperTask({ "ignore-term" }), r.handler())

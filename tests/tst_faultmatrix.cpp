@@ -244,8 +244,8 @@ private Q_SLOTS:
         QFETCH(bool, subreaper);
         BrokerConfig c = fastConfig();
         c.childSubreaper = subreaper;
-        Broker broker(c);
         Recorder r;
+        Broker broker(c);
         TaskDescriptor task = helperTask(args);
         if (ending == QLatin1String("timeout"))
             task.setTimeoutSeconds(0.2);
@@ -301,8 +301,8 @@ private Q_SLOTS:
     {
         BrokerConfig c = fastConfig();
         c.killGraceSeconds = 0.3;
-        auto broker = std::make_unique<Broker>(c);
         Recorder r;
+        auto broker = std::make_unique<Broker>(c);
         QList<TaskId> ids;
         const QList<QStringList> modes {
             { "hang" }, { "ignore-term" }, { "grandchild", "hang" }, { "setsid-grandchild", "hang" }
@@ -340,8 +340,8 @@ private Q_SLOTS:
     {
         const int before = openFdCount();
         {
-            Broker broker(fastConfig());
             Recorder r;
+            Broker broker(fastConfig());
             QList<TaskId> ids;
             const QString tooLong(200 * 1024, QLatin1Char('a')); // over 32 pages with any page
             for (int i = 0; i < 50; ++i) {
@@ -439,8 +439,8 @@ private Q_SLOTS:
     void longestArgumentTheKernelAcceptsRuns()
     {
         const qint64 longest = ExecLimits::current().maxStringBytes - 1; // plus its NUL
-        Broker broker(fastConfig());
         Recorder r;
+        Broker broker(fastConfig());
         const TaskId fits =
                 broker.enqueue(helperTask({ "exit", "0", QString(longest, 'a') }), r.handler());
         const TaskId over =
@@ -470,6 +470,7 @@ private Q_SLOTS:
         QFETCH(double, grace);
         BrokerConfig c = fastConfig();
         c.killGraceSeconds = grace;
+        Recorder r;
         Broker broker(c);
         constexpr int TimeoutMs = 300;
         TaskDescriptor task = helperTask({ "ignore-term" });
@@ -477,7 +478,6 @@ private Q_SLOTS:
             task.setTimeoutSeconds(TimeoutMs / 1000.0);
         QElapsedTimer clock;
         qint64 endedAt = -1;
-        Recorder r;
         const TaskId id = broker.enqueue(task, [&](const TaskEvent &e) {
             if (e.kind() == EventKind::Started)
                 clock.start(); // the timeout counts from the launch, too
@@ -562,8 +562,8 @@ private Q_SLOTS:
         QFETCH(int, onKind);
         QLoggingCategory::setFilterRules(QStringLiteral("taskconductor.broker.warning=false"));
         auto restoreLogging = qScopeGuard([] { QLoggingCategory::setFilterRules(QString()); });
-        auto *broker = new Broker(fastConfig());
         Recorder r;
+        auto *broker = new Broker(fastConfig());
         QList<TaskId> ids;
         ids << broker->enqueue(helperTask({ "hang" }), r.handler());
         bool acted = false;
@@ -741,8 +741,8 @@ private Q_SLOTS:
     void argumentsReachTheChildByteForByte()
     {
         QFETCH(QStringList, arguments);
-        Broker broker(fastConfig());
         Recorder r;
+        Broker broker(fastConfig());
         const TaskId id =
                 broker.enqueue(helperTask(QStringList { "args" } + arguments), r.handler());
         QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
@@ -760,8 +760,8 @@ private Q_SLOTS:
 
     void taskCannotForgeTheBrokerMarker()
     {
-        Broker broker(fastConfig());
         Recorder r;
+        Broker broker(fastConfig());
         TaskDescriptor task = helperTask({ "env", "TASKCONDUCTOR_BROKER" });
         task.setEnvironmentVariable(QStringLiteral("TASKCONDUCTOR_BROKER"),
                                     QStringLiteral("1:1:1"));

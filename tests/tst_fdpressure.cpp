@@ -46,6 +46,7 @@ private Q_SLOTS:
             BrokerConfig c;
             c.maxConcurrentTasks = 50;
             c.killGraceSeconds = 0.1;
+            Recorder r;
             Broker broker(c);
             QStringList notices;
             connect(&broker, &Broker::internalError, this, [&](TaskId id, const QString &message) {
@@ -55,7 +56,6 @@ private Q_SLOTS:
             int mostAtOnce = 0;
             connect(&broker, &Broker::countsChanged, this,
                     [&] { mostAtOnce = std::max(mostAtOnce, broker.runningCount()); });
-            Recorder r;
             QList<TaskId> ids;
             for (int i = 0; i < 100; ++i)
                 ids << broker.enqueue(helperTask({ "slow-lines", "2", "100" }), r.handler());
@@ -88,9 +88,9 @@ private Q_SLOTS:
     {
         const int baselineFds = openFdCount();
         {
+            Recorder r;
             Broker broker;
             QVERIFY(setSoftFdLimit(rlim_t(baselineFds + 3)));
-            Recorder r;
             QList<TaskId> ids;
             for (int i = 0; i < 3; ++i)
                 ids << broker.enqueue(helperTask({ "exit", "0" }), r.handler());

@@ -216,8 +216,8 @@ private Q_SLOTS:
         {
             Broker idle;
             QCOMPARE(childrenNamed(self, "tc-guardian"), QList<int>());
-            Broker broker;
             Recorder r;
+            Broker broker;
             const TaskId id = broker.enqueue(helperTask({ "lines", "1" }), r.handler());
             QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
             QTRY_COMPARE_WITH_TIMEOUT(childrenNamed(self, "tc-guardian").size(), 1, Wait);
@@ -232,8 +232,8 @@ private Q_SLOTS:
     // once takes nothing along.
     void tasksSurviveTheThreadThatEnqueuedThem()
     {
-        Broker broker;
         Recorder r;
+        Broker broker;
         TaskId id = 0;
         std::unique_ptr<QThread> thread(QThread::create([&] {
             id = broker.enqueue(helperTask({ "slow-lines", "3", "100" }), r.handler());

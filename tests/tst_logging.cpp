@@ -760,9 +760,9 @@ private Q_SLOTS:
         BrokerConfig c = config();
         c.logSinks = { a, b, std::make_shared<ThrowingSink>() };
         c.logLineHandler = [&](const QString &line) { handed.append(line); };
+        Recorder r;
         Broker broker(c);
         QSignalSpy idle(&broker, &Broker::idle);
-        Recorder r;
         QTest::ignoreMessage(QtWarningMsg, QRegularExpression("a log sink threw"));
         broker.enqueue(helperTask({ "lines", "1" }), r.handler());
         QTRY_COMPARE_WITH_TIMEOUT(idle.count(), 1, Wait);
@@ -838,8 +838,8 @@ private Q_SLOTS:
         BrokerConfig c = config();
         c.retry.count = 2;
         c.retry.delaySeconds = 0.01;
-        Broker broker(c);
         Recorder r;
+        Broker broker(c);
         TaskDescriptor task = helperTask({ "succeed-on", "2", dir.filePath("runs") });
         task.setPerTaskLogPath(log);
         const TaskId id = broker.enqueue(task, r.handler());
@@ -939,9 +939,9 @@ private Q_SLOTS:
         BrokerConfig c = config();
         c.retry.count = retries;
         c.retry.delaySeconds = 0.01;
+        Recorder r;
         Broker broker(c);
         QSignalSpy errors(&broker, &Broker::internalError);
-        Recorder r;
         TaskDescriptor task = taskLink.isEmpty()
                 ? helperTask({ "lines", "3" })
                 : helperTask({ "symlink-log", path, taskTarget, retries > 0 ? "1" : "0" });
@@ -1017,10 +1017,10 @@ private Q_SLOTS:
         c.globalLogPath = path;
         TaskDescriptor perTask = helperTask({ "slow-lines", "4", "150" }); // spans flushes
         perTask.setPerTaskLogPath(path);
+        Recorder r;
         Broker broker(c);
         QSignalSpy idle(&broker, &Broker::idle);
         QSignalSpy errors(&broker, &Broker::internalError);
-        Recorder r;
         const TaskId a = broker.enqueue(perTask, r.handler());
         const TaskId b = broker.enqueue(helperTask({ "lines", "500" }), r.handler());
         QTRY_VERIFY_WITH_TIMEOUT(r.ended(a) && r.ended(b), Wait);
@@ -1046,9 +1046,9 @@ private Q_SLOTS:
         const QString path = dir.filePath("later/global.log");
         BrokerConfig c = config();
         c.globalLogPath = path;
+        Recorder r;
         Broker broker(c);
         QSignalSpy errors(&broker, &Broker::internalError);
-        Recorder r;
         const TaskId first = broker.enqueue(helperTask({ "lines", "3" }), r.handler());
         QTRY_VERIFY_WITH_TIMEOUT(r.ended(first) && errors.count() == 1, Wait);
         QVERIFY(QDir().mkpath(dir.filePath("later")));
@@ -1064,9 +1064,9 @@ private Q_SLOTS:
         const QString path = dir.filePath("global.log");
         BrokerConfig c = config();
         c.globalLogPath = path;
+        Recorder r;
         Broker broker(c);
         QSignalSpy errors(&broker, &Broker::internalError);
-        Recorder r;
         const TaskId id = broker.enqueue(helperTask({ "slow-lines", "8", "120" }), r.handler());
         QTRY_VERIFY_WITH_TIMEOUT(readAll(path).contains("slow 1"), Wait);
         QVERIFY(QFile::remove(path));
@@ -1085,10 +1085,10 @@ private Q_SLOTS:
         const QString path = dir.filePath("global.log");
         BrokerConfig c = config();
         c.globalLogPath = path;
+        Recorder r;
         Broker broker(c);
         QByteArray atFinished;
         connect(&broker, &Broker::finished, this, [&] { atFinished = readAll(path); });
-        Recorder r;
         const TaskId running = broker.enqueue(helperTask({ "hang" }), r.handler());
         QTRY_VERIFY_WITH_TIMEOUT(!r.lines(running).isEmpty(), Wait);
         // A running task's line reaches the file within the flush interval, without any

@@ -167,8 +167,8 @@ private Q_SLOTS:
     {
         BrokerConfig config = testConfig(m_marker);
         config.maxConcurrentTasks = 8;
-        Broker broker(config);
         Recorder r;
+        Broker broker(config);
 
         // Timeouts that used to fire at once (wrapped) or never (negative): the task outlives
         // the wrapped deadline and finishes.

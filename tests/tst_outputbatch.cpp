@@ -195,10 +195,10 @@ private Q_SLOTS:
         BrokerConfig c = config(true);
         QStringList logged;
         c.logLineHandler = [&](const QString &line) { logged.append(line); };
+        Recorder r;
         Broker broker(c);
         QSignalSpy lines(&broker, &Broker::stdoutLine);
         QSignalSpy events(&broker, &Broker::eventOccurred);
-        Recorder r;
         const TaskId id = broker.enqueue(helperTask({ "lines", "5000" }), r.handler());
         QTRY_VERIFY_WITH_TIMEOUT(r.ended(id), Wait);
         QCOMPARE(lines.count(), 5000);

@@ -201,9 +201,9 @@ private Q_SLOTS:
 
     void pauseResumeAndCancelWhilePaused()
     {
+        Recorder r;
         Broker broker(config(2));
         QSignalSpy pausedChanged(&broker, &Broker::pausedChanged);
-        Recorder r;
         const TaskId running = broker.enqueue(helperTask({ "hang" }), r.handler());
         QTRY_COMPARE_WITH_TIMEOUT(r.lines(running), QStringList { "ready" }, Wait);
         broker.pause();
@@ -273,9 +273,9 @@ private Q_SLOTS:
 
     void drain()
     {
+        Recorder r;
         Broker broker(config(2));
         QSignalSpy drained(&broker, &Broker::drained);
-        Recorder r;
         const TaskId one = broker.enqueue(helperTask({ "hang" }), r.handler());
         const TaskId two = broker.enqueue(helperTask({ "hang" }), r.handler());
         const TaskId queued = broker.enqueue(exitTask(), r.handler());

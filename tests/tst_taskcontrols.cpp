@@ -127,11 +127,11 @@ private Q_SLOTS:
         QFETCH(int, expected);
         BrokerConfig config = m_fixture.config();
         config.defaultStopSignal = brokerSignal;
+        Recorder recorder;
         Broker broker(config);
         TaskDescriptor task = helperTask({ "report-signal" });
         if (taskSignal)
             task.setStopSignal(taskSignal);
-        Recorder recorder;
         const TaskId id = broker.enqueue(task, recorder.handler());
         QTRY_VERIFY_WITH_TIMEOUT(recorder.lines(id).contains("ready"), Wait);
         QVERIFY(broker.cancel(id));
@@ -253,10 +253,10 @@ private Q_SLOTS:
 
     void stdinLiveWrites()
     {
+        Recorder recorder;
         Broker broker(m_fixture.config());
         TaskDescriptor task = helperTask({ "cat" });
         task.setStdinMode(StdinMode::Open);
-        Recorder recorder;
         const TaskId id = broker.enqueue(task, recorder.handler());
         QTRY_VERIFY_WITH_TIMEOUT(recorder.kinds(id).contains(EventKind::Started), Wait);
         QCOMPARE(broker.writeStdin(id, "hello\n"), StdinWriteResult::Written);
@@ -284,10 +284,10 @@ private Q_SLOTS:
         // until the bound refuses more; nothing refused is queued.
         BrokerConfig config = m_fixture.config();
         config.maxStdinBufferBytes = 100 * 1024;
+        Recorder recorder;
         Broker broker(config);
         TaskDescriptor task = helperTask({ "hang" });
         task.setStdinMode(StdinMode::Open);
-        Recorder recorder;
         const TaskId id = broker.enqueue(task, recorder.handler());
         QTRY_VERIFY_WITH_TIMEOUT(recorder.lines(id).contains("ready"), Wait);
         const QByteArray chunk(16 * 1024, 'x');
@@ -406,8 +406,8 @@ private Q_SLOTS:
     {
         BrokerConfig config = m_fixture.config();
         config.maxConcurrentTasks = 1;
-        Broker broker(config);
         Recorder recorder;
+        Broker broker(config);
         const TaskId running = broker.enqueue(helperTask({ "hang" }), recorder.handler());
         const TaskId waiting = broker.enqueue(helperTask({ "exit", "0" }), recorder.handler());
         QTRY_VERIFY_WITH_TIMEOUT(recorder.lines(running).contains("ready"), Wait);
@@ -473,8 +473,8 @@ private Q_SLOTS:
 
     void statisticsOfABroker()
     {
-        Broker broker(m_fixture.config());
         Recorder recorder;
+        Broker broker(m_fixture.config());
         QList<TaskId> ids;
         for (int i = 0; i < 4; ++i)
             ids.append(broker.enqueue(helperTask({ "lines", "2" }), recorder.handler()));

@@ -581,6 +581,7 @@ private Q_SLOTS:
         c.recoveryPolicy = policy;
         auto store = std::make_shared<SqliteTaskStore>(path);
         c.store = store;
+        Recorder r; // outlives the Broker, whose destruction still reports
         Broker broker(c);
         QSignalSpy events(&broker, &Broker::eventOccurred);
         QSignalSpy idle(&broker, &Broker::idle);
@@ -600,7 +601,6 @@ private Q_SLOTS:
         }
         QVERIFY(kindsOf(events, 4).isEmpty()); // ended: never again
         QVERIFY(store->unfinishedTasks().isEmpty());
-        Recorder r; // outlives the task: it ends before the Broker goes
         QCOMPARE(broker.enqueue(helperTask({ "lines", "1" }), r.handler()), TaskId(5));
         QTRY_VERIFY_WITH_TIMEOUT(r.ended(5), Wait);
     }
@@ -625,10 +625,10 @@ private Q_SLOTS:
         c.maxQueueDepth = 2;
         auto store = std::make_shared<SqliteTaskStore>(path);
         c.store = store;
+        Recorder r;
         Broker broker(c);
         QSignalSpy events(&broker, &Broker::eventOccurred);
         QSignalSpy idle(&broker, &Broker::idle);
-        Recorder r;
         QList<TaskId> fresh;
         for (int i = 0; i < 3; ++i) // one runs at once, two fill the queue
             fresh.append(broker.enqueue(helperTask({ "lines", "1", "new" }), r.handler()));
