@@ -480,7 +480,11 @@ private Q_SLOTS:
                         TaskEvent::output(7, 2, channel, TaskEvent::decodeLine(bytes));
                 const LogEntry entry(event, fixedTime(3600), "task.log");
                 sink.write(entry);
-                perLineText.append(entry.line(format));
+                // An ASCII line is written from its characters as bytes: still the formatter's.
+                const QString formatted = formatLogLine(event, fixedTime(3600), format);
+                QCOMPARE(entry.utf8Line(format), formatted.toUtf8() + '\n');
+                QCOMPARE(entry.line(format), formatted);
+                perLineText.append(formatted);
                 perLineEvents.append(event);
             }
         }
