@@ -179,21 +179,48 @@ inline QList<int> processesOfOurBrokers()
             [&](const QByteArray &variable) { return variable.startsWith(prefix); });
 }
 
+// One process as /proc/<pid>/stat shows it.
+struct ProcessStat
+{
+    int pid = 0;
+    QByteArray name; // comm, without the parentheses
+    char state = 0; // R, S, Z ...
+    qint64 parent = 0;
+};
+
+// Every process now (one that ends while it is read is left out).
+inline QList<ProcessStat> processStats()
+{
+    QList<ProcessStat> found;
+    const QStringList entries = QDir(QStringLiteral("/proc")).entryList(QDir::Dirs);
+    for (const QString &entry : entries) {
+        bool isPid = false;
+        const int pid = entry.toInt(&isPid);
+        QFile stat(QStringLiteral("/proc/%1/stat").arg(entry));
+        if (!isPid || !stat.open(QIODevice::ReadOnly))
+            continue;
+        const QByteArray s = stat.readAll();
+        // The name may hold spaces and parentheses: it ends at the last ')'.
+        const int open = s.indexOf('(');
+        const int close = s.lastIndexOf(')');
+        if (open < 0 || close < open)
+            continue;
+        const QList<QByteArray> fields = s.mid(close + 2).split(' ');
+        if (fields.size() < 2 || fields.at(0).isEmpty())
+            continue;
+        found.append({ pid, s.mid(open + 1, close - open - 1), fields.at(0).at(0),
+                       fields.at(1).toLongLong() });
+    }
+    return found;
+}
+
 // Children of this test process that died and were not reaped.
 inline QList<int> ourZombies()
 {
     QList<int> found;
-    const QByteArray self = QByteArray::number(QCoreApplication::applicationPid());
-    const QStringList entries = QDir(QStringLiteral("/proc")).entryList(QDir::Dirs);
-    for (const QString &entry : entries) {
-        QFile stat(QStringLiteral("/proc/%1/stat").arg(entry));
-        if (!stat.open(QIODevice::ReadOnly))
-            continue;
-        const QByteArray s = stat.readAll();
-        const int close = s.lastIndexOf(')');
-        const QList<QByteArray> fields = s.mid(close + 2).split(' ');
-        if (close > 0 && fields.size() > 1 && fields[0] == "Z" && fields[1] == self)
-            found.append(entry.toInt());
+    for (const ProcessStat &process : processStats()) {
+        if (process.state == 'Z' && process.parent == QCoreApplication::applicationPid())
+            found.append(process.pid);
     }
     return found;
 }

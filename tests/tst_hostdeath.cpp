@@ -34,20 +34,9 @@ constexpr int GoneWithinMs = 2000;
 QList<int> childrenNamed(qint64 parent, const QByteArray &name)
 {
     QList<int> found;
-    const QStringList entries = QDir(QStringLiteral("/proc")).entryList(QDir::Dirs);
-    for (const QString &entry : entries) {
-        QFile stat(QStringLiteral("/proc/%1/stat").arg(entry));
-        if (!stat.open(QIODevice::ReadOnly))
-            continue;
-        const QByteArray s = stat.readAll();
-        const int open = s.indexOf('(');
-        const int close = s.lastIndexOf(')');
-        if (open < 0 || close < open)
-            continue;
-        const QList<QByteArray> fields = s.mid(close + 2).split(' ');
-        if (fields.size() > 1 && fields.at(1).toLongLong() == parent
-            && s.mid(open + 1, close - open - 1) == name)
-            found.append(entry.toInt());
+    for (const ProcessStat &process : processStats()) {
+        if (process.parent == parent && process.name == name)
+            found.append(process.pid);
     }
     return found;
 }
