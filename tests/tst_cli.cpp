@@ -1265,6 +1265,8 @@ private Q_SLOTS:
         QTest::newRow("--log = --store")
                 << QStringList { "--log", "x.db", "--store", "x.db" } << QString();
         QTest::newRow("--log = task file") << QStringList { "--log", "TASKFILE" } << QString();
+        QTest::newRow("--log = task file, with --results")
+                << QStringList { "--log", "TASKFILE", "--results", "same-results" } << QString();
         QTest::newRow("--store = task file") << QStringList { "--store", "TASKFILE" } << QString();
         QTest::newRow("--log = store's WAL")
                 << QStringList { "--log", "y.db-wal", "--store", "y.db" } << QString();
@@ -1295,6 +1297,7 @@ private Q_SLOTS:
         QCOMPARE(r.exitCode, 2);
         QVERIFY2(r.err.contains("are the same file"), r.err.constData());
         QVERIFY(!QFile::exists(runs)); // nothing ran
+        QVERIFY(!QFile::exists(m_dir.filePath("same-results"))); // nothing was created
         QFile in(path);
         QVERIFY(in.open(QIODevice::ReadOnly));
         QCOMPARE(in.readAll(), before); // the task file is untouched

@@ -27,14 +27,6 @@ bool RunSession::validate()
         m_files.append(RunFile::identify(QStringLiteral("the task file"), m_options.taskFile));
     if (!m_options.broker.globalLogPath.isEmpty())
         m_files.append(RunFile::identify(QStringLiteral("--log"), m_options.broker.globalLogPath));
-    if (!m_options.resultsDirectory.isEmpty() && !m_options.dryRun) {
-        m_results = std::make_unique<ResultsDir>(m_options.resultsDirectory);
-        QString error;
-        if (!m_results->open(error)) {
-            printError(error);
-            return false;
-        }
-    }
     if (!m_options.storePath.isEmpty() && !m_options.dryRun) {
         for (const char *suffix : { "", "-wal", "-shm", "-journal", ".lock" })
             m_files.append(RunFile::identify(QStringLiteral("--store"),
