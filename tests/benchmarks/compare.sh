@@ -6,24 +6,10 @@
 # Each build dir is a Release build with -DTASKCONDUCTOR_BUILD_BENCHMARKS=ON (targets bench_host,
 # peer_qprocess, tc_helper). Prints medians of wall and CPU (user + system) seconds and the
 # after/before ratios, with the load average at each round.
-set -euo pipefail
-before=$1
-after=$2
-rounds=${3:-5}
-data=$(mktemp -d)
-trap 'rm -rf "$data"' EXIT
-samples=$data/samples
-
-"$after/tests/tc_helper" lines 5000000 x >"$data/short.txt"
-long_line=$(head -c 99999 /dev/zero | tr '\0' x)
-yes "$long_line" | head -n 2000 >"$data/long.txt" || true
-
-run() { # LABEL COMMAND
-    local label=$1
-    shift
-    /usr/bin/time -f "%e %U %S" -o "$data/time" bash -c "$*" >/dev/null
-    echo "$label $(cat "$data/time")" >>"$samples"
-}
+default_rounds=5
+run_stderr=/dev/stderr
+source "$(dirname "$0")/pairing.sh" "$@"
+long_lines 99999 2000
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq "$rounds"); do
@@ -42,10 +28,6 @@ for round in $(seq "$rounds"); do
     echo "round $round, load $(cut -d' ' -f1-3 /proc/loadavg)"
 done
 
-median() { # LABEL EXPRESSION-OF-$2-$3-$4
-    awk -v l="$1" "\$1 == l { print $2 }" "$samples" | sort -g \
-        | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 echo
 echo "| workload | wall s before | wall s after | after / before | CPU s before | CPU s after | after / before |"

@@ -7,28 +7,9 @@
 # lines, and of 200,000 lines of 1 KiB; 2,000 x /bin/true at P = 1, 2, 8 (library before and
 # after, bare QProcess, xargs -P). Prints medians of wall seconds and of CPU seconds (user +
 # system, children included) per variant, and M lines/s, MB/s or tasks/s.
-set -euo pipefail
-before=$1
-after=$2
-rounds=${3:-3}
-data=$(mktemp -d)
-trap 'rm -rf "$data"' EXIT
-samples=$data/samples
-
-"$after/tests/tc_helper" lines 5000000 x >"$data/short.txt"
-long_line=$(head -c 1023 /dev/zero | tr '\0' x)
-yes "$long_line" | head -n 200000 >"$data/long.txt" || true
-
-run() { # LABEL COMMAND
-    local label=$1
-    shift
-    local start end
-    start=$(date +%s%N)
-    /usr/bin/time -f "%U %S" -o "$data/time" bash -c "$*" >/dev/null 2>&1
-    end=$(date +%s%N)
-    # wall in ns resolution (time's %e has 10 ms), then user and system seconds
-    echo "$label $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", (b - a) / 1e9 }') $(cat "$data/time")" >>"$samples"
-}
+default_rounds=3
+source "$(dirname "$0")/pairing.sh" "$@"
+long_lines 1023 200000
 
 variants() { # FILE -> lines "LABEL<TAB>COMMAND"
     local f=$1
@@ -67,10 +48,6 @@ for round in $(seq "$rounds"); do
     echo "round $round, load $(cut -d' ' -f1-3 /proc/loadavg)"
 done
 
-median() { # LABEL EXPRESSION-OF-$2-$3-$4
-    awk -v l="$1" "\$1 == l { print $2 }" "$samples" | sort -g \
-        | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 echo
 echo "| variant | short: wall s | short: M lines/s | short: CPU s | long: wall s | long: MB/s | long: CPU s |"
 echo "|---|---|---|---|---|---|---|"
