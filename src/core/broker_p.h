@@ -13,6 +13,7 @@
 
 #include <QtCore/qhash.h>
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 
@@ -142,5 +143,14 @@ private:
     void reject(TaskId id, const TaskEventHandler &handler, const QString &message);
     void emitSignals(const TaskEvent &event, quint32 connected, const bool &destroyed);
 };
+
+// A task canceled before it left the queue (pending or blocked): its queueMs is the time it
+// waited there.
+inline TaskEvent canceledInQueue(const PendingQueue::Entry &entry, const QString &message = {})
+{
+    TaskMetrics metrics;
+    metrics.queueMs = std::max<qint64>(0, monotonicMs() - entry.enqueuedAtMs);
+    return TaskEvent::canceled(entry.id, 0, 0, message).withMetrics(metrics);
+}
 
 } // namespace TaskConductor
