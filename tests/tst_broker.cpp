@@ -514,9 +514,9 @@ private Q_SLOTS:
         c.maxConcurrentTasks = 1;
         c.maxQueueDepth = 0; // the follow-up only fits because the finished task freed its slot
         Recorder r;
-        Broker broker(c);
         TaskId followUp = 0;
         TaskId self = 0;
+        Broker broker(c);
         self = broker.enqueue(helperTask({ "hang" }), [&](const TaskEvent &e) {
             r.events.append(e);
             if (e.kind() == EventKind::Stdout)

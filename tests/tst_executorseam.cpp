@@ -120,8 +120,8 @@ private Q_SLOTS:
     void aProcessEndsExactlyOnce()
     {
         auto executor = std::make_shared<ScriptedExecutor>();
-        Broker broker(configWith(executor));
         QList<TaskEvent> events;
+        Broker broker(configWith(executor));
         const TaskId id = broker.enqueue(TaskDescriptor({ "prog" }),
                                          [&](const TaskEvent &e) { events.append(e); });
         QCOMPARE(executor->log.processes.size(), 1);
@@ -175,8 +175,8 @@ private Q_SLOTS:
         QFETCH(int, exitCode);
         QFETCH(QString, message);
         auto executor = std::make_shared<ScriptedExecutor>();
-        Broker broker(configWith(executor));
         QList<TaskEvent> events;
+        Broker broker(configWith(executor));
         TaskDescriptor task({ "prog" });
         task.setWorkingDirectory("/srv/x");
         broker.enqueue(task, [&](const TaskEvent &e) { events.append(e); });

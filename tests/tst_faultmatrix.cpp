@@ -471,13 +471,13 @@ private Q_SLOTS:
         BrokerConfig c = fastConfig();
         c.killGraceSeconds = grace;
         Recorder r;
+        QElapsedTimer clock;
+        qint64 endedAt = -1;
         Broker broker(c);
         constexpr int TimeoutMs = 300;
         TaskDescriptor task = helperTask({ "ignore-term" });
         if (how == QLatin1String("timeout"))
             task.setTimeoutSeconds(TimeoutMs / 1000.0);
-        QElapsedTimer clock;
-        qint64 endedAt = -1;
         const TaskId id = broker.enqueue(task, [&](const TaskEvent &e) {
             if (e.kind() == EventKind::Started)
                 clock.start(); // the timeout counts from the launch, too

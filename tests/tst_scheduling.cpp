@@ -497,8 +497,8 @@ private Q_SLOTS:
     void thenRunFromTheHandler()
     {
         Recorder r; // declared first: it outlives the Broker
-        Broker broker(config(2));
         TaskId next = 0;
+        Broker broker(config(2));
         const TaskId first = broker.enqueue(exitTask(), [&](const TaskEvent &e) {
             r.events.append(e);
             if (e.isTerminal())
