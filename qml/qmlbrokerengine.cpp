@@ -15,6 +15,13 @@ Broker *QmlBrokerPrivate::engine()
         broker = new Broker(config, q);
         connectEngine(broker);
         tasks->setBroker(broker);
+        // `started` from the event, which carries the priority and lane that Broker::started
+        // lacks; connected after the model, so that the task's row is up to date when QML hears.
+        QObject::connect(broker, &Broker::eventOccurred, q, [this](const TaskEvent &event) {
+            if (event.kind() == EventKind::Started)
+                Q_EMIT q->started(event.taskId(), event.command(), event.workingDirectory(),
+                                  event.priority(), event.lane());
+        });
         if (paused)
             broker->pause();
         for (const QString &lane : std::as_const(pausedLanes))
@@ -57,12 +64,8 @@ void QmlBrokerPrivate::connectEngine(Broker *b)
                      [this](TaskId id, int attempt, int exitCode, qint64 delayMs) {
                          Q_EMIT q->retrying(id, attempt, exitCode, double(delayMs));
                      });
-    // Started from the event, which carries the priority and lane that Broker::started lacks.
     // A terminal internalError refuses an enqueue (queue full, empty command, shutdown).
     QObject::connect(b, &Broker::eventOccurred, q, [this](const TaskEvent &event) {
-        if (event.kind() == EventKind::Started)
-            Q_EMIT q->started(event.taskId(), event.command(), event.workingDirectory(),
-                              event.priority(), event.lane());
         if (event.kind() != EventKind::InternalError)
             return;
         if (event.isTerminal())
