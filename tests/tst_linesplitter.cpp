@@ -3,6 +3,7 @@
 // TaskConductor::PrivateHeaders.
 #include "linesplitter.h"
 
+#include <QtCore/qrandom.h>
 #include <QtTest/qtest.h>
 
 using TaskConductor::LineSplitter;
@@ -122,6 +123,78 @@ private Q_SLOTS:
         QCOMPARE(split({ "abcd\r", "\nef\n" }, 4), (QList<QByteArray> { "abcd", "ef" }));
         QCOMPARE(split({ "abcdefgh\r", "\n" }, 4), (QList<QByteArray> { "abcd", "efgh" }));
         QCOMPARE(split({ "abcd\r", "x\n" }, 4), (QList<QByteArray> { "abcd", "\rx" }));
+    }
+
+    // The whole stream split at '\n' (one '\r' before it dropped), each line cut greedily from
+    // its start; a last line without '\n' keeps a '\r' at its end (flush()).
+    static QList<QByteArray> reference(const QByteArray &stream, qsizetype max)
+    {
+        QList<QByteArray> lines;
+        auto cut = [&](QByteArrayView line) {
+            while (line.size() > max) {
+                const qsizetype at = LineSplitter::cutPosition(line, max);
+                lines.append(line.first(at).toByteArray());
+                line = line.sliced(at);
+            }
+            lines.append(line.toByteArray());
+        };
+        qsizetype begin = 0;
+        for (qsizetype newline; (newline = stream.indexOf('\n', begin)) >= 0; begin = newline + 1) {
+            QByteArrayView line = QByteArrayView(stream).sliced(begin, newline - begin);
+            cut(line.endsWith('\r') ? line.chopped(1) : line);
+        }
+        if (begin < stream.size())
+            cut(QByteArrayView(stream).sliced(begin));
+        return lines;
+    }
+
+    // Random streams (short and long lines, "\r\n", lone '\r', UTF-8, lines longer than the
+    // limit) cut into random chunks, through both forms of feed(): the lines are the reference's,
+    // and a line given as offsets lies in the chunk it came with. Covers the sixteen-byte scan's
+    // edges (a '\n' or '\r' at a block's first or last byte, blocks without any, short tails).
+    void matchesTheReferenceOnRandomStreams()
+    {
+        QRandomGenerator random(17);
+        const char alphabet[] = { 'a',        'b',        '\n',       '\r',       char(0xc3),
+                                  char(0xa9), char(0xe2), char(0x82), char(0xac), ' ' };
+        for (int round = 0; round < 300; ++round) {
+            const qsizetype max =
+                    QList<qsizetype> { 4, 5, 7, 31, 32, 33, 64, 1024 }.at(random.bounded(8));
+            const int newlineOdds = QList<int> { 3, 20, 100, 1000 }.at(random.bounded(4));
+            QByteArray stream;
+            const int size = random.bounded(4000);
+            for (int i = 0; i < size; ++i) {
+                stream += random.bounded(newlineOdds) == 0
+                        ? '\n'
+                        : alphabet[random.bounded(int(sizeof alphabet))];
+            }
+            const QList<QByteArray> expected = reference(stream, max);
+
+            QList<QByteArray> viaViews, viaOffsets;
+            LineSplitter views(max), offsets(max);
+            for (qsizetype at = 0; at < stream.size();) {
+                const qsizetype n = std::min<qsizetype>(stream.size() - at,
+                                                        random.bounded(2) ? random.bounded(1, 9)
+                                                                          : random.bounded(1, 700));
+                const QByteArrayView chunk = QByteArrayView(stream).sliced(at, n);
+                views.feed(chunk,
+                           [&](QByteArrayView line) { viaViews.append(line.toByteArray()); });
+                offsets.feed(
+                        chunk,
+                        [&](qsizetype begin, qsizetype end) {
+                            QVERIFY(0 <= begin && begin <= end && end <= chunk.size());
+                            viaOffsets.append(chunk.sliced(begin, end - begin).toByteArray());
+                        },
+                        [&](QByteArrayView line) { viaOffsets.append(line.toByteArray()); });
+                QVERIFY(views.carriedBytes() <= max + 1);
+                at += n;
+            }
+            views.flush([&](QByteArrayView line) { viaViews.append(line.toByteArray()); });
+            offsets.flush([&](QByteArrayView line) { viaOffsets.append(line.toByteArray()); });
+            QCOMPARE(viaViews, expected);
+            QCOMPARE(viaOffsets, expected);
+            QCOMPARE(split({ stream }, max), expected);
+        }
     }
 
     void cutPositionOnInvalidBytes()

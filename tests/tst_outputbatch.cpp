@@ -76,6 +76,20 @@ private Q_SLOTS:
         QTest::newRow("pieces at utf-8 boundaries")
                 << QStringList { "bytes", "c3a9c3a9c3a9e282ace282ac410a" } << 5;
         QTest::newRow("pieces of a partial line") << QStringList { "partial", "abcdefghijk" } << 4;
+        // Lines of 0 to 70 bytes, "\r\n" or "\n", some with a UTF-8 character at a byte where
+        // the scans and the ASCII widening change step (8, 16, 32 bytes).
+        QByteArray mixed;
+        for (int length = 0; length <= 70; ++length) {
+            QByteArray line;
+            for (int i = 0; i < length; ++i)
+                line += char('a' + (length + i) % 26);
+            if (length % 3 == 1 && length >= 2)
+                line.replace(length - 2, 2, "\xc3\xa9");
+            mixed += line + (length % 2 ? "\r\n" : "\n");
+        }
+        QTest::newRow("lengths across scan blocks") << QStringList { "bytes", mixed.toHex() } << 0;
+        QTest::newRow("pieces of lengths across scan blocks")
+                << QStringList { "bytes", mixed.toHex() } << 7;
         QTest::newRow("many lines") << QStringList { "lines", "30000" } << 0;
         QTest::newRow("stderr") << QStringList { "err-lines", "3000" } << 0;
     }
@@ -92,6 +106,18 @@ private Q_SLOTS:
                      single.recorder.lines(single.id, kind));
         QVERIFY(batched.recorder.exactlyOnce(batched.id));
         QCOMPARE(batched.recorder.terminal(batched.id).kind(), EventKind::Finished);
+        // Both ways give what the bytes say: lines at '\n' without a '\r' before it, decoded
+        // from UTF-8 (QString::fromUtf8(), the reference).
+        if (args.first() == QLatin1String("bytes") && maxLineBytes == 0) {
+            QStringList expected;
+            for (QByteArray line : QByteArray::fromHex(args.at(1).toLatin1()).split('\n')) {
+                if (line.endsWith('\r'))
+                    line.chop(1);
+                expected.append(QString::fromUtf8(line));
+            }
+            expected.removeLast(); // after the last '\n'
+            QCOMPARE(single.recorder.lines(single.id), expected);
+        }
         // Every output event of a batched run is a batch and holds at least one line; its
         // bytes decode to its text.
         for (const TaskEvent &e : batched.recorder.of(batched.id)) {

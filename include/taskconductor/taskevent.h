@@ -59,6 +59,7 @@ public:
                              const QString &workingDirectory, int priority = 0,
                              const QString &lane = {});
     static TaskEvent output(TaskId id, int attempt, OutputChannel channel, const QString &line);
+    static TaskEvent output(TaskId id, int attempt, OutputChannel channel, QString &&line);
     //! A batch of lines of one channel: line i is \a bytes [\a bounds[2i], \a bounds[2i + 1]),
     //! UTF-8 as the process wrote it, without its line break. At least one line.
     static TaskEvent outputBatch(TaskId id, int attempt, OutputChannel channel, QByteArray bytes,
@@ -110,7 +111,12 @@ public:
     static QString timeoutReasonName(TimeoutReason reason);
 
     //! Lines this event carries: 1 for an output event, more for a batch, 0 for other kinds.
-    qsizetype lineCount() const;
+    qsizetype lineCount() const
+    {
+        if (m_batch)
+            return m_batch->bounds.size() / 2;
+        return m_kind == EventKind::Stdout || m_kind == EventKind::Stderr ? 1 : 0;
+    }
     //! Line \a i (0 <= i < lineCount()) as text; a batch decodes it on each call, as UTF-8.
     QString lineAt(qsizetype i) const;
     //! The lines as text (lineAt() of each).
@@ -118,7 +124,14 @@ public:
     //! True for a batch: its lines are kept as bytes (lineBytes()), decoded only when asked.
     bool hasLineBytes() const { return bool(m_batch); }
     //! The bytes of line \a i of a batch, valid as long as the event; empty for other events.
-    QByteArrayView lineBytes(qsizetype i) const;
+    QByteArrayView lineBytes(qsizetype i) const
+    {
+        if (!m_batch)
+            return {};
+        // Inline: a host that walks a batch's lines calls this once per line.
+        const qsizetype *const bounds = m_batch->bounds.constData() + 2 * i;
+        return QByteArrayView(m_batch->bytes.constData() + bounds[0], bounds[1] - bounds[0]);
+    }
     //! Text of \a bytes as output events carry it: UTF-8, invalid sequences replaced (U+FFFD).
     static QString decodeLine(QByteArrayView bytes);
 
@@ -171,7 +184,11 @@ private:
     QString m_workingDirectory;
     QString m_lane;
     // A batch's lines: one pointer, so that one-line events stay as cheap as they were.
-    struct LineBatch;
+    struct LineBatch
+    {
+        QByteArray bytes; // the lines, one copy of the read they came in
+        QList<qsizetype> bounds; // begin and end of each line in bytes
+    };
     std::shared_ptr<const LineBatch> m_batch;
 
     QString joinedLines() const;

@@ -30,7 +30,7 @@ void BrokerPrivate::publish(const TaskEventHandler &handler, const TaskEvent &ev
 {
     // Recorded before anyone sees it; tasks canceled by the Broker's destruction stay unfinished
     // in the store, so that the next Broker on it resumes them.
-    if (!destroying)
+    if (!destroying && recorder->isActive()) // checked here: a call per output line costs
         recorder->record(event);
     // Known as ended before anyone sees it: a handler may enqueue a task that depends on it.
     const bool ends = event.isTerminal() && event.taskId() != 0;

@@ -3,11 +3,16 @@
 
 #include "taskconductor_autotest_export.h"
 
+#include <QtCore/qalgorithms.h>
 #include <QtCore/qbytearray.h>
 #include <QtCore/qbytearrayview.h>
 
 #include <cstring>
 #include <utility>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 namespace TaskConductor {
 
@@ -26,25 +31,48 @@ public:
 
     template<typename LineCallback> void feed(QByteArrayView chunk, LineCallback &&onLine)
     {
-        const char *data = chunk.data();
-        qsizetype pos = 0;
+        feed(
+                chunk,
+                [&](qsizetype begin, qsizetype end) {
+                    onLine(QByteArrayView(chunk.data() + begin, end - begin));
+                },
+                onLine);
+    }
+
+    //! As feed(), for a consumer that keeps \a chunk: a line (or piece) that lies in it comes as
+    //! its offsets, onChunkLine(begin, end); one completed from or cut out of the carried bytes
+    //! comes as bytes, onLine(view). Either way in stream order.
+    template<typename ChunkLineCallback, typename LineCallback>
+    void feed(QByteArrayView chunk, ChunkLineCallback &&onChunkLine, LineCallback &&onLine)
+    {
+        const char *const data = chunk.data();
         const qsizetype size = chunk.size();
-        while (pos < size) {
-            const void *newline = std::memchr(data + pos, '\n', size_t(size - pos));
+        qsizetype pos = 0;
+        if (!m_carry.isEmpty()) {
+            const void *newline = size > 0 ? std::memchr(data, '\n', size_t(size)) : nullptr;
             if (!newline) {
-                m_carry.append(data + pos, size - pos);
+                m_carry.append(data, size);
                 emitOverlong(onLine);
                 return;
             }
             const qsizetype end = static_cast<const char *>(newline) - data;
-            if (m_carry.isEmpty()) {
-                emitBounded(stripCarriageReturn(QByteArrayView(data + pos, end - pos)), onLine);
-            } else {
-                m_carry.append(data + pos, end - pos);
-                emitBounded(stripCarriageReturn(QByteArrayView(m_carry)), onLine);
-                m_carry.resize(0); // keeps the capacity for the next long line
-            }
+            m_carry.append(data, end);
+            emitBounded(stripCarriageReturn(QByteArrayView(m_carry)), onLine);
+            m_carry.resize(0); // keeps the capacity for the next long line
             pos = end + 1;
+        }
+        pos = forEachNewline(data, pos, size, [&](qsizetype begin, qsizetype newline) {
+            qsizetype end = newline;
+            if (end > begin && data[end - 1] == '\r')
+                --end;
+            if (Q_LIKELY(end - begin <= m_maxLineBytes))
+                onChunkLine(begin, end);
+            else
+                emitBoundedOffsets(QByteArrayView(data, end), begin, onChunkLine);
+        });
+        if (pos < size) {
+            m_carry.append(data + pos, size - pos);
+            emitOverlong(onLine);
         }
     }
 
@@ -70,6 +98,56 @@ private:
     static QByteArrayView stripCarriageReturn(QByteArrayView line)
     {
         return line.endsWith('\r') ? line.chopped(1) : line;
+    }
+
+    // Calls onLine(begin, newline) for each '\n' in data[from, size), with begin where the line
+    // starts (from, then one past the previous '\n'); returns one past the last '\n' (or from).
+    // With SSE2, sixteen bytes per compare and one bit per '\n': memchr's call per line cost
+    // more than the rest of a short line's splitting.
+    template<typename NewlineCallback>
+    static qsizetype forEachNewline(const char *data, qsizetype from, qsizetype size,
+                                    NewlineCallback &&onLine)
+    {
+        qsizetype begin = from;
+        qsizetype at = from;
+#ifdef __SSE2__
+        const __m128i newlines = _mm_set1_epi8('\n');
+        for (; size - at >= 32; at += 32) {
+            const auto *block = reinterpret_cast<const __m128i *>(data + at);
+            quint32 mask =
+                    quint32(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(block), newlines)))
+                    | quint32(_mm_movemask_epi8(
+                              _mm_cmpeq_epi8(_mm_loadu_si128(block + 1), newlines)))
+                            << 16;
+            while (mask) {
+                const qsizetype newline = at + qCountTrailingZeroBits(mask);
+                mask &= mask - 1;
+                onLine(begin, newline);
+                begin = newline + 1;
+            }
+        }
+#endif
+        while (at < size) {
+            const void *found = std::memchr(data + at, '\n', size_t(size - at));
+            if (!found)
+                break;
+            const qsizetype newline = static_cast<const char *>(found) - data;
+            onLine(begin, newline);
+            begin = at = newline + 1;
+        }
+        return begin;
+    }
+
+    // emitBounded() for a line data[begin, data.size()) that lies in the chunk: pieces as offsets.
+    template<typename ChunkLineCallback>
+    void emitBoundedOffsets(QByteArrayView data, qsizetype begin, ChunkLineCallback &onChunkLine)
+    {
+        while (data.size() - begin > m_maxLineBytes) {
+            const qsizetype cut = cutPosition(data.sliced(begin), m_maxLineBytes);
+            onChunkLine(begin, begin + cut);
+            begin += cut;
+        }
+        onChunkLine(begin, data.size());
     }
 
     template<typename LineCallback> void emitBounded(QByteArrayView line, LineCallback &onLine)

@@ -8,6 +8,10 @@
 
 #include <cstring>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 namespace TaskConductor::OutputLines {
 
 //! True when every byte of \a bytes is below 0x80 (eight at a time).
@@ -24,6 +28,39 @@ inline bool isAscii(QByteArrayView bytes)
     for (; p < end; ++p) {
         if (uchar(*p) & 0x80)
             return false;
+    }
+    return true;
+}
+
+//! Writes \a bytes to \a out as UTF-16 (room for bytes.size() units) if every byte is ASCII,
+//! and returns true; false at the first byte that is not (\a out then holds a part).
+inline bool widenAscii(QByteArrayView bytes, char16_t *out)
+{
+    const char *const in = bytes.data();
+    const qsizetype size = bytes.size();
+    qsizetype i = 0;
+#ifdef __SSE2__
+    const __m128i zero = _mm_setzero_si128();
+    for (; size - i >= 16; i += 16) {
+        const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i *>(in + i));
+        if (_mm_movemask_epi8(chunk))
+            return false;
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(out + i), _mm_unpacklo_epi8(chunk, zero));
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(out + i + 8), _mm_unpackhi_epi8(chunk, zero));
+    }
+    if (size - i >= 8) {
+        const __m128i chunk = _mm_loadl_epi64(reinterpret_cast<const __m128i *>(in + i));
+        if (_mm_movemask_epi8(chunk))
+            return false;
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(out + i), _mm_unpacklo_epi8(chunk, zero));
+        i += 8;
+    }
+#endif
+    for (; i < size; ++i) {
+        const uchar c = uchar(in[i]);
+        if (c & 0x80)
+            return false;
+        out[i] = c;
     }
     return true;
 }

@@ -10,12 +10,6 @@
 
 namespace TaskConductor {
 
-struct TaskEvent::LineBatch
-{
-    QByteArray bytes; // the lines, one copy of the read they came in
-    QList<qsizetype> bounds; // begin and end of each line in bytes
-};
-
 TaskEvent TaskEvent::started(TaskId id, int attempt, const QStringList &command,
                              const QString &workingDirectory, int priority, const QString &lane)
 {
@@ -32,6 +26,14 @@ TaskEvent TaskEvent::output(TaskId id, int attempt, OutputChannel channel, const
     TaskEvent e(channel == OutputChannel::Stdout ? EventKind::Stdout : EventKind::Stderr, id,
                 attempt);
     e.m_text = line;
+    return e;
+}
+
+TaskEvent TaskEvent::output(TaskId id, int attempt, OutputChannel channel, QString &&line)
+{
+    TaskEvent e(channel == OutputChannel::Stdout ? EventKind::Stdout : EventKind::Stderr, id,
+                attempt);
+    e.m_text = std::move(line);
     return e;
 }
 
@@ -58,22 +60,6 @@ TaskEvent TaskEvent::outputBatch(TaskId id, int attempt, OutputChannel channel,
         bounds.append(bytes.size());
     }
     return outputBatch(id, attempt, channel, std::move(bytes), std::move(bounds));
-}
-
-qsizetype TaskEvent::lineCount() const
-{
-    if (m_batch)
-        return m_batch->bounds.size() / 2;
-    return m_kind == EventKind::Stdout || m_kind == EventKind::Stderr ? 1 : 0;
-}
-
-QByteArrayView TaskEvent::lineBytes(qsizetype i) const
-{
-    if (!m_batch)
-        return {};
-    const qsizetype begin = m_batch->bounds.at(2 * i);
-    return QByteArrayView(m_batch->bytes.constData() + begin,
-                          m_batch->bounds.at(2 * i + 1) - begin);
 }
 
 QString TaskEvent::decodeLine(QByteArrayView bytes)

@@ -103,11 +103,14 @@ void TaskRun::emitLine(OutputChannel channel, QByteArrayView line)
     // buffer. One a handler kept is left to the handler (writing would detach, i.e. copy it).
     constexpr qsizetype reuseFromBytes = 4096;
     if (line.size() < reuseFromBytes) {
-        m_line = QString();
-        // As TaskEvent::decodeLine(), inline: Latin-1 for ASCII, a fraction of UTF-8's cost.
-        deliver(TaskEvent::output(id(), m_attempt, channel,
-                                  OutputLines::isAscii(line) ? QString::fromLatin1(line)
-                                                             : QString::fromUtf8(line)));
+        if (!m_line.isNull())
+            m_line = QString();
+        // As TaskEvent::decodeLine(): ASCII widened in the one pass that checks it (Latin-1's
+        // and the check's own passes cost more than the rest of a short line's decoding).
+        QString text(line.size(), Qt::Uninitialized);
+        if (!OutputLines::widenAscii(line, reinterpret_cast<char16_t *>(text.data())))
+            text = QString::fromUtf8(line);
+        deliver(TaskEvent::output(id(), m_attempt, channel, std::move(text)));
         return;
     }
     if (!m_line.isDetached())
@@ -127,86 +130,82 @@ void TaskRun::processOutput(OutputChannel channel, QByteArrayView chunk)
     if (m_host)
         m_host->rawOutput(id(), m_attempt, channel, chunk);
     LineSplitter &splitter = channel == OutputChannel::Stdout ? m_stdout : m_stderr;
-    if (m_task.outputBatching) {
-        startBatch(chunk);
-        splitter.feed(chunk, [this](QByteArrayView line) { addToBatch(line); });
-        emitBatch(channel);
-        return;
-    }
+    if (m_task.outputBatching)
+        return batchLines(channel, chunk, splitter, false);
     splitter.feed(chunk, [this, channel](QByteArrayView line) { emitLine(channel, line); });
 }
 
 void TaskRun::flushLines()
 {
     if (m_task.outputBatching) {
-        for (const OutputChannel channel : { OutputChannel::Stdout, OutputChannel::Stderr }) {
-            startBatch({});
-            (channel == OutputChannel::Stdout ? m_stdout : m_stderr)
-                    .flush([this](QByteArrayView line) { addToBatch(line); });
-            emitBatch(channel);
-        }
+        batchLines(OutputChannel::Stdout, {}, m_stdout, true);
+        batchLines(OutputChannel::Stderr, {}, m_stderr, true);
         return;
     }
     m_stdout.flush([this](QByteArrayView line) { emitLine(OutputChannel::Stdout, line); });
     m_stderr.flush([this](QByteArrayView line) { emitLine(OutputChannel::Stderr, line); });
 }
 
-// Batches reuse their buffers: an event shares them (copy on write), and when no handler kept
+// A batch's buffers are reused: an event shares them (copy on write), and when no handler kept
 // it they come back unshared, so a long-running stream allocates nothing per read.
-void TaskRun::startBatch(QByteArrayView chunk)
+//
+// Most lines lie in the chunk just read: the splitter gives them as offsets, which are written
+// straight into the bounds, and the chunk is copied once, whole. Only a line completed from the
+// splitter's carry, or cut out of it, is copied alone, and placed after the chunk.
+void TaskRun::batchLines(OutputChannel channel, QByteArrayView chunk, LineSplitter &splitter,
+                         bool flush)
 {
-    m_batch.chunk = chunk;
-    m_batch.chunkUsed = 0;
     m_batch.carried.resize(0);
-    m_batch.boundsUsed = 0;
-}
-
-void TaskRun::addBounds(qsizetype begin, qsizetype end)
-{
-    // Written in place, not appended: QList::append's checks were 40% of a batched line's cost.
-    if (m_batch.boundsUsed + 2 > m_batch.bounds.size())
-        m_batch.bounds.resize(std::max<qsizetype>(128, 2 * m_batch.bounds.size()));
-    qsizetype *const at = m_batch.bounds.data() + m_batch.boundsUsed;
-    at[0] = begin;
-    at[1] = end;
-    m_batch.boundsUsed += 2;
-}
-
-void TaskRun::addToBatch(QByteArrayView line)
-{
-    // Most lines lie in the chunk just read: they are copied with it, in one piece. Only a line
-    // completed from the splitter's carry (the first) or cut from it (pieces) is copied alone,
-    // and placed after the chunk.
-    const char *const chunkBegin = m_batch.chunk.data();
-    if (chunkBegin && line.data() >= chunkBegin
-        && line.data() + line.size() <= chunkBegin + m_batch.chunk.size()) {
-        const qsizetype begin = line.data() - chunkBegin;
-        m_batch.chunkUsed = begin + line.size();
-        addBounds(begin, m_batch.chunkUsed);
-        return;
+    BoundsCursor bounds = boundsCursor(0);
+    qsizetype chunkUsed = 0; // the lines in chunk end before this
+    auto carriedLine = [&](QByteArrayView line) {
+        const qsizetype begin = chunk.size() + m_batch.carried.size();
+        m_batch.carried.append(line);
+        if (Q_UNLIKELY(bounds.end - bounds.at < 2))
+            bounds = boundsCursor(bounds.at - m_batch.bounds.constData());
+        bounds.at[0] = begin;
+        bounds.at[1] = begin + line.size();
+        bounds.at += 2;
+    };
+    if (flush) {
+        splitter.flush(carriedLine);
+    } else {
+        splitter.feed(
+                chunk,
+                [&](qsizetype begin, qsizetype end) {
+                    if (Q_UNLIKELY(bounds.end - bounds.at < 2))
+                        bounds = boundsCursor(bounds.at - m_batch.bounds.constData());
+                    bounds.at[0] = begin;
+                    bounds.at[1] = end;
+                    bounds.at += 2;
+                    chunkUsed = end;
+                },
+                carriedLine);
     }
-    const qsizetype begin = m_batch.chunk.size() + m_batch.carried.size();
-    m_batch.carried.append(line);
-    addBounds(begin, begin + line.size());
-}
-
-void TaskRun::emitBatch(OutputChannel channel)
-{
-    if (!m_host || m_batch.boundsUsed == 0)
+    const qsizetype boundsUsed = bounds.at - m_batch.bounds.constData();
+    if (!m_host || boundsUsed == 0)
         return;
     (channel == OutputChannel::Stdout ? m_metrics.stdoutLines : m_metrics.stderrLines) +=
-            m_batch.boundsUsed / 2;
-    m_batch.bounds.resize(m_batch.boundsUsed);
+            boundsUsed / 2;
+    m_batch.bounds.resize(boundsUsed);
     // A partial last line stays with the splitter: the chunk's tail after chunkUsed is not
     // needed, unless carried lines follow it (their bounds count from the chunk's end).
-    const qsizetype chunkBytes =
-            m_batch.carried.isEmpty() ? m_batch.chunkUsed : m_batch.chunk.size();
+    const qsizetype chunkBytes = m_batch.carried.isEmpty() ? chunkUsed : chunk.size();
     m_batch.bytes.resize(0);
     m_batch.bytes.reserve(chunkBytes + m_batch.carried.size());
-    m_batch.bytes.append(m_batch.chunk.first(chunkBytes));
+    m_batch.bytes.append(chunk.first(chunkBytes));
     m_batch.bytes.append(m_batch.carried);
-    m_batch.chunk = {};
     deliver(TaskEvent::outputBatch(id(), m_attempt, channel, m_batch.bytes, m_batch.bounds));
+}
+
+TaskRun::BoundsCursor TaskRun::boundsCursor(qsizetype used)
+{
+    // Room for at least one more line; data() makes the list unshared (an event kept it).
+    const qsizetype size = m_batch.bounds.size();
+    if (used == 0 || size - used < 2)
+        m_batch.bounds.resize(std::max<qsizetype>(256, used == 0 ? size : 2 * size));
+    qsizetype *const data = m_batch.bounds.data();
+    return { data + used, data + m_batch.bounds.size() };
 }
 
 void TaskRun::processEnded(const ProcessEnd &end)

@@ -75,11 +75,16 @@ private:
     void flushLines();
     void emitLine(OutputChannel channel, QByteArrayView line);
 
-    // Batched output (ResolvedTask::outputBatching): the lines of one read, one event.
-    void startBatch(QByteArrayView chunk);
-    void addToBatch(QByteArrayView line);
-    void addBounds(qsizetype begin, qsizetype end);
-    void emitBatch(OutputChannel channel);
+    // Batched output (ResolvedTask::outputBatching): the lines of one read (or of the splitter's
+    // carry, at the end: flush), one event.
+    struct BoundsCursor
+    {
+        qsizetype *at;
+        qsizetype *end;
+    };
+    void batchLines(OutputChannel channel, QByteArrayView chunk, LineSplitter &splitter,
+                    bool flush);
+    BoundsCursor boundsCursor(qsizetype used);
     bool retryAllowed(const ProcessEnd &end) const;
     void scheduleRetry(int exitCode);
     void finish(const TaskEvent &terminal);
@@ -102,12 +107,9 @@ private:
     LongTimer *m_retryTimer = nullptr;
     struct
     {
-        QByteArrayView chunk; // the read being split
-        qsizetype chunkUsed = 0; // the lines in chunk end before this
-        QByteArray carried; // lines not in chunk (from the splitter's carry)
-        QByteArray bytes; // chunk's lines, then carried: what the event shares
-        QList<qsizetype> bounds; // begin and end of each line in bytes, up to boundsUsed
-        qsizetype boundsUsed = 0;
+        QByteArray carried; // lines not in the chunk (from the splitter's carry)
+        QByteArray bytes; // the chunk's lines, then carried: what the event shares
+        QList<qsizetype> bounds; // begin and end of each line in bytes
     } m_batch;
     // Rearmed when it fires, not per output chunk: a chunk only notes the time (m_lastOutputMs).
     LongTimer *m_idleTimer = nullptr;
