@@ -13,6 +13,7 @@
 #include <QtCore/qjsondocument.h>
 #include <QtCore/qjsonobject.h>
 #include <QtCore/qprocess.h>
+#include <QtCore/qregularexpression.h>
 #include <QtCore/qtemporarydir.h>
 #include <QtCore/qthread.h>
 #include <QtTest/qtest.h>
@@ -213,6 +214,40 @@ private Q_SLOTS:
             guardians = childrenNamed(self, "tc-guardian");
         }
         QCOMPARE(alive(guardians), QList<int>());
+        QCOMPARE(ourZombies(), QList<int>());
+    }
+
+    // A guardian killed under a living Broker is noticed at the next start (the host no longer
+    // writes to it per task): a warning, the guardian reaped, and the task still runs.
+    void killedGuardianIsNoticedAtTheNextStart()
+    {
+        const qint64 self = QCoreApplication::applicationPid();
+        Recorder r;
+        Broker broker;
+        const TaskId first = broker.enqueue(helperTask({ "lines", "1" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(first), Wait);
+        QTRY_COMPARE_WITH_TIMEOUT(childrenNamed(self, "tc-guardian").size(), 1, Wait);
+        const QList<int> guardians = childrenNamed(self, "tc-guardian");
+        QCOMPARE(::kill(guardians.first(), SIGKILL), 0); // our child: reaped by the Broker
+        // A zombie until the host reaps it; its socket reads end-of-file once it is dead.
+        QTRY_VERIFY_WITH_TIMEOUT(
+                [&] {
+                    for (const ProcessStat &process : processStats()) {
+                        if (process.pid == guardians.first())
+                            return process.state == 'Z';
+                    }
+                    return false;
+                }(),
+                Wait);
+        QTest::ignoreMessage(
+                QtWarningMsg,
+                QRegularExpression(
+                        QStringLiteral("the session guardian %1 is gone").arg(guardians.first())));
+        const TaskId second = broker.enqueue(helperTask({ "lines", "1" }), r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(second), Wait);
+        QCOMPARE(r.terminal(second).kind(), EventKind::Finished);
+        QVERIFY(r.exactlyOnce(second));
+        QCOMPARE(childrenNamed(self, "tc-guardian"), QList<int>()); // reaped, not forked again
         QCOMPARE(ourZombies(), QList<int>());
     }
 
