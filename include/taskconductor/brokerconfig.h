@@ -67,9 +67,11 @@ public:
     //! More sinks, each fed every event once (e.g. a JSON RotatingFileSink, the host's logger).
     QList<std::shared_ptr<LogSink>> logSinks;
     //! Receives each line written to the global log, as written (without the line break), in
-    //! order; called with the same lines when globalLogPath is empty.
+    //! order; called with the same lines when globalLogPath is empty. A string per output line,
+    //! batched or not: with it set, that is the logs' cost per line.
     std::function<void(const QString &line)> logLineHandler;
-    //! Receives every event of every task, after the enqueue's own handler.
+    //! Receives every event of every task, after the enqueue's own handler; a batch's lines
+    //! (outputBatching) as one-line events, each made for it.
     std::function<void(const TaskEvent &event)> extraLogHandler;
     //! Receives each chunk of a task's output as the process wrote it (bytes, before line
     //! splitting and decoding), in order per channel, before the line events it holds; for
