@@ -18,7 +18,8 @@ class PerTaskLogSink;
 //! Feeds every event of a Broker to its log sinks: the global log, the per-task logs,
 //! logLineHandler, extraLogHandler and BrokerConfig::logSinks, in that order. Timestamps and
 //! formats each event once (LogEntry), flushes the sinks after terminal events and at least
-//! every FlushIntervalMs, and passes sink errors to the reporter.
+//! every FlushIntervalMs, and passes sink errors to the reporter. A batch reaches the sinks as
+//! one entry per line, one LogEntry moved from line to line (LogEntry::setLine()).
 class LogDispatcher
 {
 public:
