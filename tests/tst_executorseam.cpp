@@ -48,6 +48,7 @@ public:
 
     void started() { reportStarted(); }
     void output(const char *text) { reportOutput(OutputChannel::Stdout, QByteArrayView(text)); }
+    void outputShared(const QByteArray &bytes) { reportOutput(OutputChannel::Stdout, bytes); }
     void ended(const ProcessEnd &end) { reportEnded(end); }
 
     LaunchRequest request;
@@ -143,6 +144,63 @@ private Q_SLOTS:
                                      EventKind::Finished }));
         QCOMPARE(events.at(2).line(), QStringLiteral("tw")); // the partial line, before the end
         QTRY_VERIFY(broker.isIdle());
+    }
+
+    // Batches (outputBatching) from reads reported as views (copied) and as QByteArrays (shared):
+    // the same lines, with lines across reads, "\r\n" across reads, pieces of maxLineBytes,
+    // a partial last line; a kept batch keeps its bytes when the executor reuses its buffer.
+    void batchesFromViewsAndSharedReadsAreTheSame_data()
+    {
+        QTest::addColumn<int>("maxLineBytes");
+        QTest::newRow("default limit") << 0;
+        QTest::newRow("pieces of 4") << 4; // the least there is
+    }
+
+    void batchesFromViewsAndSharedReadsAreTheSame()
+    {
+        QFETCH(int, maxLineBytes);
+        const QList<QByteArray> reads { "a\nbb",    "b\r", "\ncc\ndd",
+                                        "ee\nffff", "gg",  "\n0123456789\ntail" };
+        QList<QStringList> lines;
+        for (const bool shared : { false, true }) {
+            auto executor = std::make_shared<ScriptedExecutor>();
+            BrokerConfig config = configWith(executor);
+            config.outputBatching = true;
+            if (maxLineBytes > 0)
+                config.maxLineBytes = maxLineBytes;
+            QList<TaskEvent> events;
+            Broker broker(config);
+            broker.enqueue(TaskDescriptor({ "prog" }),
+                           [&](const TaskEvent &e) { events.append(e); });
+            ScriptedProcess *process = executor->log.processes.first();
+            process->started();
+            QByteArray buffer;
+            for (const QByteArray &read : reads) {
+                buffer = read; // reused by the next read, as an executor's buffer may be
+                if (shared)
+                    process->outputShared(buffer);
+                else
+                    process->output(buffer.constData());
+                buffer.fill('#');
+            }
+            process->ended(ProcessEnd::exited(0));
+            QStringList all;
+            for (const TaskEvent &e : std::as_const(events)) {
+                QVERIFY(e.kind() != EventKind::Stdout || e.hasLineBytes());
+                for (qsizetype i = 0; i < e.lineCount(); ++i)
+                    all.append(QString::fromUtf8(e.lineBytes(i)));
+            }
+            lines.append(all);
+            QCOMPARE(events.last().kind(), EventKind::Finished);
+            QTRY_VERIFY(broker.isIdle());
+        }
+        const QStringList expected = maxLineBytes == 0
+                ? QStringList { "a", "bbb", "cc", "ddee", "ffffgg", "0123456789", "tail" }
+                : QStringList {
+                      "a", "bbb", "cc", "ddee", "ffff", "gg", "0123", "4567", "89", "tail"
+                  };
+        QCOMPARE(lines.at(0), expected);
+        QCOMPARE(lines.at(1), expected);
     }
 
     void processEndsBecomeEvents_data()

@@ -215,6 +215,21 @@ private Q_SLOTS:
         QCOMPARE(expected, 20001);
     }
 
+    // A batch over a read and lines kept apart (moreBytes, how a shared read is completed): the
+    // lines in bound order, whichever array holds them; equal to the same lines in one array.
+    void batchOverTwoByteArrays()
+    {
+        const TaskEvent e = TaskEvent::outputBatch(7, 1, OutputChannel::Stdout, "ab\ncd\npart",
+                                                   { 0, 2, 3, 5, 10, 13, 13, 13 }, "xyz");
+        QCOMPARE(e.lineCount(), 4);
+        QCOMPARE(e.lineBytes(1), "cd");
+        QCOMPARE(e.lineBytes(2), "xyz");
+        QCOMPARE(e.lines(), (QStringList { "ab", "cd", "xyz", "" }));
+        QCOMPARE(e,
+                 TaskEvent::outputBatch(7, 1, OutputChannel::Stdout,
+                                        QList<QByteArray> { "ab", "cd", "xyz", "" }));
+    }
+
     // The per-line signals and the logs keep one line per line; eventOccurred gets the batch.
     void signalsAndLogsStayPerLine()
     {

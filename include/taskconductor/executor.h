@@ -77,6 +77,11 @@ public:
     virtual void processStarted() = 0;
     //! A chunk of output as it arrived; it may end or start inside a line or a UTF-8 character.
     virtual void processOutput(OutputChannel channel, QByteArrayView chunk) = 0;
+    //! As processOutput(), for bytes the observer may keep (share) instead of copying them.
+    virtual void processOutputShared(OutputChannel channel, const QByteArray &chunk)
+    {
+        processOutput(channel, chunk);
+    }
     //! Called exactly once per start(), after the last processOutput(). The observer may delete
     //! the TaskProcess only later (deleteLater), never from inside this call.
     virtual void processEnded(const ProcessEnd &end) = 0;
@@ -127,6 +132,8 @@ protected:
     void reportStarted();
     //! A chunk of output. Dropped after the end.
     void reportOutput(OutputChannel channel, QByteArrayView chunk);
+    //! As above, for bytes the observer may share (processOutputShared()): no copy of a read.
+    void reportOutput(OutputChannel channel, const QByteArray &chunk);
     //! The end: the first call reaches the observer, every later call is ignored.
     void reportEnded(const ProcessEnd &end);
 

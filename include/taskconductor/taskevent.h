@@ -64,6 +64,10 @@ public:
     //! UTF-8 as the process wrote it, without its line break. At least one line.
     static TaskEvent outputBatch(TaskId id, int attempt, OutputChannel channel, QByteArray bytes,
                                  QList<qsizetype> bounds);
+    //! As above, with the lines in \a bytes followed by \a moreBytes, kept apart so that a read
+    //! can be shared instead of copied (a bound of bytes.size() or more is in moreBytes).
+    static TaskEvent outputBatch(TaskId id, int attempt, OutputChannel channel, QByteArray bytes,
+                                 QList<qsizetype> bounds, QByteArray moreBytes);
     //! A batch of \a lines (at least one), each UTF-8 without a line break.
     static TaskEvent outputBatch(TaskId id, int attempt, OutputChannel channel,
                                  const QList<QByteArray> &lines);
@@ -130,7 +134,11 @@ public:
             return {};
         // Inline: a host that walks a batch's lines calls this once per line.
         const qsizetype *const bounds = m_batch->bounds.constData() + 2 * i;
-        return QByteArrayView(m_batch->bytes.constData() + bounds[0], bounds[1] - bounds[0]);
+        const qsizetype inBytes = m_batch->bytes.size();
+        return bounds[0] < inBytes
+                ? QByteArrayView(m_batch->bytes.constData() + bounds[0], bounds[1] - bounds[0])
+                : QByteArrayView(m_batch->moreBytes.constData() + (bounds[0] - inBytes),
+                                 bounds[1] - bounds[0]);
     }
     //! Text of \a bytes as output events carry it: UTF-8, invalid sequences replaced (U+FFFD).
     static QString decodeLine(QByteArrayView bytes);
@@ -187,7 +195,8 @@ private:
     struct LineBatch
     {
         QByteArray bytes; // the lines, one copy of the read they came in
-        QList<qsizetype> bounds; // begin and end of each line in bytes
+        QList<qsizetype> bounds; // begin and end of each line in bytes, then moreBytes
+        QByteArray moreBytes; // lines that were not in the read (outputBatch())
     };
     std::shared_ptr<const LineBatch> m_batch;
 

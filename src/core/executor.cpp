@@ -30,6 +30,12 @@ void TaskProcess::reportOutput(OutputChannel channel, QByteArrayView chunk)
         m_observer->processOutput(channel, chunk);
 }
 
+void TaskProcess::reportOutput(OutputChannel channel, const QByteArray &chunk)
+{
+    if (m_observer && !m_ended)
+        m_observer->processOutputShared(channel, chunk);
+}
+
 void TaskProcess::reportEnded(const ProcessEnd &end)
 {
     if (m_ended)

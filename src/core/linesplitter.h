@@ -102,8 +102,8 @@ private:
 
     // Calls onLine(begin, newline) for each '\n' in data[from, size), with begin where the line
     // starts (from, then one past the previous '\n'); returns one past the last '\n' (or from).
-    // With SSE2, sixteen bytes per compare and one bit per '\n': memchr's call per line cost
-    // more than the rest of a short line's splitting.
+    // With SSE2, sixteen bytes per compare and one bit per '\n' in a mask: memchr's call per
+    // line cost more than the rest of a short line's splitting.
     template<typename NewlineCallback>
     static qsizetype forEachNewline(const char *data, qsizetype from, qsizetype size,
                                     NewlineCallback &&onLine)
@@ -111,21 +111,33 @@ private:
         qsizetype begin = from;
         qsizetype at = from;
 #ifdef __SSE2__
+        // Sixty-four bytes per step: a long line's blocks hold no '\n', which one test finds.
         const __m128i newlines = _mm_set1_epi8('\n');
-        for (; size - at >= 32; at += 32) {
-            const auto *block = reinterpret_cast<const __m128i *>(data + at);
-            quint32 mask =
-                    quint32(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(block), newlines)))
-                    | quint32(_mm_movemask_epi8(
-                              _mm_cmpeq_epi8(_mm_loadu_si128(block + 1), newlines)))
-                            << 16;
+        auto matches = [&](qsizetype offset) {
+            return _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i *>(data + offset)),
+                                  newlines);
+        };
+        auto deliver = [&](qsizetype blockStart, quint64 mask) {
             while (mask) {
-                const qsizetype newline = at + qCountTrailingZeroBits(mask);
+                const qsizetype newline = blockStart + qCountTrailingZeroBits(mask);
                 mask &= mask - 1;
                 onLine(begin, newline);
                 begin = newline + 1;
             }
+        };
+        for (; size - at >= 64; at += 64) {
+            const __m128i m0 = matches(at), m1 = matches(at + 16), m2 = matches(at + 32),
+                          m3 = matches(at + 48);
+            if (!_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(m0, m1), _mm_or_si128(m2, m3))))
+                continue;
+            deliver(at,
+                    quint64(quint16(_mm_movemask_epi8(m0)))
+                            | quint64(quint16(_mm_movemask_epi8(m1))) << 16
+                            | quint64(quint16(_mm_movemask_epi8(m2))) << 32
+                            | quint64(quint16(_mm_movemask_epi8(m3))) << 48);
         }
+        for (; size - at >= 16; at += 16)
+            deliver(at, quint16(_mm_movemask_epi8(matches(at))));
 #endif
         while (at < size) {
             const void *found = std::memchr(data + at, '\n', size_t(size - at));

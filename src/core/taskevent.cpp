@@ -40,11 +40,17 @@ TaskEvent TaskEvent::output(TaskId id, int attempt, OutputChannel channel, QStri
 TaskEvent TaskEvent::outputBatch(TaskId id, int attempt, OutputChannel channel, QByteArray bytes,
                                  QList<qsizetype> bounds)
 {
+    return outputBatch(id, attempt, channel, std::move(bytes), std::move(bounds), QByteArray());
+}
+
+TaskEvent TaskEvent::outputBatch(TaskId id, int attempt, OutputChannel channel, QByteArray bytes,
+                                 QList<qsizetype> bounds, QByteArray moreBytes)
+{
     Q_ASSERT(!bounds.isEmpty() && bounds.size() % 2 == 0);
     TaskEvent e(channel == OutputChannel::Stdout ? EventKind::Stdout : EventKind::Stderr, id,
                 attempt);
-    e.m_batch =
-            std::make_shared<const LineBatch>(LineBatch { std::move(bytes), std::move(bounds) });
+    e.m_batch = std::make_shared<const LineBatch>(
+            LineBatch { std::move(bytes), std::move(bounds), std::move(moreBytes) });
     return e;
 }
 

@@ -123,6 +123,17 @@ void TaskRun::emitLine(OutputChannel channel, QByteArrayView line)
 
 void TaskRun::processOutput(OutputChannel channel, QByteArrayView chunk)
 {
+    output(channel, chunk, nullptr);
+}
+
+void TaskRun::processOutputShared(OutputChannel channel, const QByteArray &chunk)
+{
+    output(channel, chunk, &chunk);
+}
+
+// \a shared: \a chunk as a QByteArray that a batch may share instead of copying it.
+void TaskRun::output(OutputChannel channel, QByteArrayView chunk, const QByteArray *shared)
+{
     (channel == OutputChannel::Stdout ? m_metrics.stdoutBytes : m_metrics.stderrBytes) +=
             chunk.size();
     if (m_idleTimer)
@@ -131,15 +142,15 @@ void TaskRun::processOutput(OutputChannel channel, QByteArrayView chunk)
         m_host->rawOutput(id(), m_attempt, channel, chunk);
     LineSplitter &splitter = channel == OutputChannel::Stdout ? m_stdout : m_stderr;
     if (m_task.outputBatching)
-        return batchLines(channel, chunk, splitter, false);
+        return batchLines(channel, chunk, shared, splitter, false);
     splitter.feed(chunk, [this, channel](QByteArrayView line) { emitLine(channel, line); });
 }
 
 void TaskRun::flushLines()
 {
     if (m_task.outputBatching) {
-        batchLines(OutputChannel::Stdout, {}, m_stdout, true);
-        batchLines(OutputChannel::Stderr, {}, m_stderr, true);
+        batchLines(OutputChannel::Stdout, {}, nullptr, m_stdout, true);
+        batchLines(OutputChannel::Stderr, {}, nullptr, m_stderr, true);
         return;
     }
     m_stdout.flush([this](QByteArrayView line) { emitLine(OutputChannel::Stdout, line); });
@@ -150,10 +161,11 @@ void TaskRun::flushLines()
 // it they come back unshared, so a long-running stream allocates nothing per read.
 //
 // Most lines lie in the chunk just read: the splitter gives them as offsets, which are written
-// straight into the bounds, and the chunk is copied once, whole. Only a line completed from the
-// splitter's carry, or cut out of it, is copied alone, and placed after the chunk.
-void TaskRun::batchLines(OutputChannel channel, QByteArrayView chunk, LineSplitter &splitter,
-                         bool flush)
+// straight into the bounds, and the event shares the read (or, from an executor that reports a
+// view, a copy of it). Only a line completed from the splitter's carry, or cut out of it, is
+// copied alone, and placed after the chunk.
+void TaskRun::batchLines(OutputChannel channel, QByteArrayView chunk, const QByteArray *shared,
+                         LineSplitter &splitter, bool flush)
 {
     m_batch.carried.resize(0);
     BoundsCursor bounds = boundsCursor(0);
@@ -188,6 +200,11 @@ void TaskRun::batchLines(OutputChannel channel, QByteArrayView chunk, LineSplitt
     (channel == OutputChannel::Stdout ? m_metrics.stdoutLines : m_metrics.stderrLines) +=
             boundsUsed / 2;
     m_batch.bounds.resize(boundsUsed);
+    if (shared) { // the read itself, its partial last line unused; carried lines apart
+        deliver(TaskEvent::outputBatch(id(), m_attempt, channel, *shared, m_batch.bounds,
+                                       m_batch.carried));
+        return;
+    }
     // A partial last line stays with the splitter: the chunk's tail after chunkUsed is not
     // needed, unless carried lines follow it (their bounds count from the chunk's end).
     const qsizetype chunkBytes = m_batch.carried.isEmpty() ? chunkUsed : chunk.size();

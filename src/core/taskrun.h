@@ -62,6 +62,8 @@ public:
 private:
     void processStarted() override;
     void processOutput(OutputChannel channel, QByteArrayView chunk) override;
+    void processOutputShared(OutputChannel channel, const QByteArray &chunk) override;
+    void output(OutputChannel channel, QByteArrayView chunk, const QByteArray *shared);
     void processEnded(const ProcessEnd &end) override;
 
     void setState(TaskState state);
@@ -82,8 +84,8 @@ private:
         qsizetype *at;
         qsizetype *end;
     };
-    void batchLines(OutputChannel channel, QByteArrayView chunk, LineSplitter &splitter,
-                    bool flush);
+    void batchLines(OutputChannel channel, QByteArrayView chunk, const QByteArray *shared,
+                    LineSplitter &splitter, bool flush);
     BoundsCursor boundsCursor(qsizetype used);
     bool retryAllowed(const ProcessEnd &end) const;
     void scheduleRetry(int exitCode);

@@ -6,7 +6,10 @@
 # taskconductor, bench_host, peer_qprocess, tc_helper). Workloads: one `cat` of 5,000,000 short
 # lines, and of 200,000 lines of 1 KiB; 2,000 x /bin/true at P = 1, 2, 8 (library before and
 # after, bare QProcess, xargs -P). Prints medians of wall seconds and of CPU seconds (user +
-# system, children included) per variant, and M lines/s, MB/s or tasks/s.
+# system, children included) per variant, and M lines/s, MB/s or tasks/s; for bench_host and
+# peer_qprocess also the steady state ("run": from the first started to the last end, as they
+# print it), without the start-up of the program, Qt and the first process, which weighs on a
+# 90 ms run.
 default_rounds=3
 source "$(dirname "$0")/pairing.sh" "$@"
 long_lines 1023 200000
@@ -49,13 +52,15 @@ for round in $(seq "$rounds"); do
 done
 
 echo
-echo "| variant | short: wall s | short: M lines/s | short: CPU s | long: wall s | long: MB/s | long: CPU s |"
-echo "|---|---|---|---|---|---|---|"
+echo "| variant | short: wall s | short: M lines/s | short: CPU s | short: run M lines/s | long: wall s | long: MB/s | long: CPU s | long: run MB/s |"
+echo "|---|---|---|---|---|---|---|---|---|"
 long_mb=$(awk -v b="$(stat -c %s "$data/long.txt")" 'BEGIN { print b / 1e6 }')
 while IFS=$'\t' read -r label _; do
     ws=$(median "short-$label" '$2')
     wl=$(median "long-$label" '$2')
-    echo "| $label | $ws | $(awk -v w="$ws" 'BEGIN { printf "%.1f", 5 / w }') | $(median "short-$label" '$3 + $4') | $wl | $(awk -v w="$wl" -v m="$long_mb" 'BEGIN { printf "%.0f", m / w }') | $(median "long-$label" '$3 + $4') |"
+    rs=$(median "short-$label" '$5')
+    rl=$(median "long-$label" '$5')
+    echo "| $label | $ws | $(awk -v w="$ws" 'BEGIN { printf "%.1f", 5 / w }') | $(median "short-$label" '$3 + $4') | ${rs:+$(awk -v w="$rs" 'BEGIN { printf "%.1f", 5 / w }')} | $wl | $(awk -v w="$wl" -v m="$long_mb" 'BEGIN { printf "%.0f", m / w }') | $(median "long-$label" '$3 + $4') | ${rl:+$(awk -v w="$rl" -v m="$long_mb" 'BEGIN { printf "%.0f", m / w }')} |"
 done < <(variants x)
 echo
 echo "| spawn, 2,000 x /bin/true | wall s | tasks/s | CPU s | / bare QProcess (wall) |"

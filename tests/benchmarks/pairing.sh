@@ -26,13 +26,16 @@ run() { # LABEL COMMAND
     shift
     local start end
     start=$(date +%s%N)
-    /usr/bin/time -f "%U %S" -o "$data/time" bash -c "$*" >/dev/null 2>"${run_stderr:-/dev/null}"
+    /usr/bin/time -f "%U %S" -o "$data/time" bash -c "$*" >"$data/out" 2>"${run_stderr:-/dev/null}"
     end=$(date +%s%N)
-    # wall in ns resolution (time's %e has 10 ms), then user and system seconds
-    echo "$label $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", (b - a) / 1e9 }') $(cat "$data/time")" >>"$samples"
+    # wall in ns resolution (time's %e has 10 ms), user and system seconds, then the steady
+    # state's seconds where the program prints them (bench_host, peer_qprocess: run_seconds=)
+    echo "$label $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", (b - a) / 1e9 }') $(cat "$data/time") $(grep -o 'run_seconds=[0-9.]*' "$data/out" | cut -d= -f2)" >>"$samples"
 }
 
-median() { # LABEL EXPRESSION-OF-$2-$3-$4
-    awk -v l="$1" "\$1 == l { print $2 }" "$samples" | sort -g \
+median() { # LABEL EXPRESSION-OF-$2-$3-$4-$5 ($5, the run seconds: only the rows that have it)
+    local need=4
+    [[ $2 == *'$5'* ]] && need=5
+    awk -v l="$1" -v need="$need" "\$1 == l && NF >= need { print $2 }" "$samples" | sort -g \
         | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }

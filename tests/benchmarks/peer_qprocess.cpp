@@ -4,7 +4,9 @@
 //   peer_qprocess [--tasks N] [--concurrency P] [--split] [--group] [--environment] -- COMMAND...
 // --split counts lines with memchr over what readAll() returned (no line objects).
 // --group and --environment add what the library does per process, one at a time.
-// Prints one line: "tasks=N seconds=S tasks_per_s=R lines=L bytes=B".
+// Prints one line: "tasks=N seconds=S tasks_per_s=R lines=L bytes=B failures=F run_seconds=T
+// run_lines_per_s=Q"; run_seconds counts from the first process's started() to the last
+// finished(), as bench_host's does from the first started event to the last terminal one.
 #include <QtCore/qcommandlineparser.h>
 #include <QtCore/qcoreapplication.h>
 #include <QtCore/qelapsedtimer.h>
@@ -47,6 +49,9 @@ int main(int argc, char **argv)
     int failures = 0;
     qint64 lines = 0;
     qint64 bytes = 0;
+    QElapsedTimer clock;
+    qint64 firstStartedNs = -1;
+    qint64 lastEndedNs = -1;
     std::function<void()> launchNext = [&] {
         if (launched == tasks)
             return;
@@ -64,7 +69,12 @@ int main(int argc, char **argv)
                 }
             }
         });
+        QObject::connect(process, &QProcess::started, process, [&] {
+            if (firstStartedNs < 0)
+                firstStartedNs = clock.nsecsElapsed();
+        });
         QObject::connect(process, &QProcess::finished, process, [&, process](int code) {
+            lastEndedNs = clock.nsecsElapsed();
             failures += code != 0;
             process->deleteLater();
             if (++ended == tasks)
@@ -79,7 +89,6 @@ int main(int argc, char **argv)
         process->start(command.first(), command.mid(1), QIODevice::ReadOnly);
     };
 
-    QElapsedTimer clock;
     clock.start();
     QMetaObject::invokeMethod(
             &app,
@@ -90,7 +99,10 @@ int main(int argc, char **argv)
             Qt::QueuedConnection);
     app.exec();
     const double seconds = clock.nsecsElapsed() / 1e9;
-    std::printf("tasks=%d seconds=%.4f tasks_per_s=%.1f lines=%lld bytes=%lld failures=%d\n", tasks,
-                seconds, tasks / seconds, lines, bytes, failures);
+    const double runSeconds = firstStartedNs >= 0 ? (lastEndedNs - firstStartedNs) / 1e9 : 0;
+    std::printf("tasks=%d seconds=%.4f tasks_per_s=%.1f lines=%lld bytes=%lld failures=%d "
+                "run_seconds=%.4f run_lines_per_s=%.0f\n",
+                tasks, seconds, tasks / seconds, lines, bytes, failures, runSeconds,
+                runSeconds > 0 ? lines / runSeconds : 0.0);
     return failures == 0 ? 0 : 1;
 }
