@@ -160,14 +160,7 @@ void JsonObjectWriter::member(QStringView name, qint64 value)
     key(name);
     char16_t digits[24];
     char16_t *const last = digits + 24;
-    char16_t *first = last;
-    quint64 magnitude = value < 0 ? 0 - quint64(value) : quint64(value);
-    do {
-        *--first = char16_t(u'0' + magnitude % 10);
-        magnitude /= 10;
-    } while (magnitude != 0);
-    if (value < 0)
-        *--first = u'-';
+    const char16_t *first = TextEscaping::writeDecimalBefore(last, value);
     put(QStringView(first, last));
 }
 

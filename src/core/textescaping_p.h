@@ -127,4 +127,19 @@ template<Rule rule> char *writeEscapedBytes(char *out, QByteArrayView utf8)
     }
 }
 
+//! \a value in decimal, written so that it ends just before \a end (room for 20 characters);
+//! returns where it begins. One digit loop for the byte writers and the text ones.
+template<typename Char> Char *writeDecimalBefore(Char *end, qint64 value)
+{
+    Char *first = end;
+    quint64 magnitude = value < 0 ? 0 - quint64(value) : quint64(value);
+    do {
+        *--first = Char('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude != 0);
+    if (value < 0)
+        *--first = Char('-');
+    return first;
+}
+
 } // namespace TaskConductor::TextEscaping

@@ -83,14 +83,7 @@ char *writeNumber(char *out, qint64 value)
 {
     char digits[24];
     char *const last = digits + 24;
-    char *first = last;
-    quint64 magnitude = value < 0 ? 0 - quint64(value) : quint64(value);
-    do {
-        *--first = char('0' + magnitude % 10);
-        magnitude /= 10;
-    } while (magnitude != 0);
-    if (value < 0)
-        *--first = '-';
+    const char *first = TextEscaping::writeDecimalBefore(last, value);
     return writeAscii(out, QByteArrayView(first, last - first));
 }
 
