@@ -37,7 +37,9 @@ namespace TaskConductor {
     Broker's grace timer sits in between. Signals to srun are not used then: srun ignores one
     SIGINT, and SIGTERM to srun kills the task at once with no grace. Before the step runs,
     that is exactly what is wanted: SIGTERM to srun ends a step that waits for a CPU, or that
-    has not reported yet, at once, and the step ends as "stopped before it started".
+    has not reported yet, at once, and the step ends as "stopped before it started". srun can
+    lose that SIGTERM between creating the step and launching its task; the record that comes
+    anyway gives the step's id, and the step is canceled by id with the stop's signal.
 */
 
 namespace {
@@ -153,10 +155,16 @@ void SlurmStep::stop(int signal)
         return;
     case Phase::Launching:
         // srun may wait for a CPU, or the record is on its way: SIGTERM makes srun give up the
-        // step creation, or end the step at once; it ends, and onFinished() reports it.
-        if (m_stopSignal == 0 && m_srun.processId() > 0)
-            ::kill(pid_t(m_srun.processId()), SIGTERM);
-        m_stopSignal = signal;
+        // step creation, or end the step at once; it ends, and onFinished() reports it. srun can
+        // lose a SIGTERM that comes between creating the step and launching its task (seen under
+        // load), so a step whose record came is canceled by id, and the kill after the grace
+        // period is sent too, not swallowed because a stop was already asked for.
+        if (!m_stepId.isEmpty())
+            scancelStep(signal);
+        else if (m_srun.processId() > 0 && (m_stopSignal == 0 || signal == SIGKILL))
+            ::kill(pid_t(m_srun.processId()), signal == SIGKILL ? SIGKILL : SIGTERM);
+        if (m_stopSignal != SIGKILL)
+            m_stopSignal = signal;
         return;
     case Phase::Running:
         if (m_stepId.isEmpty()) { // no record came: only srun can stop the step
@@ -164,14 +172,18 @@ void SlurmStep::stop(int signal)
                 ::kill(pid_t(m_srun.processId()), SIGTERM);
             return;
         }
-        SlurmClient::scancel(m_allocation->scancelProgram,
-                             { signal == SIGKILL ? QStringLiteral("--signal=KILL")
-                                       : signal == SIGTERM
-                                       ? QStringLiteral("--signal=TERM")
-                                       : QStringLiteral("--signal=%1").arg(signal),
-                               m_stepId });
+        scancelStep(signal);
         return;
     }
+}
+
+void SlurmStep::scancelStep(int signal)
+{
+    SlurmClient::scancel(m_allocation->scancelProgram,
+                         { signal == SIGKILL           ? QStringLiteral("--signal=KILL")
+                                   : signal == SIGTERM ? QStringLiteral("--signal=TERM")
+                                                       : QStringLiteral("--signal=%1").arg(signal),
+                           m_stepId });
 }
 
 void SlurmStep::endBeforeStart(int signal)
@@ -218,9 +230,13 @@ void SlurmStep::onRecord(const QString &record)
         m_phase = Phase::Ended; // srun ends soon; output after this is not the task's
         return;
     }
-    if (m_stopSignal != 0)
-        return; // srun was told to end it; it was never reported as started
     m_stepId = record.mid(int(qstrlen("tc-step ")));
+    if (m_stopSignal != 0) {
+        // srun was told to end it and may have lost that signal (stop()): cancel the step by id.
+        // It was never reported as started; onFinished() reports it stopped before it started.
+        scancelStep(m_stopSignal);
+        return;
+    }
     m_phase = Phase::Running;
     reportStarted();
 }

@@ -42,6 +42,7 @@ private:
 
     void stop(int signal);
     void endBeforeStart(int signal);
+    void scancelStep(int signal); // scancel --signal=... of the step whose record came
     void readStdout();
     void onRecord(const QString &record);
     void readStderr();
