@@ -17,13 +17,18 @@
 #include <QtCore/qloggingcategory.h>
 #include <QtCore/qrandom.h>
 #include <QtCore/qregularexpression.h>
+#include <QtCore/qscopeguard.h>
 #include <QtCore/qtemporarydir.h>
 #include <QtCore/qtimer.h>
 #include <QtTest/qsignalspy.h>
 #include <QtTest/qtest.h>
 
+#include <cerrno>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace TaskConductor;
 using namespace TestSupport;
@@ -268,6 +273,11 @@ private Q_SLOTS:
     // counter that wrapped around since must send it back to reading them all.
     void sweepReadsOnlyLaterPidsUnlessTheCounterWrapped()
     {
+        // One descriptor read again and again, as a session does: read before the child too.
+        const int loadavg = ProcessMarker::openLastPidSource();
+        QVERIFY(loadavg >= 0);
+        const auto closeLoadavg = qScopeGuard([loadavg] { ::close(loadavg); });
+        QVERIFY(ProcessMarker::lastPid(loadavg) > 0);
         const ProcessMarker marker = ProcessMarker::forTask(987654321, 1);
         QProcess child;
         QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
@@ -282,6 +292,8 @@ private Q_SLOTS:
                          .size(),
                  4);
         QVERIFY(ProcessMarker::lastPid() >= pid);
+        QVERIFY(ProcessMarker::lastPid(loadavg) >= pid);
+        QCOMPARE(marker.find(0, pid - 1, loadavg), QList<qint64> { pid });
         QCOMPARE(marker.find(), QList<qint64> { pid });
         QCOMPARE(marker.find(0, pid - 1), QList<qint64> { pid });
         QCOMPARE(marker.find(0, pid), QList<qint64>()); // numbered before: not read
@@ -295,6 +307,21 @@ private Q_SLOTS:
         QCOMPARE(marker.killAll(0, {}, pid - 1), 1);
         QVERIFY(child.waitForFinished(10000));
         QCOMPARE(child.exitStatus(), QProcess::CrashExit);
+    }
+
+    // The pid is asked once per process: a fork() child of the host must not see its parent's.
+    void hostPidIsAskedAgainInAForkChild()
+    {
+        QCOMPARE(ProcessMarker::hostPid(), qint64(::getpid()));
+        const pid_t child = ::fork();
+        QVERIFY(child >= 0);
+        if (child == 0)
+            ::_exit(ProcessMarker::hostPid() == qint64(::getpid()) ? 0 : 1);
+        int status = -1;
+        QCOMPARE(::waitpid(child, &status, 0), child);
+        QVERIFY(WIFEXITED(status));
+        QCOMPARE(WEXITSTATUS(status), 0);
+        QCOMPARE(ProcessMarker::hostPid(), qint64(::getpid()));
     }
 
     void destroyingTheBrokerWith64TasksRunning()
@@ -333,9 +360,10 @@ private Q_SLOTS:
 
     // ---- Start failures ------------------------------------------------------------------
 
-    // Qt 6.4 leaks one pipe per exec() that fails in the child, so a host that keeps starting
+    // Qt 6.4 leaks one pipe per exec() that fails in its hands, so a host that keeps starting
     // tasks whose arguments or environment are too large would run out of descriptors. They
-    // are refused before forking: a burst of them leaves the fd count where it was.
+    // are refused before forking, or by the child's own exec, which then exits: a burst of
+    // them leaves the fd count where it was.
     void argumentListTooLongLeaksNoDescriptor()
     {
         const int before = openFdCount();
@@ -362,6 +390,58 @@ private Q_SLOTS:
             }
         }
         QTRY_COMPARE_WITH_TIMEOUT(openFdCount(), before, 5000);
+    }
+
+    // The child execs the task itself: a failure only the exec sees (an executable file in no
+    // format the kernel knows) is reported with the exec's own error, and leaks nothing.
+    void failureOnlyTheExecSeesKeepsItsError()
+    {
+        QTemporaryDir dir;
+        QFile file(dir.filePath(QStringLiteral("not-a-program")));
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("\x01\x02 no format\n");
+        file.close();
+        QVERIFY(file.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
+        const int before = openFdCount();
+        {
+            Recorder r;
+            Broker broker(fastConfig());
+            const TaskId id = broker.enqueue(TaskDescriptor({ file.fileName() }), r.handler());
+            const TaskId after = broker.enqueue(helperTask({ "exit", "0" }), r.handler());
+            QTRY_VERIFY_WITH_TIMEOUT(r.ended(id) && r.ended(after), Wait);
+            QCOMPARE(r.kinds(id), QList<EventKind> { EventKind::Failed });
+            const QString message = r.terminal(id).message();
+            QVERIFY2(message.endsWith(QStringLiteral(": execve: ")
+                                      + QString::fromLocal8Bit(::strerror(ENOEXEC))),
+                     qPrintable(message));
+            QCOMPARE(r.terminal(after).kind(), EventKind::Finished);
+        }
+        // Qt 6.4 leaks one descriptor per exec that fails in its hands (QPROCESS-NOTES); the
+        // child that failed its own exec exits instead, and QProcess sees a process that ran.
+        QTRY_COMPARE_WITH_TIMEOUT(openFdCount(), before, 5000);
+    }
+
+    // The environment a task gets, byte for byte: a value that is not UTF-8 (which
+    // QProcessEnvironment can only give back as U+FFFD, so QProcess passes that environment)
+    // and one that is (encoded by the session for the child's own exec).
+    void environmentReachesTheTaskByteForByte()
+    {
+        const QByteArray notUtf8("caf\xe9 \xff");
+        const QByteArray utf8("caf\xc3\xa9 \xe2\x9c\x93 =x");
+        qputenv("TC_BYTES", notUtf8);
+        Recorder r; // task ids are per Broker: one Recorder each
+        Recorder utf8Recorder;
+        Broker brokerWithBytes(fastConfig()); // takes the host's environment now
+        qputenv("TC_BYTES", utf8);
+        Broker broker(fastConfig());
+        qunsetenv("TC_BYTES");
+        const TaskId bytes =
+                brokerWithBytes.enqueue(helperTask({ "environ-hex", "TC_BYTES" }), r.handler());
+        const TaskId text =
+                broker.enqueue(helperTask({ "environ-hex", "TC_BYTES" }), utf8Recorder.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(bytes) && utf8Recorder.ended(text), Wait);
+        QCOMPARE(r.lines(bytes), QStringList { QString::fromLatin1(notUtf8.toHex()) });
+        QCOMPARE(utf8Recorder.lines(text), QStringList { QString::fromLatin1(utf8.toHex()) });
     }
 
     // The E2BIG prediction, against limits given to it: exactly at a limit still execs.
@@ -412,6 +492,17 @@ private Q_SLOTS:
             QCOMPARE(exceedsExecLimits(argv, rest, limits, environment.last()), exceeds);
             QCOMPARE(exceedsExecLimits(argv, rest, limits, environment.last()), exceeds);
         }
+    }
+
+    // A command within the guaranteed limits is not checked against the current ones (which
+    // cost a system call): that is only right if no host allows less.
+    void guaranteedExecLimitsAreNeverAboveTheCurrentOnes()
+    {
+        const ExecLimits guaranteed = ExecLimits::guaranteed();
+        const ExecLimits current = ExecLimits::current();
+        QCOMPARE(guaranteed.maxStringBytes, current.maxStringBytes);
+        QVERIFY(guaranteed.maxTotalBytes >= 128 * 1024);
+        QVERIFY(guaranteed.maxTotalBytes <= current.maxTotalBytes);
     }
 
     // The environment's size is remembered only while the same environment comes back: one
@@ -771,6 +862,11 @@ private Q_SLOTS:
                 QStringLiteral("TASKCONDUCTOR_BROKER=%1:").arg(QCoreApplication::applicationPid());
         QVERIFY2(r.lines(id).value(0).startsWith(expected), qPrintable(r.lines(id).value(0)));
         QVERIFY(r.lines(id).value(0).endsWith(QLatin1Char(':') + QString::number(id)));
+        // Only one: a second entry would still be in /proc/<pid>/environ for the sweep.
+        task.setCommand({ helper(), "environ-hex", "TASKCONDUCTOR_BROKER" });
+        const TaskId entries = broker.enqueue(task, r.handler());
+        QTRY_VERIFY_WITH_TIMEOUT(r.ended(entries), Wait);
+        QCOMPARE(r.lines(entries).size(), 1);
     }
 };
 

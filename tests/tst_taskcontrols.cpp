@@ -17,6 +17,7 @@
 #include <QtTest/qtest.h>
 
 #include <csignal>
+#include <unistd.h>
 
 using namespace TaskConductor;
 using namespace TestSupport;
@@ -224,6 +225,30 @@ private Q_SLOTS:
         const TaskEvent end = run(helperTask({ "cat" }), recorder);
         QCOMPARE(end.kind(), EventKind::Finished); // end of input at once, not a hang
         QVERIFY(recorder.lines(end.taskId()).isEmpty());
+    }
+
+    void stdinDefaultIsNotTheHosts()
+    {
+        // The host's own standard input holds a line: a task must not read it. Each child gets
+        // /dev/null from one descriptor the session keeps; this fails if it inherits fd 0.
+        int input[2];
+        QVERIFY(::pipe(input) == 0);
+        QVERIFY(::write(input[1], "the host's line\n", 16) == 16);
+        ::close(input[1]);
+        const int savedStdin = ::dup(STDIN_FILENO);
+        QVERIFY(savedStdin >= 0);
+        QVERIFY(::dup2(input[0], STDIN_FILENO) == STDIN_FILENO);
+        ::close(input[0]);
+        Recorder recorder;
+        const TaskEvent first = run(helperTask({ "cat" }), recorder);
+        const TaskEvent second = run(helperTask({ "cat" }), recorder);
+        ::dup2(savedStdin, STDIN_FILENO);
+        ::close(savedStdin);
+        for (const TaskEvent &end : { first, second }) {
+            QCOMPARE(end.kind(), EventKind::Finished);
+            QVERIFY2(recorder.lines(end.taskId()).isEmpty(),
+                     qPrintable(recorder.lines(end.taskId()).join(u'|')));
+        }
     }
 
     void stdinFile()

@@ -30,6 +30,16 @@ ExecLimits ExecLimits::current()
     return limits;
 }
 
+ExecLimits ExecLimits::guaranteed()
+{
+    ExecLimits limits;
+    const long page = ::sysconf(_SC_PAGESIZE);
+    limits.maxStringBytes = 32 * qint64(page > 0 ? page : 4096);
+    // ARG_MAX in linux/limits.h and glibc's floor of sysconf(_SC_ARG_MAX): the least share.
+    limits.maxTotalBytes = 128 * 1024;
+    return limits;
+}
+
 namespace {
 
 // The bytes execve() copies for one string, NUL included, or fewer: QProcessEnvironment hands

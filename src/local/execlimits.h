@@ -14,8 +14,12 @@ struct TASKCONDUCTOR_AUTOTEST_EXPORT ExecLimits
     qint64 maxStringBytes = 0; //!< one string with its NUL (MAX_ARG_STRLEN: 32 pages)
     qint64 maxTotalBytes = 0; //!< all strings with their NULs plus one pointer each (ARG_MAX)
 
-    //! This host's limits: 32 × sysconf(_SC_PAGESIZE) and sysconf(_SC_ARG_MAX).
+    //! This host's limits: 32 × sysconf(_SC_PAGESIZE) and sysconf(_SC_ARG_MAX). The latter
+    //! reads RLIMIT_STACK, a system call.
     static ExecLimits current();
+    //! Limits every Linux host has whatever its RLIMIT_STACK: 32 pages and 128 KiB. What fits in
+    //! these fits in current(), without asking the kernel.
+    static ExecLimits guaranteed();
 };
 
 //! True only if execve() of \a argv with \a environment certainly fails with E2BIG under

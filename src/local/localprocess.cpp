@@ -16,6 +16,31 @@
 
 namespace TaskConductor {
 
+LocalSessionState::LocalSessionState(quint64 serial)
+    : brokerSerial(serial)
+    , guardian(ProcessMarker::forBroker(serial).entry())
+{
+    // Opened per start by QProcess, /dev/null cost a path walk and two system calls per task;
+    // the child now takes it with one dup2(). Kept above 2, so that the dup2() to 0 is never a
+    // no-op that leaves close-on-exec set.
+    const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 && fd <= STDERR_FILENO) {
+        nullInput = ::fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+        ::close(fd);
+    } else {
+        nullInput = fd;
+    }
+    loadavg = ProcessMarker::openLastPidSource();
+}
+
+LocalSessionState::~LocalSessionState()
+{
+    if (nullInput >= 0)
+        ::close(nullInput);
+    if (loadavg >= 0)
+        ::close(loadavg);
+}
+
 QProcessEnvironment LocalSessionState::markedEnvironment(const QProcessEnvironment &environment,
                                                          const QString &value)
 {
@@ -44,6 +69,7 @@ LocalProcess::~LocalProcess()
         signalGroup(SIGKILL);
     groupGone();
     ExitUsage::take(m_usageTicket); // frees the ticket of a process reaped without finished()
+    releaseExec();
     ProcessMarker::setTaskProcessRunning(m_pid, false);
 }
 
@@ -53,20 +79,34 @@ void LocalProcess::start(const LaunchRequest &request)
     QString markerVariable;
     if (m_session) {
         m_marker = ProcessMarker::forTask(m_session->brokerSerial, request.taskId);
-        markerVariable =
-                QString::fromLatin1(ProcessMarker::variableName()) + u'=' + m_marker.value();
+        markerVariable = QString::fromLatin1(m_marker.entry()); // "NAME=value"
+    }
+    // The child execs the task itself, with the session's environment encoded once, where
+    // QProcess would encode all of it again. The marker last, and any other value of its
+    // variable left out, so that no task can pose as another one (the sweep trusts it).
+    int *execError = nullptr;
+    if (m_session
+        && m_session->encodedEnvironment.encode(environment, ProcessMarker::variableName())
+        && (execError = m_session->execErrors.acquire())) {
+        m_exec.prepare(request.command, m_session->encodedEnvironment.entries(), m_marker.entry(),
+                       execError);
     }
     // Predicted on the environment the tasks share, the marker counted on its own: the size of
-    // a shared environment is counted once (exceedsExecLimits()).
-    if (auto failure = predictStartFailure(request.command, request.workingDirectory, environment,
-                                           markerVariable))
+    // a shared environment is counted once (exceedsExecLimits()). A child that execs the task
+    // itself reports what its exec refuses without QProcess's leak: only the directory.
+    if (auto failure = predictStartFailure(
+                request.command, request.workingDirectory, environment, markerVariable,
+                m_exec.isPrepared() ? ExecFailures::LeaveToTheChild : ExecFailures::Predict)) {
+        releaseExec();
         return reportEnded(*failure);
+    }
     m_stopSignal = request.stopSignal > 0 ? request.stopSignal : SIGTERM;
     if (request.stdinMode == StdinMode::File) {
         // Checked here: QProcess would fail with a vaguer "could not open input redirection".
         const int fd =
                 ::open(QFile::encodeName(request.stdinFile).constData(), O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
+            releaseExec();
             return reportEnded(ProcessEnd::failedToStart(
                     StartFailure::Other,
                     QStringLiteral("standard input file '%1': %2")
@@ -74,15 +114,25 @@ void LocalProcess::start(const LaunchRequest &request)
         }
         ::close(fd);
     }
-    m_process.setProgram(request.command.first());
-    m_process.setArguments(request.command.mid(1));
     m_process.setWorkingDirectory(request.workingDirectory);
-    // The marker last, so that no task can pose as another one (the sweep trusts it).
-    m_process.setProcessEnvironment(
-            m_session ? m_session->markedEnvironment(environment, m_marker.value()) : environment);
+    if (m_exec.isPrepared()) {
+        m_process.setProgram(ChildExec::unrunnableProgram());
+    } else {
+        m_process.setProgram(request.command.first());
+        m_process.setArguments(request.command.mid(1));
+        m_process.setProcessEnvironment(
+                m_session ? m_session->markedEnvironment(environment, m_marker.value())
+                          : environment);
+    }
+    int nullInput = -1; // dup2()ed to the child's standard input
     switch (request.stdinMode) {
     case StdinMode::Null:
-        m_process.setStandardInputFile(QProcess::nullDevice());
+        if (m_session && m_session->nullInput >= 0) {
+            nullInput = m_session->nullInput;
+            m_process.setInputChannelMode(QProcess::ForwardedInputChannel); // no pipe, no open
+        } else {
+            m_process.setStandardInputFile(QProcess::nullDevice());
+        }
         break;
     case StdinMode::File:
         m_process.setStandardInputFile(request.stdinFile);
@@ -98,17 +148,31 @@ void LocalProcess::start(const LaunchRequest &request)
     // start(), the Broker's, which outlives its tasks unless the host dies (or the Broker's
     // thread ends under it; then the tasks go too). It is kept across exec, except into a
     // set-user-ID program: the guardian covers those.
-    const pid_t host = ::getpid();
-    m_process.setChildProcessModifier([host] {
+    const pid_t host = pid_t(ProcessMarker::hostPid());
+    const ChildExec *exec = m_exec.isPrepared() ? &m_exec : nullptr;
+    m_process.setChildProcessModifier([host, nullInput, exec] {
+        // The host's own standard input must never reach a task: failing that, none at all.
+        if (nullInput >= 0 && ::dup2(nullInput, STDIN_FILENO) < 0)
+            ::close(STDIN_FILENO);
         ::setpgid(0, 0);
 #ifdef Q_OS_LINUX
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (::getppid() != host) // the host died before the line above
             ::kill(::getpid(), SIGKILL);
 #endif
+        if (exec)
+            exec->run(); // does not return
     });
 
     QObject::connect(&m_process, &QProcess::started, &m_process, [this] {
+        if (m_exec.isPrepared()) {
+            // QProcess sees a start when the child's exec succeeded, and when it failed and the
+            // child exited: the slot tells. Its finished() then reports the failure.
+            m_execError = *m_exec.errorSlot();
+            releaseExec();
+            if (m_execError != 0)
+                return;
+        }
         m_pid = m_process.processId();
         reportStarted();
     });
@@ -124,6 +188,7 @@ void LocalProcess::start(const LaunchRequest &request)
                          // Only this error comes without finished() (QPROCESS-NOTES).
                          if (error == QProcess::FailedToStart) {
                              groupGone(); // the child never ran the task
+                             releaseExec();
                              reportEnded(startFailureFromQProcess(m_process.errorString()));
                          }
                      });
@@ -131,7 +196,7 @@ void LocalProcess::start(const LaunchRequest &request)
             request.stdinMode == StdinMode::Data || request.stdinMode == StdinMode::Open;
     m_process.start(writes ? QIODevice::ReadWrite : QIODevice::ReadOnly);
     m_started.start();
-    if (m_session) // the child has its copy: the session's marked environment is free again
+    if (m_session && !m_exec.isPrepared()) // the child has its copy: the marked one is free
         m_process.setProcessEnvironment(environment);
     if (request.stdinMode == StdinMode::Data && m_process.state() != QProcess::NotRunning) {
         m_process.write(request.stdinData); // QProcess buffers it until the child reads
@@ -147,6 +212,14 @@ void LocalProcess::start(const LaunchRequest &request)
             m_guarded = m_session->guardian.watchGroup(pid);
         m_usageTicket = ExitUsage::watch(pid);
     }
+}
+
+void LocalProcess::releaseExec()
+{
+    if (!m_exec.isPrepared())
+        return;
+    m_session->execErrors.release(m_exec.errorSlot());
+    m_exec.clear();
 }
 
 void LocalProcess::groupGone()
@@ -187,7 +260,8 @@ void LocalProcess::killEscapees()
     // ProcessMarker notices a wrap of the pid counter; a full cycle in 100 ms would take
     // hundreds of thousands of forks a second. Longer tasks pay for the full read.
     const qint64 bornAfter = m_started.isValid() && m_started.elapsed() < 100 ? m_pid : 0;
-    m_marker.killAll(m_process.state() == QProcess::NotRunning ? 0 : m_pid, { m_pid }, bornAfter);
+    m_marker.killAll(m_process.state() == QProcess::NotRunning ? 0 : m_pid, { m_pid }, bornAfter,
+                     m_session->loadavg);
     m_swept = true;
 }
 
@@ -216,6 +290,11 @@ void LocalProcess::onFinished(int exitCode, QProcess::ExitStatus status)
     signalGroup(SIGKILL);
     killEscapees();
     groupGone();
+    if (m_execError != 0) { // the child's exec failed: the task never ran
+        ExitUsage::take(std::exchange(m_usageTicket, -1));
+        return reportEnded(startFailureFromQProcess(
+                QStringLiteral("execve: ") + QString::fromLocal8Bit(::strerror(m_execError))));
+    }
     ProcessEnd end = status == QProcess::CrashExit
             ? ProcessEnd::crashed(exitCode,
                                   QStringLiteral("crashed with signal %1 (%2)")

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "childexec.h"
 #include "processmarker.h"
 #include "sessionguardian.h"
 
@@ -18,10 +19,10 @@ namespace TaskConductor {
 //! a process is left.
 struct LocalSessionState
 {
-    explicit LocalSessionState(quint64 serial)
-        : brokerSerial(serial)
-        , guardian(ProcessMarker::forBroker(serial).entry())
-    { }
+    explicit LocalSessionState(quint64 serial);
+    ~LocalSessionState();
+    LocalSessionState(const LocalSessionState &) = delete;
+    LocalSessionState &operator=(const LocalSessionState &) = delete;
     //! \a environment plus the marker variable with \a value. Copies \a environment once per
     //! distinct environment, not per start: the copy is kept and only the marker's value changes
     //! while no QProcess holds it (release it after QProcess::start()).
@@ -31,6 +32,11 @@ struct LocalSessionState
     const quint64 brokerSerial; //!< the Broker's number in the process marker
     QList<qint64> reapedGroups; //!< process groups reaped at the Broker's destruction
     SessionGuardian guardian; //!< ends the tasks' groups if the host dies; stopped last
+    //! /dev/null, opened once (close-on-exec, above 2) for the children's standard input, or -1
+    int nullInput = -1;
+    int loadavg = -1; //!< /proc/loadavg for the sweep after each task (ProcessMarker::lastPid())
+    EncodedEnvironment encodedEnvironment; //!< the tasks' environment for the children's execve()
+    ExecErrorTable execErrors; //!< where a child's own execve() leaves its error
 
 private:
     QProcessEnvironment m_unmarked; // what m_marked was copied from
@@ -65,8 +71,11 @@ private:
     void groupGone(); // killed and reaped: the guardian may forget it
     void forward(OutputChannel channel);
     void onFinished(int exitCode, QProcess::ExitStatus status);
+    void releaseExec(); // the child has exec'd or failed: its error slot is free
 
     QProcess m_process;
+    ChildExec m_exec; // prepared when the child execs the task itself
+    int m_execError = 0; // the errno of the child's own exec, which then exited
     int m_usageTicket = -1; // ExitUsage: the child's CPU time and peak RSS at its exit
     int m_stopSignal = SIGTERM;
     std::shared_ptr<LocalSessionState> m_session;

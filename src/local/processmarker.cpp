@@ -6,6 +6,7 @@
 #include <QtCore/qstring.h>
 
 #include <atomic>
+#include <charconv>
 #include <mutex>
 
 #include <cerrno>
@@ -13,6 +14,7 @@
 #include <ctime>
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -101,7 +103,25 @@ RunningTaskProcesses &runningTaskProcesses()
     return running;
 }
 
+// A fork() child of the host starts over (pthread_atfork).
+std::atomic<pid_t> cachedHostPid { 0 };
+
 } // namespace
+
+qint64 ProcessMarker::hostPid()
+{
+    static std::once_flag once;
+    std::call_once(once, [] {
+        ::pthread_atfork(nullptr, nullptr,
+                         [] { cachedHostPid.store(0, std::memory_order_relaxed); });
+    });
+    pid_t pid = cachedHostPid.load(std::memory_order_relaxed);
+    if (pid == 0) {
+        pid = ::getpid();
+        cachedHostPid.store(pid, std::memory_order_relaxed);
+    }
+    return pid;
+}
 
 void ProcessMarker::setTaskProcessRunning(qint64 pid, bool running)
 {
@@ -117,14 +137,25 @@ void ProcessMarker::setTaskProcessRunning(qint64 pid, bool running)
 
 ProcessMarker ProcessMarker::forTask(quint64 brokerSerial, TaskId id)
 {
-    return ProcessMarker(QByteArray(variableName()) + '=' + QByteArray::number(::getpid()) + ':'
-                                 + QByteArray::number(brokerSerial) + ':' + QByteArray::number(id),
-                         true);
+    // Made per start: one allocation, where concatenating allocated nine times.
+    QByteArray entry;
+    entry.reserve(96);
+    entry.append(variableName()).append('=');
+    char digits[24];
+    auto appendNumber = [&](auto number) {
+        entry.append(digits, std::to_chars(digits, digits + sizeof digits, number).ptr - digits);
+    };
+    appendNumber(hostPid());
+    entry.append(':');
+    appendNumber(brokerSerial);
+    entry.append(':');
+    appendNumber(id);
+    return ProcessMarker(std::move(entry), true);
 }
 
 ProcessMarker ProcessMarker::forBroker(quint64 brokerSerial)
 {
-    return forBrokerOf(::getpid(), brokerSerial);
+    return forBrokerOf(hostPid(), brokerSerial);
 }
 
 ProcessMarker ProcessMarker::forBrokerOf(qint64 hostPid, quint64 brokerSerial)
@@ -143,7 +174,7 @@ quint64 ProcessMarker::nextBrokerSerial()
 
 ProcessMarker ProcessMarker::forHost()
 {
-    return ProcessMarker(QByteArray(variableName()) + '=' + QByteArray::number(::getpid()) + ':',
+    return ProcessMarker(QByteArray(variableName()) + '=' + QByteArray::number(hostPid()) + ':',
                          false);
 }
 
@@ -167,12 +198,30 @@ bool ProcessMarker::matches(const QByteArray &environ) const
     return false;
 }
 
-qint64 ProcessMarker::lastPid()
+int ProcessMarker::openLastPidSource()
 {
-    // "0.00 0.01 0.05 1/123 4567": the last field is the pid given out last.
-    const QByteArray loadavg = readSmallFile("/proc/loadavg", 256).trimmed();
+    return ::open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+}
+
+qint64 ProcessMarker::lastPid(int loadavg)
+{
+    // "0.00 0.01 0.05 1/123 4567": the last field is the pid given out last. procfs makes the
+    // text again for each read at offset 0.
+    const int fd = loadavg >= 0 ? loadavg : openLastPidSource();
+    if (fd < 0)
+        return 0;
+    char text[256];
+    ssize_t n;
+    do {
+        n = ::pread(fd, text, sizeof text - 1, 0);
+    } while (n < 0 && errno == EINTR);
+    if (fd != loadavg)
+        ::close(fd);
+    if (n <= 0)
+        return 0;
+    const QByteArray line = QByteArray::fromRawData(text, n).trimmed();
     bool ok = false;
-    const qint64 pid = loadavg.mid(loadavg.lastIndexOf(' ') + 1).toLongLong(&ok);
+    const qint64 pid = line.mid(line.lastIndexOf(' ') + 1).toLongLong(&ok);
     return ok ? pid : 0;
 }
 
@@ -184,12 +233,12 @@ bool ProcessMarker::matchesProcess(qint64 pid) const
     return matches(readSmallFile(path, 1024 * 1024));
 }
 
-QList<qint64> ProcessMarker::find(qint64 except, qint64 bornAfter) const
+QList<qint64> ProcessMarker::find(qint64 except, qint64 bornAfter, int loadavg) const
 {
     QList<qint64> found;
     if (m_entry.isEmpty())
         return found;
-    const qint64 self = ::getpid();
+    const qint64 self = hostPid();
     auto consider = [&](qint64 pid) {
         if (pid != self && pid != except && matchesProcess(pid))
             found.append(pid);
@@ -198,7 +247,7 @@ QList<qint64> ProcessMarker::find(qint64 except, qint64 bornAfter) const
     // a few milliseconds was a third of the host's CPU time. The task's descendants were
     // numbered after it: a few numbers are probed directly, more are taken from the listing.
     if (bornAfter > 0) {
-        const qint64 last = lastPid();
+        const qint64 last = lastPid(loadavg);
         if (last < bornAfter) {
             bornAfter = 0; // the numbers wrapped around since
         } else if (last - bornAfter <= 64) {
@@ -251,14 +300,15 @@ static bool isChildSubreaper()
 #endif
 }
 
-int ProcessMarker::killAll(qint64 except, const QList<qint64> &groups, qint64 bornAfter) const
+int ProcessMarker::killAll(qint64 except, const QList<qint64> &groups, qint64 bornAfter,
+                           int loadavg) const
 {
-    const QList<qint64> pids = find(except, bornAfter);
-    if (pids.isEmpty() && groups.isEmpty())
+    const QList<qint64> pids = find(except, bornAfter, loadavg);
+    const bool subreaper = isChildSubreaper();
+    if (pids.isEmpty() && (groups.isEmpty() || !subreaper))
         return 0; // the common case after a task: nothing found, nothing to reap
     QList<qint64> ours;
-    const qint64 self = ::getpid();
-    const bool subreaper = isChildSubreaper();
+    const qint64 self = hostPid();
     for (qint64 pid : pids) {
         const bool child = subreaper && readStat(pid).parent == self;
         ::kill(pid_t(pid), SIGKILL);

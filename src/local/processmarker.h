@@ -44,13 +44,14 @@ public:
     //! noted by setTaskProcessRunning() are read,
     //! which Linux numbers upwards; if the numbers have wrapped since (the last pid given out
     //! is below \a bornAfter), every process is read. The caller passes it only for a recent
-    //! pid: a full wrap in between must be out of reach.
-    QList<qint64> find(qint64 except = 0, qint64 bornAfter = 0) const;
+    //! pid: a full wrap in between must be out of reach. \a loadavg as for lastPid().
+    QList<qint64> find(qint64 except = 0, qint64 bornAfter = 0, int loadavg = -1) const;
     //! SIGKILLs every match (except \a except; \a bornAfter as for find()). When this process
     //! is a child subreaper, also reaps the matches re-parented to it, and its zombie children
     //! in the process groups \a groups (their environment is gone, so only the group tells they
     //! were a task's), waiting at most about 100 ms for them. Returns how many it killed.
-    int killAll(qint64 except = 0, const QList<qint64> &groups = {}, qint64 bornAfter = 0) const;
+    int killAll(qint64 except = 0, const QList<qint64> &groups = {}, qint64 bornAfter = 0,
+                int loadavg = -1) const;
 
     //! For another host's processes (a dead one's): SIGKILLs every match and the process group
     //! of each match that leads one (a task's main process), in rounds until none is left or
@@ -58,7 +59,14 @@ public:
     int killAllAndWait(int waitMsecs) const;
 
     //! The pid Linux gave out last in this pid namespace (/proc/loadavg), or 0 if unknown.
-    static qint64 lastPid();
+    //! Read from \a loadavg, a descriptor from openLastPidSource(), if there is one: one
+    //! pread() where opening the file walks its path each time.
+    static qint64 lastPid(int loadavg = -1);
+    //! /proc/loadavg opened for lastPid() (close-on-exec), or -1.
+    static int openLastPidSource();
+    //! This process's pid. getpid() is a system call each time (glibc stopped caching it) and
+    //! is asked several times per task: this asks once, and again in a fork() child.
+    static qint64 hostPid();
     //! Notes \a pid as a task's main process that runs now, or no longer (any Broker of this
     //! process, any thread). A sweep with bornAfter skips these: each carries its own task's
     //! marker, and reading the environment of a process still inside execve() waits for the

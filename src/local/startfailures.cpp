@@ -18,7 +18,9 @@ namespace TaskConductor {
     from the host never get that far. What cannot be predicted (fork failure, an argument list
     within sysconf(_SC_ARG_MAX) but over the kernel's 6 MiB cap) still goes through QProcess.
     The exec checks the program before it counts the arguments, so a missing program is
-    reported first, as the exec would.
+    reported first, as the exec would. A child that execs the task itself (ChildExec) exits
+    after a failed exec instead of returning to QProcess: there only the working directory,
+    which QProcess enters before, is predicted.
 */
 
 namespace {
@@ -36,25 +38,23 @@ ProcessEnd programFailure(int error)
                                      QStringLiteral("execvp: ") + errnoText(error));
 }
 
-std::optional<ProcessEnd> missingOrForbidden(const QStringList &command,
-                                             const QString &workingDirectory,
-                                             const QProcessEnvironment &environment)
+std::optional<ProcessEnd> workingDirectoryFailure(const QString &workingDirectory)
 {
-    // Plain system calls: QFileInfo and QDir cost more than the calls themselves, per start.
-    const QByteArray directory = QFile::encodeName(workingDirectory);
-    struct stat directoryStatus
-    {
-    };
-    const bool directoryExists = ::stat(directory.constData(), &directoryStatus) == 0;
-    // A regular file first: access(X_OK) on a non-executable file says EACCES, not ENOTDIR.
-    if (directoryExists && !S_ISDIR(directoryStatus.st_mode))
-        return ProcessEnd::failedToStart(StartFailure::WorkingDirectory, errnoText(ENOTDIR));
+    // One system call: "<dir>/." resolves only through a directory (ENOTDIR for a file), and
+    // X_OK on it is the search permission chdir() needs (ENOENT, EACCES as chdir() says them).
+    QByteArray directory = QFile::encodeName(workingDirectory);
+    if (!directory.isEmpty())
+        directory.append("/.");
     if (::access(directory.constData(), X_OK) != 0)
         return ProcessEnd::failedToStart(StartFailure::WorkingDirectory, errnoText(errno));
-    if (!directoryExists)
-        return ProcessEnd::failedToStart(StartFailure::WorkingDirectory, errnoText(ENOTDIR));
+    return std::nullopt;
+}
 
-    const QString program = command.first();
+std::optional<ProcessEnd> programMissingOrForbidden(const QString &program,
+                                                    const QString &workingDirectory,
+                                                    const QProcessEnvironment &environment)
+{
+    // Plain system calls: QFileInfo and QDir cost more than the calls themselves, per start.
     if (!program.contains(QLatin1Char('/'))) {
         // Either PATH may find it: QProcess looks in the host's, execvp in the child's.
         const QString childPath = environment.value(QStringLiteral("PATH"));
@@ -83,13 +83,20 @@ std::optional<ProcessEnd> missingOrForbidden(const QStringList &command,
 std::optional<ProcessEnd> predictStartFailure(const QStringList &command,
                                               const QString &workingDirectory,
                                               const QProcessEnvironment &environment,
-                                              const QString &extraVariable)
+                                              const QString &extraVariable,
+                                              ExecFailures execFailures)
 {
-    if (auto failure = missingOrForbidden(command, workingDirectory, environment))
+    if (auto failure = workingDirectoryFailure(workingDirectory))
         return failure;
-    // Read per start: the limit follows RLIMIT_STACK, which the host may change. QProcess
-    // calls execve() when it is given an environment, execvp() when not.
-    if (exceedsExecLimits(command, environment, ExecLimits::current(), extraVariable))
+    if (execFailures == ExecFailures::LeaveToTheChild)
+        return std::nullopt; // the kernel decides, in its order
+    if (auto failure = programMissingOrForbidden(command.first(), workingDirectory, environment))
+        return failure;
+    // The limit follows RLIMIT_STACK, which the host may change: read per start, but only when
+    // the command is over what every host allows. QProcess calls execve() when it is given an
+    // environment, execvp() when not.
+    if (exceedsExecLimits(command, environment, ExecLimits::guaranteed(), extraVariable)
+        && exceedsExecLimits(command, environment, ExecLimits::current(), extraVariable))
         return ProcessEnd::failedToStart(StartFailure::ArgumentListTooLong,
                                          (environment.isEmpty() && extraVariable.isEmpty()
                                                   ? QStringLiteral("execvp: ")

@@ -12,10 +12,15 @@ namespace TaskConductor {
 //! when the launch may go ahead. \a environment is the child's complete one.
 //! \a extraVariable ("NAME=value", or empty) is set over \a environment at the start (the
 //! process marker), as exceedsExecLimits() takes it.
+//! Whether predictStartFailure() predicts the exec's own failures (the program, the argument
+//! list): not where the child execs the task itself, which reports them without QProcess.
+enum class ExecFailures { Predict, LeaveToTheChild };
+
 std::optional<ProcessEnd> predictStartFailure(const QStringList &command,
                                               const QString &workingDirectory,
                                               const QProcessEnvironment &environment,
-                                              const QString &extraVariable = QString());
+                                              const QString &extraVariable = QString(),
+                                              ExecFailures execFailures = ExecFailures::Predict);
 
 //! QProcess's FailedToStart, typed: its errorString() ("chdir: ...", "execvp: ...", "Resource
 //! error (fork failure): ...") tells what failed.

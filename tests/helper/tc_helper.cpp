@@ -25,6 +25,8 @@
 //                          "task PID", "descendant PID" for each, "ready", then sleep
 //   huge-line BYTES        BYTES bytes of 'x' without a newline, then exit 0
 //   env NAME...            for each NAME: "NAME=value" or "NAME unset"
+//   environ-hex NAME       one line per entry of NAME in environ (duplicates too): the value's
+//                          bytes in hex
 //   cwd                    the working directory
 //   args ARG...            each argument between '<' and '>', one per line
 //   succeed-on N FILE      count runs in FILE; exit 1 until the Nth run, which exits 0
@@ -54,6 +56,8 @@
 #include <thread>
 #include <time.h>
 #include <unistd.h>
+
+extern char **environ;
 
 namespace {
 
@@ -253,6 +257,22 @@ int main(int argc, char **argv)
             const size_t n = size_t(std::min<long long>(remaining, (long long)block.size()));
             writeAll(1, block.data(), n);
             remaining -= (long long)n;
+        }
+        return 0;
+    }
+    if (mode == "environ-hex") {
+        const std::string prefix = arg(0) + "=";
+        for (char **entry = environ; *entry; ++entry) {
+            if (std::strncmp(*entry, prefix.c_str(), prefix.size()) != 0)
+                continue;
+            std::string hex;
+            for (const char *c = *entry + prefix.size(); *c; ++c) {
+                char digits[3];
+                std::snprintf(digits, sizeof digits, "%02x",
+                              unsigned(static_cast<unsigned char>(*c)));
+                hex += digits;
+            }
+            printLine(1, hex);
         }
         return 0;
     }
