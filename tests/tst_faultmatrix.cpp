@@ -411,7 +411,7 @@ private Q_SLOTS:
             QTRY_VERIFY_WITH_TIMEOUT(r.ended(id) && r.ended(after), Wait);
             QCOMPARE(r.kinds(id), QList<EventKind> { EventKind::Failed });
             const QString message = r.terminal(id).message();
-            QVERIFY2(message.endsWith(QStringLiteral(": execve: ")
+            QVERIFY2(message.endsWith(QStringLiteral(": execvp: ")
                                       + QString::fromLocal8Bit(::strerror(ENOEXEC))),
                      qPrintable(message));
             QCOMPARE(r.terminal(after).kind(), EventKind::Finished);

@@ -292,8 +292,12 @@ void LocalProcess::onFinished(int exitCode, QProcess::ExitStatus status)
     groupGone();
     if (m_execError != 0) { // the child's exec failed: the task never ran
         ExitUsage::take(std::exchange(m_usageTicket, -1));
-        return reportEnded(startFailureFromQProcess(
-                QStringLiteral("execve: ") + QString::fromLocal8Bit(::strerror(m_execError))));
+        // Worded as the predictions and the Slurm executor word it: "execvp" for the program,
+        // "execve" for the size of what is passed.
+        const QString call =
+                m_execError == E2BIG ? QStringLiteral("execve: ") : QStringLiteral("execvp: ");
+        return reportEnded(
+                startFailureFromQProcess(call + QString::fromLocal8Bit(::strerror(m_execError))));
     }
     ProcessEnd end = status == QProcess::CrashExit
             ? ProcessEnd::crashed(exitCode,
