@@ -21,9 +21,7 @@ namespace TaskConductor {
 
 ExecLimits ExecLimits::current()
 {
-    ExecLimits limits;
-    const long page = ::sysconf(_SC_PAGESIZE);
-    limits.maxStringBytes = 32 * qint64(page > 0 ? page : 4096);
+    ExecLimits limits = guaranteed(); // the same string limit
     const long argMax = ::sysconf(_SC_ARG_MAX);
     // No answer: no prediction (the exec decides).
     limits.maxTotalBytes = argMax > 0 ? qint64(argMax) : std::numeric_limits<qint64>::max();

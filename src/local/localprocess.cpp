@@ -76,11 +76,8 @@ LocalProcess::~LocalProcess()
 void LocalProcess::start(const LaunchRequest &request)
 {
     const QProcessEnvironment &environment = request.environment;
-    QString markerVariable;
-    if (m_session) {
+    if (m_session)
         m_marker = ProcessMarker::forTask(m_session->brokerSerial, request.taskId);
-        markerVariable = QString::fromLatin1(m_marker.entry()); // "NAME=value"
-    }
     // The child execs the task itself, with the session's environment encoded once, where
     // QProcess would encode all of it again. The marker last, and any other value of its
     // variable left out, so that no task can pose as another one (the sweep trusts it).
@@ -91,12 +88,15 @@ void LocalProcess::start(const LaunchRequest &request)
         m_exec.prepare(request.command, m_session->encodedEnvironment.entries(), m_marker.entry(),
                        execError);
     }
-    // Predicted on the environment the tasks share, the marker counted on its own: the size of
-    // a shared environment is counted once (exceedsExecLimits()). A child that execs the task
-    // itself reports what its exec refuses without QProcess's leak: only the directory.
+    // A child that execs the task itself reports what its exec refuses without QProcess's
+    // leak: only the directory is predicted. Otherwise the prediction counts the environment
+    // the tasks share once (exceedsExecLimits()) and the marker ("NAME=value") on its own.
+    const bool childExecs = m_exec.isPrepared();
     if (auto failure = predictStartFailure(
-                request.command, request.workingDirectory, environment, markerVariable,
-                m_exec.isPrepared() ? ExecFailures::LeaveToTheChild : ExecFailures::Predict)) {
+                request.command, request.workingDirectory, environment,
+                childExecs || m_marker.isEmpty() ? QString()
+                                                 : QString::fromLatin1(m_marker.entry()),
+                childExecs ? ExecFailures::LeaveToTheChild : ExecFailures::Predict)) {
         releaseExec();
         return reportEnded(*failure);
     }
