@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "processmarker.h"
+#include "textescaping_p.h"
 
 #include <QtCore/qrandom.h>
 #include <QtCore/qset.h>
 #include <QtCore/qstring.h>
 
 #include <atomic>
-#include <charconv>
 #include <mutex>
 
 #include <cerrno>
@@ -142,14 +142,16 @@ ProcessMarker ProcessMarker::forTask(quint64 brokerSerial, TaskId id)
     entry.reserve(96);
     entry.append(variableName()).append('=');
     char digits[24];
-    auto appendNumber = [&](auto number) {
-        entry.append(digits, std::to_chars(digits, digits + sizeof digits, number).ptr - digits);
+    char *const digitsEnd = digits + sizeof digits;
+    auto appendNumber = [&](qint64 number) { // all three are below 2^63
+        const char *first = TextEscaping::writeDecimalBefore(digitsEnd, number);
+        entry.append(first, digitsEnd - first);
     };
     appendNumber(hostPid());
     entry.append(':');
-    appendNumber(brokerSerial);
+    appendNumber(qint64(brokerSerial));
     entry.append(':');
-    appendNumber(id);
+    appendNumber(qint64(id));
     return ProcessMarker(std::move(entry), true);
 }
 
