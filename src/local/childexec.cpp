@@ -23,6 +23,16 @@ qsizetype appendString(QByteArray &buffer, const QByteArray &text)
     return at;
 }
 
+// Appends a pointer to each string at \a offsets in \a buffer, once the buffer has stopped
+// growing (an append may move it).
+void appendPointers(std::vector<char *> &pointers, QByteArray &buffer,
+                    const QList<qsizetype> &offsets)
+{
+    pointers.reserve(pointers.size() + size_t(offsets.size()) + 1);
+    for (qsizetype offset : offsets)
+        pointers.push_back(buffer.data() + offset);
+}
+
 } // namespace
 
 bool EncodedEnvironment::encode(const QProcessEnvironment &environment, QByteArrayView leftOut)
@@ -48,10 +58,7 @@ bool EncodedEnvironment::encode(const QProcessEnvironment &environment, QByteArr
             continue;
         offsets.append(appendString(m_bytes, entry));
     }
-    // Pointers only once the buffer has stopped growing.
-    m_entries.reserve(size_t(offsets.size()));
-    for (qsizetype offset : std::as_const(offsets))
-        m_entries.push_back(m_bytes.data() + offset);
+    appendPointers(m_entries, m_bytes, offsets);
     m_exact = true;
     return true;
 }
@@ -105,9 +112,7 @@ void ChildExec::prepare(const QStringList &command, const std::vector<char *> &s
     offsets.append(appendString(m_strings, QFile::encodeName(resolved)));
     for (qsizetype i = 1; i < command.size(); ++i)
         offsets.append(appendString(m_strings, command.at(i).toLocal8Bit()));
-    m_argv.reserve(size_t(offsets.size()) + 1);
-    for (qsizetype offset : std::as_const(offsets))
-        m_argv.push_back(m_strings.data() + offset);
+    appendPointers(m_argv, m_strings, offsets);
     m_argv.push_back(nullptr);
 
     m_ownEntry = std::move(ownEntry);
